@@ -1,0 +1,23 @@
+# Two entry points (README): `make tour` sets everything up and runs the tour,
+# `make test` runs the test suite. Both create the virtual environment first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup tour test docs serve lint
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml scripts/system-deps.sh
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	bash scripts/system-deps.sh
+	touch $@
+
+tour: setup
+	$(VENV)/bin/cellnas tour
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check cellnas_edu tests theory examples benchmarks

@@ -1,0 +1,85 @@
+"""The ``cellnas`` command: one subcommand per module in this package.
+
+Each subcommand module defines ``HELP`` (one line), ``add_arguments(parser)``
+and ``run(args) -> int``. Only the module of the chosen subcommand is imported,
+so ``cellnas cells`` starts without importing torch.
+
+Errors: a :class:`~cellnas_edu.errors.UserError` or ``ValueError`` raised by a
+subcommand, and any argument error, print one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ..errors import UserError
+
+#: subcommand -> (module, one-line help). The order is the order of ``cellnas --help``.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "tour": ("cellnas_edu.cli.tour", "the guided tour: cell table, theorem checks, a short training run"),
+    "cells": ("cellnas_edu.cli.cells", "width and depth of every built-in cell (Figure 1, Figure 25)"),
+    "analyze": ("cellnas_edu.cli.analyze", "width and depth of the cells in a genotype JSON file"),
+    "variants": ("cellnas_edu.cli.variants", "a seeded family of random connection/operation variants (Table 2)"),
+    "adapt": ("cellnas_edu.cli.adapt", "the widest-and-shallowest adaptation of a cell (Section 5, Figure 25)"),
+    "draw": ("cellnas_edu.cli.draw", "draw a cell's topology as PNG or SVG (Figure 1 style)"),
+    "space": ("cellnas_edu.cli.space", "enumerate a cell's whole connection space (Appendix A.2)"),
+    "theory": ("cellnas_edu.cli.theory", "check equations (1)-(4) and Theorems 4.2, 4.3 numerically (Appendix C)"),
+    "params": ("cellnas_edu.cli.params", "parameter counts of the built-in networks (Table 1)"),
+    "train": ("cellnas_edu.cli.train", "train a network (Appendix A.3/A.4 presets), resumable"),
+    "convergence": ("cellnas_edu.cli.convergence", "train a cell and its variant family and compare convergence (Section 4.1)"),
+    "landscape": ("cellnas_edu.cli.landscape", "loss surface, gradient variance and Hessian sharpness of a run (Section 4.2)"),
+    "compare-landscapes": ("cellnas_edu.cli.compare_landscapes", "side-by-side landscapes of several runs against width and depth"),
+}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are a single line on stderr (exit 2)."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="cellnas",
+        description="cellnas-edu: cells found by NAS, their width and depth, convergence and theory "
+        "(Shu, Wang & Cai, ICLR 2020).",
+    )
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"cellnas-edu {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    sub.required = True
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:
+            importlib.import_module(module).add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    if chosen not in COMMANDS:
+        chosen = None
+    args = build_parser(chosen).parse_args(argv)
+    module = importlib.import_module(COMMANDS[args.command][0])
+    try:
+        return int(module.run(args) or 0)
+    except (UserError, ValueError) as exc:
+        print(f"cellnas {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"cellnas {args.command}: interrupted; results written so far are kept", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def emit_json(obj) -> None:
+    """Print ``obj`` as JSON on stdout (the ``--json`` output of every subcommand)."""
+    import json
+
+    print(json.dumps(obj, indent=2))

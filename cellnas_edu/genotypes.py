@@ -1,0 +1,133 @@
+"""The published cells as data, and JSON load/save of genotypes.
+
+The built-in cells are the normal and reduction cells of the architectures the
+paper studies (Section 3, Figure 1) and their widest-and-shallowest adaptations
+(Section 5, Figure 25), read from ``resources/genotypes.json`` which ships with
+the package. Names:
+
+========================  =====================================================
+``NASNet``                Zoph et al. 2018
+``AmoebaNet``             Real et al. 2019
+``ENAS``                  Pham et al. 2018
+``DARTS_V1``              DARTS, first-order search
+``DARTS_V2`` / ``DARTS``  DARTS, second-order search (the cell of Figure 1(d))
+``SNAS_MILD`` / ``SNAS``  SNAS under the mild constraint (Figure 1(e))
+``*_ADAPT``               the adapted cells of Figure 25; ``DARTS_ADAPT`` is
+                          produced by :func:`cellnas_edu.adaptation.adapt`
+========================  =====================================================
+
+A genotype file is JSON with the DARTS layout::
+
+    {"normal": [["sep_conv_3x3", 0], ...], "normal_concat": [2, 3, 4, 5],
+     "reduce": [...], "reduce_concat": [...]}
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+from .adaptation import adapt
+from .cellspec import CellSpec, Genotype  # noqa: F401  (re-exported)
+
+_KEYS = ("normal", "normal_concat", "reduce", "reduce_concat")
+
+
+def genotype_from_dict(data: object, name: str | None = None) -> Genotype:
+    """Validate a parsed JSON object and build a :class:`Genotype` (``ValueError`` on any problem)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"a genotype must be a JSON object with keys {', '.join(_KEYS)}")
+    missing = [k for k in _KEYS if k not in data]
+    if missing:
+        raise ValueError(f"missing key(s): {', '.join(missing)}")
+    unknown = sorted(set(data) - set(_KEYS) - {"name"})
+    if unknown:
+        raise ValueError(f"unknown key(s): {', '.join(unknown)}")
+    return Genotype.from_lists(*(data[k] for k in _KEYS), name=name or data.get("name"))
+
+
+def load_genotype(path: str | Path) -> Genotype:
+    """Read a genotype JSON file. Raises ``ValueError`` with the file name and the problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    try:
+        return genotype_from_dict(data, name=path.stem)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def save_genotype(genotype: Genotype, path: str | Path) -> None:
+    """Write a genotype as JSON (atomically)."""
+    from .io import atomic_write_text
+
+    atomic_write_text(Path(path), json.dumps(genotype.to_dict(), indent=1) + "\n")
+
+
+def _load_builtins() -> dict[str, Genotype]:
+    text = resources.files("cellnas_edu").joinpath("resources/genotypes.json").read_text(encoding="utf-8")
+    table = json.loads(text)["genotypes"]
+    cells = {name: genotype_from_dict(data, name=name) for name, data in table.items()}
+    cells["DARTS_ADAPT"] = adapt(cells["DARTS_V2"], name="DARTS_ADAPT")
+    return cells
+
+
+_BUILTINS = _load_builtins()
+#: Short names used in the paper's figures and tables.
+ALIASES = {"DARTS": "DARTS_V2", "SNAS": "SNAS_MILD"}
+
+NASNet = _BUILTINS["NASNet"]
+AmoebaNet = _BUILTINS["AmoebaNet"]
+ENAS = _BUILTINS["ENAS"]
+DARTS_V1 = _BUILTINS["DARTS_V1"]
+DARTS_V2 = DARTS = _BUILTINS["DARTS_V2"]
+SNAS_MILD = SNAS = _BUILTINS["SNAS_MILD"]
+NASNet_ADAPT = _BUILTINS["NASNet_ADAPT"]
+AmoebaNet_ADAPT = _BUILTINS["AmoebaNet_ADAPT"]
+ENAS_ADAPT = _BUILTINS["ENAS_ADAPT"]
+SNAS_ADAPT = _BUILTINS["SNAS_ADAPT"]
+DARTS_ADAPT = _BUILTINS["DARTS_ADAPT"]
+
+#: The five architectures of Figure 1, in the figure's order.
+POPULAR = ("NASNet", "AmoebaNet", "ENAS", "DARTS_V2", "SNAS_MILD")
+#: Original -> adapted (Figure 25, Table 1).
+ADAPTED = {
+    "NASNet": "NASNet_ADAPT",
+    "AmoebaNet": "AmoebaNet_ADAPT",
+    "ENAS": "ENAS_ADAPT",
+    "DARTS_V2": "DARTS_ADAPT",
+    "SNAS_MILD": "SNAS_ADAPT",
+}
+
+
+def builtin_names() -> list[str]:
+    """Every built-in name (aliases excluded), originals first."""
+    return list(_BUILTINS)
+
+
+def get_genotype(name: str) -> Genotype:
+    """A built-in by name or alias (``ValueError`` listing the names otherwise)."""
+    key = ALIASES.get(name, name)
+    if key not in _BUILTINS:
+        known = ", ".join(list(_BUILTINS) + list(ALIASES))
+        raise ValueError(f"unknown architecture {name!r} (built-ins: {known})")
+    return _BUILTINS[key]
+
+
+def resolve_genotype(name_or_path: str) -> Genotype:
+    """A built-in name, or the path of a genotype JSON file."""
+    key = ALIASES.get(name_or_path, name_or_path)
+    if key in _BUILTINS:
+        return _BUILTINS[key]
+    if name_or_path.endswith(".json") or Path(name_or_path).exists():
+        return load_genotype(name_or_path)
+    return get_genotype(name_or_path)
