@@ -23,8 +23,8 @@ explicitly for the topology measures of Section 3.2.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 #: Every operation a published cell uses (the DARTS space plus the NASNet /
 #: AmoebaNet extras ``sep_conv_7x7`` and ``conv_7x1_1x7``). ``none`` is the
@@ -132,13 +132,13 @@ class CellSpec:
         return frozenset(self.intermediate_nodes) - self.live_nodes()
 
     # -- derived cells ---------------------------------------------------------
-    def with_sources(self, sources: Sequence[int]) -> "CellSpec":
+    def with_sources(self, sources: Sequence[int]) -> CellSpec:
         """Same operations and concat, new sources (validated again)."""
         if len(sources) != len(self.edges):
             raise ValueError(f"need {len(self.edges)} sources, got {len(sources)}")
         return CellSpec([(op, s) for (op, _), s in zip(self.edges, sources)], self.concat)
 
-    def with_ops(self, ops: Sequence[str]) -> "CellSpec":
+    def with_ops(self, ops: Sequence[str]) -> CellSpec:
         """Same sources and concat, new operations (validated again)."""
         if len(ops) != len(self.edges):
             raise ValueError(f"need {len(self.edges)} operations, got {len(ops)}")
@@ -213,7 +213,7 @@ class Genotype:
     name: str | None = field(default=None, compare=False)
 
     @classmethod
-    def from_lists(cls, normal, normal_concat, reduce, reduce_concat, name=None) -> "Genotype":
+    def from_lists(cls, normal, normal_concat, reduce, reduce_concat, name=None) -> Genotype:
         """Build from the DARTS lists; a ``ValueError`` names the cell that is wrong."""
         cells = {}
         for kind, edges, concat in (("normal", normal, normal_concat), ("reduce", reduce, reduce_concat)):
@@ -234,5 +234,5 @@ class Genotype:
         reduce, reduce_concat = self.reduce.to_lists()
         return {"normal": normal, "normal_concat": normal_concat, "reduce": reduce, "reduce_concat": reduce_concat}
 
-    def renamed(self, name: str | None) -> "Genotype":
+    def renamed(self, name: str | None) -> Genotype:
         return Genotype(self.normal, self.reduce, name)

@@ -110,7 +110,7 @@ class Topology:
     depth: int
 
     @classmethod
-    def of(cls, cell: CellSpec) -> "Topology":
+    def of(cls, cell: CellSpec) -> Topology:
         return cls(cell_width(cell), cell_depth(cell))
 
     def label(self) -> str:

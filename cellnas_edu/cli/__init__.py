@@ -28,9 +28,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "theory": ("cellnas_edu.cli.theory", "check equations (1)-(4) and Theorems 4.2, 4.3 numerically (Appendix C)"),
     "params": ("cellnas_edu.cli.params", "parameter counts of the built-in networks (Table 1)"),
     "train": ("cellnas_edu.cli.train", "train a network (Appendix A.3/A.4 presets), resumable"),
-    "convergence": ("cellnas_edu.cli.convergence", "train a cell and its variant family and compare convergence (Section 4.1)"),
-    "landscape": ("cellnas_edu.cli.landscape", "loss surface, gradient variance and Hessian sharpness of a run (Section 4.2)"),
-    "compare-landscapes": ("cellnas_edu.cli.compare_landscapes", "side-by-side landscapes of several runs against width and depth"),
+    "convergence": (
+        "cellnas_edu.cli.convergence",
+        "train a cell and its variant family and compare convergence (Section 4.1)",
+    ),
+    "landscape": (
+        "cellnas_edu.cli.landscape",
+        "loss surface, gradient variance and Hessian sharpness of a run (Section 4.2)",
+    ),
+    "compare-landscapes": (
+        "cellnas_edu.cli.compare_landscapes",
+        "side-by-side landscapes of several runs against width and depth",
+    ),
 }
 
 
@@ -64,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     chosen = next((a for a in argv if not a.startswith("-")), None)
     if chosen not in COMMANDS:
         chosen = None
-    args = build_parser(chosen).parse_args(argv)
+    try:
+        args = build_parser(chosen).parse_args(argv)
+    except SystemExit as exc:  # argparse: --help/--version (0) or one-line usage error (2)
+        return exc.code if isinstance(exc.code, int) else 2
     module = importlib.import_module(COMMANDS[args.command][0])
     try:
         return int(module.run(args) or 0)

@@ -1,0 +1,28 @@
+"""``cellnas analyze FILE.json``: width and depth of the cells in a user's genotype file (Section 3.2).
+
+The file uses the DARTS layout (see :mod:`cellnas_edu.genotypes`). A malformed
+file is reported on one line that names the file, the cell, the node and the
+operation (exit status 2).
+"""
+
+from __future__ import annotations
+
+from ..genotypes import load_genotype
+from ..tables import cell_table, format_cell_table
+from . import emit_json
+
+HELP = "width and depth of the cells in a genotype JSON file"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("file", metavar="FILE.json", help="genotype file (DARTS layout)")
+    parser.add_argument("--json", action="store_true", help="print a JSON list of {name, cell, width, depth}")
+
+
+def run(args) -> int:
+    rows = cell_table([load_genotype(args.file)])
+    if args.json:
+        emit_json([row.to_json() for row in rows])
+    else:
+        print(format_cell_table(rows))
+    return 0

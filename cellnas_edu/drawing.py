@@ -1,0 +1,237 @@
+"""Cell topology drawings in the style of Figure 1 (and Figures 2, 10, 11, 25).
+
+Figure 1: "Each sub-figure has three sets of nodes from left to right, which are
+the input nodes, intermediate nodes, and output node respectively. The arrows
+(i.e., operations of the cell) represent the direction of information flow. The
+caption of each sub-figure includes the name of the architecture, width and
+depth of a cell."
+
+Layout: an intermediate node sits in the column of its depth (longest path from
+an input, :func:`~cellnas_edu.topology.node_depths`), so a chain such as
+DARTS's ``0 -> 2 -> 5`` reads left to right and a depth-2 cell is a single
+column. Inputs are the leftmost column, the output node the rightmost. Every
+operation is an arrow (two operations between the same pair of nodes are two
+bent arrows); the output node's inputs (``concat``) are thin arrows. Dead nodes
+(no path to the output; not counted by Section 3.2's width) and their arrows
+are grey and dashed.
+
+Files are PNG or SVG, chosen by the extension, and written atomically via
+:func:`cellnas_edu.io.atomic_save`. Output is deterministic: no date in the
+metadata, a fixed SVG hash salt, text kept as ``<text>`` elements (so the
+caption is searchable in the SVG). Only :class:`matplotlib.figure.Figure` is
+used (no pyplot state, no GUI backend).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cellspec import NUM_INPUTS, CellSpec, Genotype
+from .io import atomic_save
+from .tables import display_name
+from .topology import Topology, node_depths
+
+FORMATS = {".png": "png", ".svg": "svg"}
+NODE_RADIUS = 0.22
+BENDS = (0.0, -0.15, 0.15, -0.3, 0.3, -0.45, 0.45, -0.6, 0.6)  # arc3 rads tried, straightest first
+CLEARANCE = 0.34  # distance an arrow keeps from the centres of nodes it does not connect
+INCHES_PER_UNIT = 0.8  # drawing scale: the vertical distance between two nodes
+CAPTION_INCHES = 0.35
+COLUMN_GAP = 1.7  # horizontal distance between depth columns (vertical distance between nodes: 1)
+_RC = {"svg.hashsalt": "cellnas-edu", "svg.fonttype": "none", "font.family": "DejaVu Sans"}
+_METADATA = {"png": {"Software": "cellnas-edu"}, "svg": {"Date": None, "Creator": "cellnas-edu"}}
+_FILL = {"input": "#c1e1c1", "intermediate": "#bcd7ef", "output": "#f3e6a6", "dead": "#e6e6e6"}
+_DEAD_INK = "#9a9a9a"
+
+
+def caption_of(cell: CellSpec, name: str | None) -> str:
+    """``"DARTS, 3.5c, 3"`` (or just ``"3.5c, 3"`` without a name), as in Figure 1's captions."""
+    label = Topology.of(cell).label()
+    return f"{name}, {label}" if name else label
+
+
+def node_positions(cell: CellSpec) -> dict[int | str, tuple[float, float]]:
+    """(x, y) of every node: x grows with the node's depth, the output one column right of the deepest node."""
+    depth = node_depths(cell)
+    out_x = max(depth.values()) + 1
+    columns: dict[int, list[int]] = {}
+    for node in sorted(depth):
+        columns.setdefault(depth[node], []).append(node)
+    pos: dict[int | str, tuple[float, float]] = {}
+    for x, nodes in columns.items():
+        for i, node in enumerate(nodes):
+            pos[node] = (COLUMN_GAP * x, (len(nodes) - 1) / 2 - i)
+    pos["output"] = (COLUMN_GAP * out_x, 0.0)
+    return pos
+
+
+@dataclass(frozen=True)
+class Arrow:
+    """One arrow of the drawing: an operation (``op`` set) or an input of the output node."""
+
+    src: int
+    dst: int | str
+    bend: float  # matplotlib's arc3 ``rad``: 0 is straight
+    op: str | None
+    dead: bool
+
+    def midpoint(self, pos) -> tuple[float, float]:
+        """The middle of the quadratic Bezier curve that ``arc3`` draws (control point: midpoint + rad * normal)."""
+        (x0, y0), (x1, y1) = pos[self.src], pos[self.dst]
+        cx, cy = (x0 + x1) / 2 + self.bend * (y1 - y0), (y0 + y1) / 2 - self.bend * (x1 - x0)
+        return (x0 + 2 * cx + x1) / 4, (y0 + 2 * cy + y1) / 4
+
+
+def cell_arrows(cell: CellSpec, pos) -> list[Arrow]:
+    """Every operation of ``cell`` and every ``concat`` input of the output node, with its bend.
+
+    Each arrow takes the straightest of a few arcs that keeps clear of the
+    nodes it does not connect (a tiny deterministic router); two operations
+    between the same two nodes bend in opposite directions.
+    """
+
+    def bend(src, dst):
+        (x0, y0), (x1, y1) = pos[src], pos[dst]
+        others = [p for node, p in pos.items() if node not in (src, dst)]
+
+        def clearance(rad):
+            cx, cy = (x0 + x1) / 2 + rad * (y1 - y0), (y0 + y1) / 2 - rad * (x1 - x0)
+            best = float("inf")
+            for i in range(1, 20):
+                t = i / 20
+                px = (1 - t) ** 2 * x0 + 2 * t * (1 - t) * cx + t**2 * x1
+                py = (1 - t) ** 2 * y0 + 2 * t * (1 - t) * cy + t**2 * y1
+                best = min([best] + [((px - ox) ** 2 + (py - oy) ** 2) ** 0.5 for ox, oy in others])
+            return best
+
+        for rad in BENDS:
+            if clearance(rad) >= CLEARANCE:
+                return rad
+        return max(BENDS, key=clearance)
+
+    dead = cell.dead_nodes()
+    arrows = []
+    for node in cell.intermediate_nodes:
+        pairs = cell.node_inputs(node)
+        same_source = pairs[0][1] == pairs[1][1]
+        for slot, (op, src) in enumerate(pairs):
+            rad = (0.25 if slot == 0 else -0.25) if same_source else bend(src, node)
+            arrows.append(Arrow(src, node, rad, op, node in dead))
+    arrows += [Arrow(node, "output", bend(node, "output"), None, False) for node in cell.concat]
+    return arrows
+
+
+def draw_cell_on(ax, cell: CellSpec, caption: str = "", op_labels: bool = False) -> None:
+    """Draw ``cell`` on a matplotlib ``Axes`` (no file output)."""
+    from matplotlib.patches import FancyArrowPatch
+
+    pos = node_positions(cell)
+    arrows = cell_arrows(cell, pos)
+    dead = cell.dead_nodes()
+    for arrow in arrows:
+        if arrow.op is None:
+            color, style, width = "#555555", "-", 0.6
+        else:
+            color, style, width = (_DEAD_INK, "--", 0.8) if arrow.dead else ("black", "-", 1.1)
+        ax.add_patch(FancyArrowPatch(
+            pos[arrow.src], pos[arrow.dst], arrowstyle="-|>", mutation_scale=9, shrinkA=11, shrinkB=11,
+            connectionstyle=f"arc3,rad={arrow.bend}", color=color, linestyle=style, linewidth=width, zorder=1,
+        ))
+        if op_labels and arrow.op is not None:
+            ax.text(*arrow.midpoint(pos), arrow.op, fontsize=5, ha="center", va="center", color=color, zorder=3,
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85})
+
+    for node, (x, y) in pos.items():
+        if node == "output":
+            kind, text = "output", "c[k]"
+        elif node < NUM_INPUTS:
+            kind, text = "input", ("c[k-2]", "c[k-1]")[node]
+        else:
+            kind, text = ("dead" if node in dead else "intermediate"), str(node)
+        ink = _DEAD_INK if kind == "dead" else "black"
+        ax.add_patch(_circle((x, y), NODE_RADIUS, _FILL[kind], ink))
+        ax.text(x, y, text, ha="center", va="center", fontsize=6 if kind in ("input", "output") else 8,
+                color=ink, zorder=4)
+
+    (x0, x1), (y0, y1) = _limits(pos, arrows)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal", adjustable="box")
+    ax.axis("off")
+    if caption:
+        ax.text(0.5, 0.0, caption, transform=ax.transAxes, ha="center", va="top", fontsize=9)
+
+
+def _limits(pos, arrows) -> tuple[tuple[float, float], tuple[float, float]]:
+    points = list(pos.values()) + [a.midpoint(pos) for a in arrows]
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    return (min(xs) - 0.45, max(xs) + 0.45), (min(ys) - 0.45, max(ys) + 0.45)
+
+
+def _circle(center, radius, fill, edge):
+    from matplotlib.patches import Circle
+
+    return Circle(center, radius, facecolor=fill, edgecolor=edge, linewidth=0.9, zorder=2)
+
+
+def _format_of(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{path}: cannot draw to a {path.suffix or 'file without extension'}; use .png or .svg")
+    return fmt
+
+
+def draw_cells(panels: Sequence[tuple[CellSpec, str]], path, ncols: int = 5, op_labels: bool = False,
+               dpi: int = 150) -> Path:
+    """Draw ``(cell, caption)`` panels in a grid (row-major) and save to ``path`` (.png or .svg)."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    path = Path(path)
+    fmt = _format_of(path)
+    if not panels:
+        raise ValueError("nothing to draw: no cells given")
+    ncols = max(1, min(ncols, len(panels)))
+    nrows = -(-len(panels) // ncols)
+    extents = []
+    for cell, _ in panels:
+        pos = node_positions(cell)
+        extents.append(_limits(pos, cell_arrows(cell, pos)))
+    panel_w = INCHES_PER_UNIT * max(x1 - x0 for (x0, x1), _ in extents)
+    panel_h = INCHES_PER_UNIT * max(y1 - y0 for _, (y0, y1) in extents) + CAPTION_INCHES
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(panel_w * ncols, panel_h * nrows))
+        axes = fig.subplots(nrows, ncols, squeeze=False)
+        for ax, (cell, caption) in zip(axes.flat, panels):
+            draw_cell_on(ax, cell, caption, op_labels)
+        for ax in list(axes.flat)[len(panels):]:
+            ax.axis("off")
+        fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=CAPTION_INCHES / (panel_h * nrows),
+                            wspace=0.05, hspace=CAPTION_INCHES / (panel_h - CAPTION_INCHES))
+        atomic_save(path, lambda handle: fig.savefig(handle, format=fmt, dpi=dpi, metadata=_METADATA[fmt]))
+    return path
+
+
+def draw_cell(cell: CellSpec, path, name: str | None = None, op_labels: bool = True) -> Path:
+    """One cell with the caption ``"name, width, depth"`` (Figure 1 style)."""
+    return draw_cells([(cell, caption_of(cell, name))], path, ncols=1, op_labels=op_labels)
+
+
+def draw_genotype(genotype: Genotype, path, kind: str = "normal", op_labels: bool = True) -> Path:
+    """One cell of a genotype, captioned with the genotype's paper name."""
+    return draw_cell(genotype.cell(kind), path, display_name(genotype), op_labels)
+
+
+def draw_family(original: CellSpec, variants, path, name: str | None = None, ncols: int = 5,
+                op_labels: bool = False) -> Path:
+    """Figures 2, 10, 11: the original cell first, then the variants ``C1..CK`` with their captions.
+
+    ``variants`` are :class:`~cellnas_edu.variants.Variant` objects (anything
+    with ``cell`` and ``caption()``).
+    """
+    panels = [(original, caption_of(original, name))]
+    panels += [(v.cell, v.caption()) for v in variants]
+    return draw_cells(panels, path, ncols=ncols, op_labels=op_labels)

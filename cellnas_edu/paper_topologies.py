@@ -1,0 +1,65 @@
+"""The widths and depths printed in the paper, transcribed as data (Figures 1, 2, 10, 11, 25; Table 2).
+
+Widths are in units of ``c`` (``3.5`` means ``3.5c``). Keys of the per-cell
+tables are built-in genotype names (:mod:`cellnas_edu.genotypes`); the normal
+cell is meant everywhere, as in the paper (footnote 3: "We only visualize
+normal cells").
+
+These numbers are what :mod:`cellnas_edu.topology`, :mod:`cellnas_edu.space`
+and :mod:`cellnas_edu.adaptation` are checked against. Two captions are
+errata (see :mod:`cellnas_edu.topology`): Figure 2(a) prints the original DARTS
+cell as ``3.5c, 2`` and Figure 10(a) prints the original AmoebaNet cell as
+``3.5c, 4``; they are kept here verbatim and flagged in :data:`ERRATA`.
+"""
+
+from __future__ import annotations
+
+#: Figure 1 (and Section 3.2's text): the five popular normal cells.
+FIGURE1: dict[str, tuple[float, int]] = {
+    "NASNet": (5, 2),
+    "AmoebaNet": (4, 4),
+    "ENAS": (5, 2),
+    "DARTS_V2": (3.5, 3),
+    "SNAS_MILD": (4, 2),
+}
+
+#: Figure 25: the adapted normal cells, keyed by the *original* architecture.
+FIGURE25: dict[str, tuple[float, int]] = {
+    "NASNet": (5, 2),
+    "AmoebaNet": (3, 2),
+    "ENAS": (5, 2),
+    "DARTS_V2": (4, 2),
+    "SNAS_MILD": (4, 2),
+}
+
+#: Table 2: base cell, then C1..C13 (random connection variants of the normal cell).
+TABLE2_BASE: dict[str, tuple[float, int]] = {
+    "DARTS_V2": (3.5, 3),
+    "ENAS": (5, 2),
+    "AmoebaNet": (4, 4),
+    "NASNet": (5, 2),
+}
+TABLE2_VARIANTS: dict[str, tuple[tuple[float, int], ...]] = {
+    "DARTS_V2": ((2, 4), (2, 4), (2, 4), (2.5, 4), (2.5, 4), (2.5, 3), (2.5, 3), (2.5, 3),
+                 (3, 3), (3, 3), (3, 3), (3.5, 3), (3.5, 3)),
+    "ENAS": ((1.5, 6), (1.5, 5), (2, 6), (2, 6), (2.5, 5), (2.5, 5), (3, 4), (3, 3),
+             (3.5, 5), (3.5, 4), (3.5, 4), (3.5, 3), (3.5, 3)),
+    "AmoebaNet": ((1.5, 6), (1.5, 5), (1.5, 5), (1.5, 3), (2, 6), (2, 6), (2, 4), (2.5, 5),
+                  (2.5, 3), (2.5, 3), (3, 3), (3.5, 4), (3.5, 3)),
+    "NASNet": ((1.5, 6), (1.5, 5), (2, 6), (2, 6), (2.5, 5), (2.5, 5), (3, 4), (3, 3),
+               (3.5, 5), (3.5, 4), (3.5, 4), (3.5, 3), (3.5, 3)),
+}
+
+#: Figures 2, 10 and 11: (cell, [original caption, then the four variants' captions]).
+FIGURE_FAMILIES: dict[str, tuple[str, tuple[tuple[float, int], ...]]] = {
+    "Figure 2": ("DARTS_V2", ((3.5, 2), (2.5, 3), (2.5, 3), (2, 4), (2, 4))),
+    "Figure 10": ("AmoebaNet", ((3.5, 4), (3.5, 3), (3, 4), (2.5, 5), (2, 6))),
+    "Figure 11": ("SNAS_MILD", ((4, 2), (3.5, 3), (3, 3), (2.5, 4), (2, 5))),
+}
+
+#: Printed captions that no reading of Section 3.2 reproduces for the given cell.
+ERRATA: dict[str, str] = {
+    "Figure 2(a)": "DARTS printed as 3.5c, 2: impossible for any cell (half-integer width needs depth >= 3); "
+    "Figure 1(d), Table 2 and Section 3.2 give 3.5c, 3",
+    "Figure 10(a)": "AmoebaNet printed as 3.5c, 4; Figure 1(b), Table 2 and Section 3.2 give 4c, 4",
+}
