@@ -1,0 +1,35 @@
+"""``cellnas theory``: equations (1)-(4) and Theorems 4.1-4.3 checked numerically (Section 4.3, Appendix C).
+
+Runs every check of :mod:`cellnas_edu.theory` in-process and prints a summary
+(the scripts in ``theory/`` print the full reports). ``--json`` prints
+``{"gradient_identity": {...}, "theorem_4_2": {...}, "theorem_4_3": {...}, "theorem_4_1": {...}}``.
+Exit status 0 whenever the checks ran, whatever their verdicts.
+"""
+
+from __future__ import annotations
+
+from . import emit_json
+
+HELP = "check equations (1)-(4) and Theorems 4.2, 4.3 numerically (Appendix C)"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--json", action="store_true", help="print every check's result as one JSON object")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random and hypothesis instances (default 0)")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer instances (a few seconds instead of about a minute)")
+
+
+def run(args) -> int:
+    if args.seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
+    from ..theory import format_summary, theory_summary
+
+    summary = theory_summary(seed=args.seed, quick=args.quick)
+    if args.json:
+        emit_json(summary)
+    else:
+        print(format_summary(summary))
+        seconds = sum(result["seconds"] for result in summary.values())
+        print(f"({seconds:.1f} s; full reports: python theory/<check>.py)")
+    return 0

@@ -1,0 +1,337 @@
+r"""Theorem 4.2 (block-wise Lipschitz smoothness, Appendix C.3): measured exactly, stated and corrected bounds.
+
+**Statement (Section 4.3.2).** With :math:`\lambda^{(j)}` "the largest eigenvalue"
+of :math:`W^{(j)}` -- used in the proof as the 2-norm :math:`\lVert W^{(j)} \rVert_2`
+-- and :math:`L^{(i)}` the block-Lipschitz constant (5) of the widest cell,
+
+.. math::
+
+    \Big\lVert \frac{\partial \hat f}{\partial W^{(i)}_1} - \frac{\partial \hat f}{\partial W^{(i)}_2} \Big\rVert
+    \le \Big(\prod_{j=1}^{i-1} \lambda^{(j)}\Big) L^{(i)} \lVert W^{(i)}_1 - W^{(i)}_2 \rVert .
+
+**What is measured.** The narrowest cell's block constant
+:math:`\hat L^{(i)} = \lVert \nabla^2_{W^{(i)}} \hat f \rVert_2` (Frobenius norms on
+gradients and weights, :mod:`cellnas_edu.theory.hessian`), by dense eigenvalues and
+by power iteration on Hessian-vector products; :math:`L^{(k)} = \lVert H_{kk}
+\rVert_2` of the widest cell at the identified point :math:`V^{(k)} = W^{(k)}
+\cdots W^{(1)}` by the same machinery. For the quadratic objective both are
+constant in the weights, so these are the exact *global* constants; for the
+other objectives they are the *local* constants at the point, and the comparison
+is local (the stated inequality, read at one point, must hold there too).
+
+**Why the stated bound fails.** By :mod:`cellnas_edu.theory.hessian`,
+:math:`\nabla^2_{W^{(i)}} \hat f = J^T H J` with
+:math:`J \Delta = (A_k \Delta B)_{k \ge i}`, :math:`A_k = W^{(k)} \cdots W^{(i+1)}`,
+:math:`B = W^{(i-1)} \cdots W^{(1)}`. Two steps of Appendix C drop terms:
+
+(a) From (8) to (9) the terms ``k > i`` are discarded because
+    ":math:`W_1^{(k)} = W_2^{(k)}` while :math:`k \neq i`". But (4), on which
+    (6) rests, holds only at the identified point, where the widest cell's
+    parameters are :math:`V^{(k)} = A_k W^{(i)} B`: changing :math:`W^{(i)}`
+    changes :math:`V^{(k)}` -- and :math:`\partial f/\partial V^{(k)}` -- for
+    *every* ``k >= i``.
+(b) In (8), :math:`\lVert V^{(k)}_1 - V^{(k)}_2 \rVert` is replaced by
+    :math:`\lVert W^{(k)}_1 - W^{(k)}_2 \rVert`; but
+    :math:`\Delta V^{(i)} = \Delta W^{(i)} B`, which costs a second factor
+    :math:`\lVert B \rVert \le \prod_{j<i} \lambda^{(j)}`: even the ``k = i`` term is
+    :math:`(\prod_{j<i} \lambda^{(j)})^2 L^{(i)}`, not the first power.
+
+Smallest counterexample (``n = 2, d = 1, x = 1, i = 1``, quadratic, :math:`W^{(2)} = 1`):
+:math:`\hat f = \tfrac12 (w_1 - t_1)^2 + \tfrac12 (w_2 w_1 - t_2)^2` has
+:math:`\partial^2 \hat f / \partial w_1^2 = 1 + w_2^2 = 2`, while the stated bound is
+:math:`L^{(1)} = x^2 = 1`. (With ``d = 1`` every matrix norm is ``|.|``, so the
+failure does not depend on how "2-norm" is read for gradients.)
+
+**Corrected bound** (:func:`corrected_bound`). With :math:`a_k = \prod_{j=i+1}^{k}
+\lambda^{(j)}` (:math:`a_i = 1`), :math:`b = \prod_{j=1}^{i-1} \lambda^{(j)}` and
+:math:`H_{kl} = \partial^2 f / \partial V^{(k)} \partial V^{(l)}` of the widest cell,
+
+.. math::
+
+    \hat L^{(i)} \le b^2 \sum_{k=i}^n \sum_{l=i}^n a_k\, a_l\, \lVert H_{kl} \rVert_2 ,
+
+which for objectives separable over nodes (:math:`H_{kl} = 0` for :math:`k \ne l`,
+e.g. the quadratic) is :math:`b^2 \sum_{k=i}^n a_k^2 L^{(k)}`.
+
+*Proof.* :math:`J^T H J` is symmetric, so its norm is
+:math:`\sup_{\lVert \Delta \rVert_F = 1} |\langle J\Delta, H J\Delta \rangle|`. Write
+:math:`\Delta V_k = A_k \Delta B`. Then
+:math:`|\langle J\Delta, HJ\Delta\rangle| = |\sum_{k,l} \langle \Delta V_k, H_{kl} \Delta V_l \rangle|
+\le \sum_{k,l} \lVert \Delta V_k \rVert_F \lVert H_{kl} \rVert_2 \lVert \Delta V_l \rVert_F`
+(triangle inequality, Cauchy-Schwarz), and
+:math:`\lVert A_k \Delta B \rVert_F \le \lVert A_k \rVert_2 \lVert \Delta \rVert_F \lVert B \rVert_2
+\le a_k b` (submultiplicativity, :math:`\lVert A_k \rVert_2 \le \prod_{j=i+1}^k
+\lVert W^{(j)} \rVert_2`). :math:`\square` The factors :math:`a_k, b` do not involve
+:math:`W^{(i)}`, so replacing :math:`\lVert H_{kl} \rVert_2` by global bounds
+:math:`L_{kl} \ge \sup \lVert H_{kl} \rVert_2` (:math:`L_{kk} = L^{(k)}` of (5); the
+cross constants are an extra assumption unless :math:`F` is separable) gives a
+global block-Lipschitz bound. The bound is tight for ``d = 1`` and the quadratic
+with one input (it is then an equality).
+
+Tolerance: a bound counts as violated when ``measured > bound + 1e-9 * max(bound,
+measured) + 1e-12`` (float64 round-off is ~1e-15 relative).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, find, settings
+from hypothesis.errors import NoSuchExample
+
+from .hessian import (
+    chain_jacobian,
+    narrowest_block_constant_by_power_iteration,
+    narrowest_hessian,
+    operator_norm,
+    quadratic_narrowest_block_constant,
+    quadratic_widest_block_constant,
+    symmetric_spectral_norm,
+    widest_hessian,
+)
+from .objectives import OBJECTIVE_NAMES
+from .problems import CellProblem, quadratic_single_input, random_problem, structured_problems
+from .strategies import as_quadratic_problem, cell_problems, draw_examples, integer_single_input_cells
+
+RTOL, ATOL = 1e-9, 1e-12
+
+
+def exceeds(measured: float, bound: float) -> bool:
+    """``measured`` is larger than ``bound`` beyond float64 round-off (see the module's tolerance)."""
+    return bool(measured > bound + RTOL * max(abs(bound), abs(measured)) + ATOL)
+
+
+def spectral_norms(weights) -> np.ndarray:
+    r""":math:`\lambda^{(j)} = \lVert W^{(j)} \rVert_2` (the reading the proof uses)."""
+    return np.array([np.linalg.norm(w, 2) for w in np.asarray(weights, dtype=float)])
+
+
+def spectral_radii(weights) -> np.ndarray:
+    r""":math:`\rho(W^{(j)}) = \max |\mathrm{eig}(W^{(j)})|` ("the largest eigenvalue", read literally)."""
+    return np.array([np.max(np.abs(np.linalg.eigvals(w))) for w in np.asarray(weights, dtype=float)])
+
+
+def stated_bound(lambdas, i: int, widest_constant: float) -> float:
+    r"""Right-hand side of Theorem 4.2: :math:`(\prod_{j<i} \lambda^{(j)})\, L^{(i)}`."""
+    return float(np.prod(lambdas[: i - 1]) * widest_constant)
+
+
+def squared_single_term_bound(lambdas, i: int, widest_constant: float) -> float:
+    r""":math:`(\prod_{j<i} \lambda^{(j)})^2 L^{(i)}`: the ``k = i`` term with step (b) repaired but step (a) not."""
+    return float(np.prod(lambdas[: i - 1]) ** 2 * widest_constant)
+
+
+def chain_factors(lambdas, i: int) -> tuple[np.ndarray, float]:
+    r"""``(a, b)``: :math:`a_k = \prod_{j=i+1}^{k} \lambda^{(j)}` for ``k = i..n``,
+    :math:`b = \prod_{j<i} \lambda^{(j)}`."""
+    lambdas = np.asarray(lambdas, dtype=float)
+    a = np.array([np.prod(lambdas[i:k]) for k in range(i, len(lambdas) + 1)])
+    return a, float(np.prod(lambdas[: i - 1]))
+
+
+def corrected_bound(lambdas, i: int, cross_norms) -> float:
+    r"""Corrected Theorem 4.2: :math:`b^2 \sum_{k,l \ge i} a_k a_l \lVert H_{kl} \rVert_2`
+    (``cross_norms[k-i, l-i]`` is :math:`\lVert H_{kl} \rVert_2`)."""
+    a, b = chain_factors(lambdas, i)
+    return float(b**2 * a @ np.asarray(cross_norms, dtype=float) @ a)
+
+
+def separable_corrected_bound(lambdas, i: int, widest_constants) -> float:
+    r"""Corrected bound for node-separable objectives: :math:`b^2 \sum_{k \ge i} a_k^2 L^{(k)}`."""
+    a, b = chain_factors(lambdas, i)
+    return float(b**2 * np.sum(a**2 * np.asarray(widest_constants, dtype=float)))
+
+
+def block_lipschitz_record(problem: CellProblem, i: int, narrow_full: np.ndarray | None = None,
+                           wide_full: np.ndarray | None = None, power: bool = True, seed: int = 0) -> dict:
+    """Everything Theorem 4.2 needs for block ``i`` of one problem, as a JSON-friendly dict.
+
+    ``narrow_full`` / ``wide_full`` are the full Hessians of both cells (computed when not given)."""
+    narrow_full = narrowest_hessian(problem) if narrow_full is None else narrow_full
+    wide_full = widest_hessian(problem) if wide_full is None else wide_full
+    block = narrow_full[i - 1, i - 1]
+    measured = symmetric_spectral_norm(block)
+    cross = wide_full[i - 1:, i - 1:]
+    m = cross.shape[0]
+    cross_norms = np.array([[operator_norm(cross[k, l]) for l in range(m)] for k in range(m)])
+    widest_constants = np.diag(cross_norms).copy()
+    lambdas = spectral_norms(problem.weights)
+    rhos = spectral_radii(problem.weights)
+    jac = chain_jacobian(problem.weights, i)
+    big = cross.transpose(0, 2, 1, 3).reshape(jac.shape[0], jac.shape[0])
+    structure = jac.T @ big @ jac
+    scale = max(np.abs(block).max(), np.abs(structure).max(), 1e-300)
+    record = {
+        "objective": problem.objective.name,
+        "n": problem.n, "d": problem.d, "samples": problem.num_samples, "i": i,
+        "constants": "global" if problem.objective.quadratic else "local",
+        "measured": measured,
+        "widest_constants": widest_constants.tolist(),
+        "lambda_spectral_norm": lambdas.tolist(),
+        "lambda_spectral_radius": rhos.tolist(),
+        "stated_bound": stated_bound(lambdas, i, widest_constants[0]),
+        "stated_bound_eigenvalue_reading": stated_bound(rhos, i, widest_constants[0]),
+        "squared_single_term_bound": squared_single_term_bound(lambdas, i, widest_constants[0]),
+        "corrected_bound": corrected_bound(lambdas, i, cross_norms),
+        "structure_relative_error": float(np.abs(structure - block).max() / scale),
+    }
+    if problem.objective.separable:
+        record["separable_corrected_bound"] = separable_corrected_bound(lambdas, i, widest_constants)
+    if problem.objective.quadratic:
+        closed = quadratic_narrowest_block_constant(problem, i)
+        record["closed_form"] = closed
+        record["closed_form_relative_error"] = abs(closed - measured) / max(measured, closed, 1e-300)
+    if power:
+        estimate, iterations = narrowest_block_constant_by_power_iteration(problem, i, seed=seed)
+        record["power_iteration"] = estimate
+        record["power_iterations"] = iterations
+        record["power_relative_difference"] = abs(estimate - measured) / max(measured, 1e-300) if measured else 0.0
+    record["stated_violated"] = exceeds(measured, record["stated_bound"])
+    record["corrected_violated"] = exceeds(measured, record["corrected_bound"])
+    return record
+
+
+def problem_records(problem: CellProblem, power: bool = True, seed: int = 0) -> list[dict]:
+    """:func:`block_lipschitz_record` for every block of ``problem`` (Hessians computed once)."""
+    narrow_full, wide_full = narrowest_hessian(problem), widest_hessian(problem)
+    return [block_lipschitz_record(problem, i, narrow_full, wide_full, power, seed + i)
+            for i in range(1, problem.n + 1)]
+
+
+def stated_bound_violated(problem: CellProblem, i: int) -> bool:
+    """Does block ``i`` of ``problem`` violate the stated Theorem 4.2 (spectral-norm reading)?"""
+    return block_lipschitz_record(problem, i, power=False)["stated_violated"]
+
+
+def counterexample_dict(problem: CellProblem, i: int) -> dict:
+    """The schema's counterexample: quadratic, one input, zero targets; ``measured`` and ``bound`` exact."""
+    record = block_lipschitz_record(problem, i, power=False)
+    return {
+        "objective": "quadratic",
+        "targets": "zero (the quadratic's block Hessian does not depend on the targets)",
+        "i": i,
+        "x": problem.inputs[0].tolist(),
+        "W": problem.weights.tolist(),
+        "measured": record["measured"],
+        "bound": record["stated_bound"],
+        "corrected_bound": record["corrected_bound"],
+        "lambda": record["lambda_spectral_norm"],
+        "widest_constant_L_i": record["widest_constants"][0],
+    }
+
+
+def hand_counterexample() -> tuple[CellProblem, int]:
+    r"""``n = 2, d = 1, x = 1, i = 1``, :math:`W^{(1)} = W^{(2)} = 1`: measured :math:`1 + w_2^2 = 2`, bound ``1``."""
+    return quadratic_single_input([[[1.0]], [[1.0]]], [1.0]), 1
+
+
+def stated_bound_violated_closed_form(problem: CellProblem, i: int) -> bool:
+    """Quadratic objective only: the stated-bound check with both constants in closed form (fast; used by the
+    counterexample search, whose result is then re-measured by autograd)."""
+    measured = quadratic_narrowest_block_constant(problem, i)
+    return exceeds(measured, stated_bound(spectral_norms(problem.weights), i, quadratic_widest_block_constant(problem)))
+
+
+def find_smallest_counterexample(max_n: int = 3, max_d: int = 2, max_entry: int = 3) -> dict:
+    """The smallest violation of the stated Theorem 4.2 among small integer cells (quadratic, one input, zero
+    targets): sizes are tried in the order ``(n, d) = (1, 1), (1, 2), ..., (2, 1), ...``; within the first size
+    that has a violation, hypothesis searches and shrinks block index and entries (deterministic,
+    ``derandomize``). Returns :func:`counterexample_dict` (measured again by autograd); raises
+    ``hypothesis.errors.NoSuchExample`` when nothing up to ``max_n, max_d`` violates."""
+    for n in range(1, max_n + 1):
+        for d in range(1, max_d + 1):
+            try:
+                example = find(
+                    integer_single_input_cells(min_n=n, max_n=n, min_d=d, max_d=d, max_entry=max_entry),
+                    lambda ex: stated_bound_violated_closed_form(*as_quadratic_problem(ex)),
+                    settings=settings(database=None, derandomize=True, max_examples=100, deadline=None,
+                                      suppress_health_check=list(HealthCheck)),
+                )
+            except NoSuchExample:
+                continue
+            return counterexample_dict(*as_quadratic_problem(example))
+    raise NoSuchExample("stated Theorem 4.2")
+
+
+def _counterexample_or_none() -> dict | None:
+    try:
+        return find_smallest_counterexample()
+    except NoSuchExample:
+        return None
+
+
+def instance_problems(seed: int = 0, quick: bool = False) -> list[tuple[str, CellProblem]]:
+    """``(source, problem)`` pairs: random Gaussian instances, structured families
+    (:func:`~cellnas_edu.theory.problems.structured_problems`) and hypothesis-generated integer instances."""
+    rng = np.random.default_rng(seed)
+    random_count, hyp_count = (6, 3) if quick else (24, 12)
+    problems = [("random", random_problem(rng, objective=OBJECTIVE_NAMES[k % len(OBJECTIVE_NAMES)]))
+                for k in range(random_count)]
+    structured = structured_problems(rng)
+    problems += [("structured", p) for p in (structured[::7] if quick else structured)]
+    examples = draw_examples(cell_problems(integer=True, max_n=3, max_d=3), hyp_count, seed=seed)
+    problems += [("hypothesis", p) for p, _ in examples]
+    return problems
+
+
+def summarize(records: list[dict]) -> dict:
+    """Counts and extremes over block records."""
+    def ratio(key):
+        values = [r["measured"] / r[key] for r in records if r[key] > 0]
+        return max(values) if values else 0.0
+
+    with_power = [r for r in records if "power_iteration" in r]
+    quadratic = [r for r in records if "closed_form" in r]
+    separable = [r for r in records if "separable_corrected_bound" in r]
+    return {
+        "instances": len(records),
+        "stated_bound_violations": sum(r["stated_violated"] for r in records),
+        "corrected_bound_violations": sum(r["corrected_violated"] for r in records),
+        "squared_single_term_violations": sum(exceeds(r["measured"], r["squared_single_term_bound"]) for r in records),
+        "eigenvalue_reading_violations": sum(exceeds(r["measured"], r["stated_bound_eigenvalue_reading"])
+                                             for r in records),
+        "separable_corrected_violations": sum(exceeds(r["measured"], r["separable_corrected_bound"])
+                                              for r in separable),
+        "max_measured_over_stated": ratio("stated_bound"),
+        "max_measured_over_corrected": ratio("corrected_bound"),
+        "power_iteration": {
+            "checked": len(with_power),
+            "max_relative_difference": max((r["power_relative_difference"] for r in with_power), default=0.0),
+            "max_iterations": max((r["power_iterations"] for r in with_power), default=0),
+        },
+        "structure_max_relative_error": max((r["structure_relative_error"] for r in records), default=0.0),
+        "closed_form_max_relative_error": max((r["closed_form_relative_error"] for r in quadratic), default=0.0),
+    }
+
+
+def run_theorem_4_2(seed: int = 0, quick: bool = False, keep_records: bool = False) -> dict:
+    """Check Theorem 4.2 on every block of every instance of :func:`instance_problems`; find the smallest
+    counterexample with hypothesis. The result follows the schema of ``theory/theorem_4_2.py --json``."""
+    problems = instance_problems(seed, quick)
+    records = []
+    for index, (source, problem) in enumerate(problems):
+        for record in problem_records(problem, power=True, seed=seed + 1000 * index):
+            record["source"] = source
+            records.append(record)
+    summary = summarize(records)
+    hand_problem, hand_i = hand_counterexample()
+    result = {
+        "theorem": "4.2",
+        "instances": summary["instances"],
+        "stated_bound_violations": summary["stated_bound_violations"],
+        "corrected_bound_violations": summary["corrected_bound_violations"],
+        "counterexample": _counterexample_or_none(),
+        "reading": "lambda = spectral norm ||W||_2; gradient and weight differences in the Frobenius norm; "
+                   "widest cell at V_k = W_k...W_1",
+        "problems": len(problems),
+        "by_source": {s: summarize([r for r in records if r["source"] == s])
+                      for s in ("random", "structured", "hypothesis")},
+        "by_objective": {name: summarize([r for r in records if r["objective"] == name]) for name in OBJECTIVE_NAMES},
+        **{k: v for k, v in summary.items() if k not in ("instances", "stated_bound_violations",
+                                                         "corrected_bound_violations")},
+        "hand_counterexample": counterexample_dict(hand_problem, hand_i),
+        "corrected_bound": "L_hat_i <= (prod_{j<i} lambda_j)^2 * sum_{k,l=i..n} a_k a_l ||H_kl||_2, "
+                           "a_k = prod_{j=i+1..k} lambda_j; separable F: (prod_{j<i} lambda_j)^2 sum_k a_k^2 L_k",
+    }
+    if keep_records:
+        result["records"] = records
+    return result

@@ -1,0 +1,109 @@
+r"""Objectives :math:`F` on the output node :math:`z` (Section 4.3.1: "an arbitrary objective function").
+
+The paper lets "both cells have the same arbitrary objective function f
+following the output node". Here :math:`F` acts on the stacked intermediate
+nodes of one sample, ``z`` of shape ``(n, d)`` (the concatenation of Figure 26),
+and that sample's target. Objectives are evaluated on a batch: ``losses(z,
+targets)`` maps ``(N, n, d)`` and ``(N, ...)`` to the ``N`` per-sample losses; the
+cell loss is their mean, so expectations and variances over the data set are
+exact averages.
+
+=================  ========================================================  ==========  =========
+name               per-sample loss                                           separable   quadratic
+=================  ========================================================  ==========  =========
+``quadratic``      :math:`\tfrac12 \sum_k \lVert z_k - t_k \rVert^2`           yes         yes
+``log_cosh``       :math:`\sum_{k,r} \log\cosh(z_{kr} - t_{kr})`               yes         no
+``cross_entropy``  softmax cross-entropy of :math:`R\,\mathrm{vec}(z)`         no          no
+                   against a one-hot label (fixed read-out ``R``)
+``tanh_squared``   :math:`\tfrac12 \lVert \tanh(R\,\mathrm{vec}(z)) - t \rVert^2`  no      no
+=================  ========================================================  ==========  =========
+
+*Separable* means :math:`F(z) = \sum_k F_k(z_k)`: the cross-node Hessian blocks
+:math:`\partial^2 F / \partial z_k \partial z_l` vanish for :math:`k \ne l`,
+which simplifies the corrected bound of Theorem 4.2
+(:func:`cellnas_edu.theory.lipschitz.corrected_bound`). *Quadratic* means the
+Hessian does not depend on the point (nor on the targets), so a Hessian norm
+measured anywhere is the global Lipschitz constant.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+OBJECTIVE_NAMES = ("quadratic", "cross_entropy", "log_cosh", "tanh_squared")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """Per-sample objective :math:`F(z_s, t_s)` on a batch, plus what is known about its structure."""
+
+    name: str
+    losses: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = field(repr=False)
+    separable: bool
+    quadratic: bool
+
+
+def quadratic() -> Objective:
+    r""":math:`F(z) = \tfrac12 \sum_k \lVert z_k - t_k \rVert^2`; targets ``(N, n, d)``."""
+    return Objective("quadratic", lambda z, t: 0.5 * ((z - t) ** 2).sum((1, 2)), separable=True, quadratic=True)
+
+
+def log_cosh() -> Objective:
+    r""":math:`F(z) = \sum \log\cosh(z - t)`, smooth and separable; targets ``(N, n, d)``.
+
+    Written as ``logaddexp(u, -u) - log 2`` so it never overflows and autograd's
+    second derivative is exact everywhere (also at ``u = 0``)."""
+
+    def losses(z, t):
+        u = z - t
+        return (torch.logaddexp(u, -u) - math.log(2.0)).sum((1, 2))
+
+    return Objective("log_cosh", losses, separable=True, quadratic=False)
+
+
+def cross_entropy(readout: torch.Tensor) -> Objective:
+    r"""Softmax cross-entropy of the logits :math:`R\,\mathrm{vec}(z)`; targets = one-hot labels ``(N, C)``."""
+
+    def losses(z, onehot):
+        logits = z.flatten(1) @ readout.T
+        return torch.logsumexp(logits, dim=1) - (onehot * logits).sum(1)
+
+    return Objective("cross_entropy", losses, separable=False, quadratic=False)
+
+
+def tanh_squared(readout: torch.Tensor) -> Objective:
+    r"""A tanh layer then squared loss, :math:`\tfrac12 \lVert \tanh(R\,\mathrm{vec}(z)) - t \rVert^2`;
+    targets ``(N, m)``."""
+
+    def losses(z, t):
+        return 0.5 * ((torch.tanh(z.flatten(1) @ readout.T) - t) ** 2).sum(1)
+
+    return Objective("tanh_squared", losses, separable=False, quadratic=False)
+
+
+def random_objective(name: str, n: int, d: int, num_samples: int, rng: np.random.Generator,
+                     outputs: int = 3) -> tuple[Objective, torch.Tensor]:
+    """Objective ``name`` with a random fixed read-out (where it has one) and random per-sample targets.
+
+    Returns ``(objective, targets)`` with ``targets[s]`` the target of sample ``s`` (float64).
+    """
+    def tensor(a):
+        return torch.tensor(np.asarray(a), dtype=torch.float64)
+
+    if name == "quadratic":
+        return quadratic(), tensor(rng.normal(size=(num_samples, n, d)))
+    if name == "log_cosh":
+        return log_cosh(), tensor(rng.normal(size=(num_samples, n, d)))
+    if name == "cross_entropy":
+        readout = tensor(rng.normal(size=(outputs, n * d)) / math.sqrt(n * d))
+        labels = rng.integers(0, outputs, size=num_samples)
+        return cross_entropy(readout), tensor(np.eye(outputs)[labels])
+    if name == "tanh_squared":
+        readout = tensor(rng.normal(size=(outputs, n * d)) / math.sqrt(n * d))
+        return tanh_squared(readout), tensor(rng.uniform(-0.9, 0.9, size=(num_samples, outputs)))
+    raise ValueError(f"unknown objective {name!r}; choose one of {', '.join(OBJECTIVE_NAMES)}")

@@ -1,0 +1,164 @@
+"""Theorem 4.2 (block-wise Lipschitz smoothness, Appendix C.3) as exercises.
+
+The stated bound L_hat_i <= (prod_{j<i} lambda_j) L_i is false; the corrected
+bound L_hat_i <= (prod_{j<i} lambda_j)^2 sum_{k,l>=i} a_k a_l ||H_kl|| holds.
+Block-Lipschitz constants are spectral norms of block Hessians (Frobenius norms
+on gradients and weights); lambda_j = ||W_j||_2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from cellnas_edu.theory.hessian import (
+    BlockHessianVectorProduct,
+    narrowest_block_constant_by_power_iteration,
+    narrowest_block_hessian,
+    power_iteration_norm,
+    quadratic_narrowest_block_constant,
+    symmetric_spectral_norm,
+    widest_hessian,
+)
+from cellnas_edu.theory.lipschitz import (
+    block_lipschitz_record,
+    corrected_bound,
+    exceeds,
+    find_smallest_counterexample,
+    hand_counterexample,
+    stated_bound_violated,
+    stated_bound_violated_closed_form,
+)
+from cellnas_edu.theory.problems import quadratic_single_input, random_problem
+from cellnas_edu.theory.runtime import single_thread
+from cellnas_edu.theory.strategies import as_quadratic_problem, cell_problems, integer_single_input_cells
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    with single_thread():
+        yield
+
+
+def test_hand_counterexample_measures_exactly_2_against_bound_1():
+    """n = 2, d = 1, x = 1, W_2 = 1, quadratic: f_hat = (w1 - t1)^2/2 + (w2 w1 - t2)^2/2, so the block Hessian
+    in w1 is 1 + w2^2 = 2. The widest cell's L_1 is x^2 = 1 and there is no lambda_j with j < 1, so Theorem 4.2
+    claims 1. The corrected bound lambda_2^2 L_2 + L_1 = 2 is exact here."""
+    problem, i = hand_counterexample()
+    record = block_lipschitz_record(problem, i)
+    assert record["measured"] == pytest.approx(2.0, abs=1e-12)
+    assert record["power_iteration"] == pytest.approx(2.0, abs=1e-12)
+    assert record["stated_bound"] == pytest.approx(1.0, abs=1e-12)
+    assert record["corrected_bound"] == pytest.approx(2.0, abs=1e-12)
+    assert record["stated_violated"] and not record["corrected_violated"]
+    assert stated_bound_violated(problem, i) and stated_bound_violated_closed_form(problem, i)
+
+
+def test_step_b_alone_breaks_the_bound():
+    """Step (b) of Appendix C.3: Delta V_i = Delta W_i B loses a factor ||B||. With n = 2, i = 2, W_1 = 2, W_2 = 0,
+    x = 1 there is no k > i term at all, yet the block constant is W_1^2 x^2 = 4 > lambda_1 L_2 = 2."""
+    problem = quadratic_single_input([[[2.0]], [[0.0]]], [1.0])
+    record = block_lipschitz_record(problem, 2)
+    assert record["measured"] == pytest.approx(4.0) and record["stated_bound"] == pytest.approx(2.0)
+    assert record["squared_single_term_bound"] == pytest.approx(4.0)
+
+
+def test_hypothesis_falsifies_the_stated_bound():
+    """Exercise: state Theorem 4.2 as a property over small integer cells and let hypothesis falsify it.
+    The property below is the theorem as printed (quadratic objective, both constants in closed form, which
+    test_quadratic_closed_form_matches_autograd ties to autograd); hypothesis must find a counterexample."""
+
+    @settings(max_examples=200, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(integer_single_input_cells(max_n=3, max_d=2))
+    def stated_theorem_4_2(example):
+        assert not stated_bound_violated_closed_form(*as_quadratic_problem(example))
+
+    with pytest.raises(AssertionError):
+        stated_theorem_4_2()
+
+
+def test_smallest_counterexample_is_two_scalar_nodes():
+    """hypothesis.find over sizes in increasing order shrinks to the smallest counterexample:
+    n = 2, d = 1, i = 1, W = (0, 1), x = 1, measured 2 > bound 1 (no n = 1 cell violates the bound)."""
+    cex = find_smallest_counterexample()
+    assert cex["i"] == 1 and cex["x"] == [1.0] and cex["W"] == [[[0.0]], [[1.0]]]
+    assert cex["measured"] == pytest.approx(2.0) and cex["bound"] == pytest.approx(1.0)
+
+
+@settings(max_examples=40)
+@given(cell_problems(max_n=4, max_d=3))
+def test_corrected_bound_holds(example):
+    """Corrected Theorem 4.2 (proof in cellnas_edu.theory.lipschitz): with a_k = prod_{j=i+1}^k lambda_j,
+    L_hat_i <= (prod_{j<i} lambda_j)^2 sum_{k,l>=i} a_k a_l ||H_kl||_2, H_kl the widest cell's cross-block
+    Hessians at V_k = W_k...W_1. Local constants for non-quadratic objectives, exact global ones for the quadratic.
+
+    Exercise: drop the square on prod_{j<i} lambda_j, or the k > i terms, and let hypothesis find the violation."""
+    problem, i = example
+    record = block_lipschitz_record(problem, i, power=False)
+    assert not record["corrected_violated"], record
+    if "separable_corrected_bound" in record:
+        assert not exceeds(record["measured"], record["separable_corrected_bound"])
+
+
+@settings(max_examples=30)
+@given(cell_problems(max_n=3, max_d=3))
+def test_block_hessian_is_j_transpose_h_j(example):
+    """Because V_k = A_k W_i B is linear in W_i, the narrowest cell's block Hessian is exactly J^T H J,
+    J: Delta -> (A_k Delta B)_{k>=i}, H the widest cell's Hessian in (V_i..V_n): no curvature term appears."""
+    problem, i = example
+    assert block_lipschitz_record(problem, i, power=False)["structure_relative_error"] < 1e-10
+
+
+def test_power_iteration_agrees_with_dense_eigvalsh():
+    """The block constant from power iteration on Hessian-vector products matches the largest |eigenvalue|
+    of the dense block Hessian (numpy eigvalsh) on random instances of every objective."""
+    rng = np.random.default_rng(7)
+    for index in range(8):
+        name = ("quadratic", "cross_entropy", "log_cosh", "tanh_squared")[index % 4]
+        problem = random_problem(rng, objective=name, n=int(rng.integers(1, 4)), d=int(rng.integers(1, 5)))
+        for i in range(1, problem.n + 1):
+            dense = symmetric_spectral_norm(narrowest_block_hessian(problem, i))
+            estimate, _ = narrowest_block_constant_by_power_iteration(problem, i, seed=index)
+            assert estimate == pytest.approx(dense, rel=1e-6, abs=1e-12)
+
+
+@settings(max_examples=25)
+@given(cell_problems(max_n=3, max_d=3))
+def test_power_iteration_never_overshoots(example):
+    """||Hv|| with ||v|| = 1 never exceeds ||H||_2: power iteration approaches the norm from below."""
+    problem, i = example
+    dense = symmetric_spectral_norm(narrowest_block_hessian(problem, i))
+    product = BlockHessianVectorProduct(problem, i)
+    estimate, _ = power_iteration_norm(product, (problem.d, problem.d), max_iter=50)
+    assert estimate <= dense * (1 + 1e-9) + 1e-12
+
+
+def test_quadratic_closed_form_matches_autograd():
+    """Quadratic objective: the block Hessian is (sum_k A_k^T A_k) kron (B S B^T), S = mean x x^T, whose norm is
+    the product of the two largest eigenvalues -- and it equals the autograd measurement."""
+    rng = np.random.default_rng(8)
+    for _ in range(4):
+        problem = random_problem(rng, objective="quadratic", n=int(rng.integers(1, 5)), d=int(rng.integers(1, 5)))
+        for i in range(1, problem.n + 1):
+            dense = symmetric_spectral_norm(narrowest_block_hessian(problem, i))
+            assert quadratic_narrowest_block_constant(problem, i) == pytest.approx(dense, rel=1e-10, abs=1e-13)
+
+
+def test_separable_objectives_have_no_cross_node_curvature():
+    """For F = sum_k F_k(z_k) (quadratic, log-cosh) the widest cell's cross blocks H_kl, k != l, vanish, so the
+    corrected bound reduces to (prod_{j<i} lambda_j)^2 sum_k a_k^2 L_k; cross-entropy couples the nodes."""
+    rng = np.random.default_rng(9)
+    for name, separable in (("quadratic", True), ("log_cosh", True), ("cross_entropy", False)):
+        h = widest_hessian(random_problem(rng, objective=name, n=3, d=2))
+        assert (np.abs(h[0, 1]).max() == 0.0) == separable
+
+
+def test_corrected_bound_is_tight_for_scalar_cells():
+    """d = 1, one input, quadratic: every norm is an absolute value and the corrected bound is an equality,
+    (prod_{j<i} w_j)^2 x^2 sum_{k>=i} (prod_{j=i+1}^k w_j)^2."""
+    problem = quadratic_single_input([[[1.5]], [[-2.0]], [[0.5]]], [0.7])
+    for i in (1, 2, 3):
+        record = block_lipschitz_record(problem, i, power=False)
+        assert record["measured"] == pytest.approx(record["corrected_bound"], rel=1e-12)
+    assert corrected_bound([1.5, 2.0, 0.5], 2, np.eye(2) * 0.49) == pytest.approx(1.5**2 * (1 + 0.25) * 0.49)

@@ -1,0 +1,93 @@
+"""Theorem 4.3 (gradient variance, Appendix C.4) as exercises.
+
+Bound (13): Var(d f_hat/dW_i) <= n sum_{k=i}^n (sigma_k prod_{j<=k, j!=i} lambda_j)^2, with exact variances over
+a finite data set and sigma_k the widest cell's variance at V_k = W_k...W_1. It holds when lambda is the spectral
+norm and fails when lambda is read as "the largest eigenvalue" (spectral radius).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+
+from cellnas_edu.theory.lipschitz import spectral_norms, spectral_radii
+from cellnas_edu.theory.problems import CellProblem, as_float64
+from cellnas_edu.theory.runtime import single_thread
+from cellnas_edu.theory.strategies import cell_problems
+from cellnas_edu.theory.variance import (
+    eigenvalue_reading_counterexample,
+    gradient_variance,
+    run_theorem_4_3,
+    variance_bound,
+    variance_record,
+)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    with single_thread():
+        yield
+
+
+@settings(max_examples=60)
+@given(cell_problems(max_n=4, max_d=3, max_samples=5))
+def test_spectral_norm_reading_holds(example):
+    """Theorem 4.3 with lambda_j = ||W_j||_2: by identity (4), Cauchy-Schwarz over the n - i + 1 <= n terms and
+    ||A^T D B^T||_F <= ||A||_2 ||D||_F ||B||_2, the bound holds on every instance (any objective).
+
+    Exercise: replace the factor n by 1 and let hypothesis find the instance that breaks it."""
+    problem, i = example
+    record = variance_record(problem, i)
+    assert record["identity_relative_error"] < 1e-10
+    assert not record["spectral_violated"], record
+
+
+def test_eigenvalue_reading_counterexample():
+    """Read literally ("largest eigenvalue"), lambda_1 is the spectral radius of the nilpotent W_1 = [[0, 1],
+    [0, 0]], i.e. 0, so the bound for block 2 is 0; the measured variance is 2.25. With the 2-norm (= 1) the bound
+    is 2 * 2.25 = 4.5 and holds."""
+    problem, i = eigenvalue_reading_counterexample()
+    record = variance_record(problem, i)
+    assert record["measured"] == pytest.approx(2.25, abs=1e-12)
+    assert record["sigmas"] == pytest.approx([1.5], abs=1e-12)
+    assert record["bound_eigenvalue"] == 0.0 and record["eigenvalue_violated"]
+    assert record["bound_spectral_norm"] == pytest.approx(4.5, abs=1e-12) and not record["spectral_violated"]
+    assert spectral_radii(problem.weights)[0] == 0.0 and spectral_norms(problem.weights)[0] == pytest.approx(1.0)
+
+
+def test_bound_uses_a_product_without_division():
+    """(1/lambda_i) prod_{j<=k} lambda_j is computed as prod_{j<=k, j!=i} lambda_j, so a zero W_i is fine:
+    with lambdas (2, 0, 3), i = 2, sigmas (1, 1): 3 * ((1*2)^2 + (1*2*3)^2) = 120."""
+    assert variance_bound([2.0, 0.0, 3.0], 2, [1.0, 1.0]) == pytest.approx(3 * (4 + 36))
+    assert variance_bound([2.0, 0.0, 3.0], 2, [1.0, 1.0], n=2) == pytest.approx(2 * (4 + 36))
+
+
+def test_variance_is_the_trace_of_the_covariance():
+    """E||g - Eg||_F^2 over the uniform distribution on the samples equals the trace of the (biased) covariance."""
+    g = torch.tensor(np.random.default_rng(0).normal(size=(7, 3, 2)))
+    flat = g.reshape(7, -1).numpy()
+    assert gradient_variance(g) == pytest.approx(np.trace(np.cov(flat.T, bias=True)), rel=1e-12)
+
+
+def test_single_node_cell_meets_the_bound_with_equality():
+    """n = 1: the two cells coincide (V_1 = W_1), so Var = sigma_1^2 = the bound; the ratio 1 is the largest
+    possible value of measured/bound."""
+    rng = np.random.default_rng(1)
+    from cellnas_edu.theory.objectives import quadratic
+
+    problem = CellProblem(as_float64(rng.normal(size=(1, 3, 3))), as_float64(rng.normal(size=(5, 3))),
+                          as_float64(rng.normal(size=(5, 1, 3))), quadratic())
+    record = variance_record(problem, 1)
+    assert record["measured"] == pytest.approx(record["bound_spectral_norm"], rel=1e-12)
+
+
+def test_quick_run_finds_no_spectral_violation_and_some_eigenvalue_ones():
+    """The script's quick run: identity (4) at round-off, zero violations with 2-norms, max ratio <= 1, and the
+    eigenvalue reading violated on the structured nilpotent instances."""
+    result = run_theorem_4_3(seed=0, quick=True)
+    assert result["identity_max_rel_error"] < 1e-12
+    assert result["stated_bound_violations"] == 0 and result["max_ratio"] <= 1 + 1e-9
+    assert result["eigenvalue_reading_violations"] >= 1
+    assert result["eigenvalue_reading_counterexample"]["measured"] == pytest.approx(2.25)
