@@ -3,7 +3,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup tour test docs serve lint
+.PHONY: setup tour test docs serve figures lint
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml scripts/system-deps.sh
@@ -18,6 +18,19 @@ tour: setup
 
 test: setup
 	$(PY) -m pytest
+
+# The textbook site (docs/): KaTeX is fetched from npm into docs/assets/vendor/ (no CDN).
+docs: setup
+	bash scripts/fetch-docs-assets.sh
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+serve: setup
+	bash scripts/fetch-docs-assets.sh
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve
+
+# Regenerate every figure the site shows into docs/figures/ (CPU defaults).
+figures: setup
+	$(PY) examples/make_figures.py
 
 lint: setup
 	$(VENV)/bin/ruff check cellnas_edu tests theory examples benchmarks

@@ -1,0 +1,90 @@
+"""The benchmark harness and the plain DARTS reference network (benchmarks/)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny networks: one thread is as fast, and does not thrash a shared 2-core CI machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _load(name: str):
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.insert(0, str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("arch, auxiliary", [("DARTS", False), ("DARTS", True), ("AmoebaNet", False),
+                                             ("NASNet", False)])
+def test_reference_network_has_the_package_networks_parameter_count(arch, auxiliary):
+    """The plain baseline is the same network: equal parameter counts (Appendix A.3: L = 20, C = 36)."""
+    from cellnas_edu.genotypes import get_genotype
+    from cellnas_edu.model import build_network, count_parameters
+
+    reference = _load("reference_darts")
+    g = get_genotype(arch)
+    d = g.to_dict()
+    plain = reference.NetworkCIFAR(36, 10, 20, auxiliary, [tuple(p) for p in d["normal"]], d["normal_concat"],
+                                   [tuple(p) for p in d["reduce"]], d["reduce_concat"])
+    ours = build_network(g, num_classes=10, C=36, layers=20, auxiliary=auxiliary)
+    assert sum(p.numel() for p in plain.parameters()) == count_parameters(ours)
+    if arch == "DARTS" and not auxiliary:
+        assert count_parameters(ours) == 3_349_342  # 3.35 MB, Table 3 of Appendix B.2 (C0 of DARTS)
+
+
+def test_reference_network_computes_the_same_function():
+    """With the same weights, the two implementations give the same logits on even-sized CIFAR inputs."""
+    from cellnas_edu.genotypes import get_genotype
+    from cellnas_edu.model import build_network
+
+    reference = _load("reference_darts")
+    g = get_genotype("DARTS")
+    d = g.to_dict()
+    torch.manual_seed(0)
+    plain = reference.NetworkCIFAR(8, 10, 5, False, [tuple(p) for p in d["normal"]], d["normal_concat"],
+                                   [tuple(p) for p in d["reduce"]], d["reduce_concat"]).eval()
+    ours = build_network(g, num_classes=10, C=8, layers=5, auxiliary=False).eval()
+    theirs = list(plain.state_dict().values())
+    mine = ours.state_dict()
+    assert [tuple(v.shape) for v in theirs] == [tuple(v.shape) for v in mine.values()]
+    ours.load_state_dict(dict(zip(mine, theirs)))
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), plain(x)[0], rtol=1e-4, atol=1e-5)
+
+
+def test_harness_runs_the_train_benchmark_tiny(capsys):
+    run = _load("run")
+    assert run.main(["--only", "train", "--quick", "--tiny", "--device", "cpu", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    result = report["results"]["train"]
+    assert report["device"] == "cpu"
+    assert result["ours_img_s"] > 0 and result["plain_img_s"] > 0
+    assert result["speedup"] == pytest.approx(result["ours_img_s"] / result["plain_img_s"])
+    assert result["network"] == "DARTS, 3 cells, C=4"
+    assert result["rows"][0]["speedup"] == result["speedup"]
+
+
+def test_harness_lists_and_rejects_names():
+    run = _load("run")
+    assert "train" in run.discover()
+    with pytest.raises(SystemExit, match="no benchmark named nope"):
+        run.discover(["nope"])
+    assert "speedup" in run.format_table([{"name": "x", "speedup": 2.0}])

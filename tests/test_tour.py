@@ -1,0 +1,48 @@
+"""``cellnas tour``: the README's first command, in its quick mode."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from cellnas_edu.cli import main
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny networks: one thread is as fast, and does not thrash a shared 2-core CI machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.slow
+def test_quick_tour_prints_the_cell_table_and_trains(tmp_path, capsys):
+    assert main(["tour", "--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    darts = next(line for line in out.splitlines() if line.startswith("DARTS_V2") and " normal " in line)
+    assert "3.5c, 3" in darts and "Figure 1(d): 3.5c, 3" in darts and darts.rstrip().endswith("ok")
+    assert "DIFFERS" not in out
+    assert "Theorem 4.2" in out and "Theorem 4.3" in out
+    assert "test accuracy" in out
+    for name in ("figure1_cells.png", "figure25_adapted_cells.png", "training_curve.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_tour_json_of_the_cells_step(tmp_path, capsys):
+    assert main(["tour", "--only", "cells", "--json", "--out", str(tmp_path)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    rows = {(r["architecture"], r["cell"]): r for r in report["cells"]["table"]}
+    assert rows[("DARTS_V2 (DARTS)", "normal")]["width, depth"] == "3.5c, 3"
+    assert rows[("AmoebaNet_ADAPT", "normal")]["width, depth"] == "3c, 2"  # Figure 25: dead nodes pruned
+    assert report["cells"]["mismatches"] == 0
+    assert set(report["seconds"]) == {"cells", "total"}
+
+
+def test_unknown_tour_step_is_a_one_line_error(tmp_path, capsys):
+    assert main(["tour", "--only", "dance", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown tour step" in err and len(err.strip().splitlines()) == 1
