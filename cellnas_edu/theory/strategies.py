@@ -56,7 +56,12 @@ def cell_problems(draw, objectives=OBJECTIVE_NAMES, max_n: int = 3, max_d: int =
     if integer:
         entries = st.integers(-int(max_entry), int(max_entry)).map(float)
     else:
-        entries = st.floats(-max_entry, max_entry, allow_nan=False, allow_infinity=False)
+        # Magnitudes below 1e-6 are flushed to 0: products of up to 2n such entries would underflow into
+        # float64's subnormal range, where numbers carry fewer significant bits and a relative-error
+        # tolerance such as 1e-10 stops meaning anything. Exact zeros stay (they make counterexamples).
+        entries = st.floats(-max_entry, max_entry, allow_nan=False, allow_infinity=False).map(
+            lambda v: 0.0 if abs(v) < 1e-6 else v
+        )
     weights = draw(st.lists(entries, min_size=n * d * d, max_size=n * d * d))
     inputs = draw(st.lists(entries, min_size=samples * d, max_size=samples * d))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
