@@ -92,17 +92,25 @@ def settings_from(args: argparse.Namespace) -> dict:
     return settings
 
 
-def main() -> None:
-    args = parse(__doc__.splitlines()[0])
+def run_figure(description: str, gradvar: bool) -> None:
+    """Train (or reuse) the family, measure its landscapes, write the side-by-side figures and the table.
+
+    Figure 6 measures the loss surface only; Figures 7/8 (``figure7_8_gradient_variance.py``) add the gradient
+    variance on the same runs and grid."""
+    args = parse(description)
     settings = settings_from(args)
     out = Path(args.out or ("out/figure6-paper" if args.paper else "out/figure6"))
     runs = train_family(out, settings, args.seed, not args.no_progress)
-    measure_family(runs, settings, gradvar=False, progress=not args.no_progress)
+    measure_family(runs, settings, gradvar=gradvar, progress=not args.no_progress)
     table, datas = compare_landscapes(runs)
     files = write_comparison_figures(table, datas, out) + [write_table(table, out)]
     print(format_table(table))
     for f in files:
         print(f"file: {f}")
+
+
+def main() -> None:
+    run_figure(__doc__.splitlines()[0], gradvar=False)
 
 
 if __name__ == "__main__":

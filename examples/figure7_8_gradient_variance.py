@@ -14,24 +14,11 @@ of near-optimum gradient variance against width and depth.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from figure6_landscape import measure_family, parse, settings_from, train_family
-
-from cellnas_edu.landscape.compare import compare_landscapes, format_table, write_comparison_figures, write_table
+from figure6_landscape import run_figure
 
 
 def main() -> None:
-    args = parse(__doc__.splitlines()[0])
-    settings = settings_from(args)
-    out = Path(args.out or ("out/figure6-paper" if args.paper else "out/figure6"))
-    runs = train_family(out, settings, args.seed, not args.no_progress)
-    measure_family(runs, settings, gradvar=True, progress=not args.no_progress)
-    table, datas = compare_landscapes(runs)
-    files = write_comparison_figures(table, datas, out) + [write_table(table, out)]
-    print(format_table(table))
-    for f in files:
-        print(f"file: {f}")
+    run_figure(__doc__.splitlines()[0], gradvar=True)
 
 
 if __name__ == "__main__":
