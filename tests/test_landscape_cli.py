@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from cellnas_edu.cli import main
 from cellnas_edu.landscape import LandscapeData, LandscapeOptions, measure_landscape
@@ -25,12 +24,7 @@ from cellnas_edu.landscape import LandscapeData, LandscapeOptions, measure_lands
 GRID = ["--steps", "3", "--span", "0.4", "--samples", "24", "--device", "cpu", "--no-progress"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def train_tiny(arch: str, out: Path) -> Path:

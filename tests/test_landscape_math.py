@@ -34,14 +34,7 @@ from cellnas_edu.landscape import (
     top_hessian_eigenvalue,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny networks: one thread avoids OpenMP barrier stalls on a shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def small_bn_net(dtype=torch.float64, seed=0) -> nn.Module:

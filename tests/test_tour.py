@@ -5,18 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from cellnas_edu.cli import main
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks: one thread is as fast, and does not thrash a shared 2-core CI machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.slow
