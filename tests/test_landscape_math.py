@@ -278,6 +278,31 @@ def test_top_hessian_eigenvalue_matches_dense_hessian():
     assert result.residual < 1e-3
 
 
+class SaddleNet(nn.Module):
+    """Logits ``(3 w_1^2 - w_2^2, 0)`` for every image: with label 0 the loss is softplus(-a), whose Hessian at
+    ``w = 0`` is ``-sigmoid(0) * diag(6, -2) = diag(-3, 1)``: a saddle whose largest-magnitude eigenvalue is -3."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(2, dtype=torch.float64))
+
+    def forward(self, x):
+        a = 3 * self.w[0] ** 2 - self.w[1] ** 2
+        return torch.stack([a, torch.zeros_like(a)]).expand(x.shape[0], 2) + 0 * x.flatten(1)[:, :1]
+
+
+def test_top_hessian_eigenvalue_keeps_the_sign_of_negative_curvature():
+    """At a saddle the eigenvalue of largest magnitude is negative (-3 here, the other one +1) and power iteration
+    must report it with its sign: |lambda| would claim a minimum where there is a direction of descent."""
+    net = SaddleNet().eval()
+    x = torch.zeros(4, 1, dtype=torch.float64)
+    y = torch.zeros(4, dtype=torch.long)
+    result = top_hessian_eigenvalue(net, dict(net.named_parameters()), x, y, tol=1e-12, max_iter=500)
+    assert result.converged
+    assert result.eigenvalue == pytest.approx(-3.0, rel=1e-9)
+    assert result.residual < 1e-6
+
+
 # ---------------------------------------------------------------- the resumable grid
 
 

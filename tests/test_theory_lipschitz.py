@@ -27,6 +27,8 @@ from cellnas_edu.theory.lipschitz import (
     exceeds,
     find_smallest_counterexample,
     hand_counterexample,
+    spectral_norms,
+    spectral_radii,
     stated_bound_violated,
     stated_bound_violated_closed_form,
 )
@@ -162,3 +164,25 @@ def test_corrected_bound_is_tight_for_scalar_cells():
         record = block_lipschitz_record(problem, i, power=False)
         assert record["measured"] == pytest.approx(record["corrected_bound"], rel=1e-12)
     assert corrected_bound([1.5, 2.0, 0.5], 2, np.eye(2) * 0.49) == pytest.approx(1.5**2 * (1 + 0.25) * 0.49)
+
+
+def test_violation_tolerance_is_round_off_not_percent():
+    """A bound counts as violated when the measured value exceeds it beyond float64 round-off (relative 1e-9):
+    a 1% or even 1e-6 excess is a violation, a 1e-12 excess (round-off) is not, and equality is not."""
+    assert exceeds(1.01, 1.0) and exceeds(1.0 + 1e-6, 1.0) and exceeds(1e-6, 0.0)
+    assert not exceeds(1.0 + 1e-12, 1.0) and not exceeds(1.0, 1.0) and not exceeds(0.99, 1.0)
+    assert exceeds(-0.99, -1.0) and not exceeds(-1.0, -0.99)
+
+
+def test_lambda_is_the_spectral_norm_not_the_frobenius_norm():
+    """lambda_j = ||W_j||_2, the largest singular value, as the proof of Theorem 4.2 uses it: for diag(3, 4) it is
+    4 (Frobenius 5), for the 2x2 identity 1 (Frobenius sqrt 2); the stated bound of block 2 with W_1 = I_2 and one
+    input x = (1, 0) is lambda_1 L_2 = 1 * 1, and the corrected (separable) bound is 1 as well."""
+    assert spectral_norms([np.diag([3.0, 4.0]), np.eye(2)]) == pytest.approx([4.0, 1.0], abs=1e-14)
+    assert spectral_radii([[[0.0, 1.0], [0.0, 0.0]]]) == pytest.approx([0.0], abs=1e-14)
+    problem = quadratic_single_input([np.eye(2).tolist(), np.eye(2).tolist()], [1.0, 0.0])
+    record = block_lipschitz_record(problem, 2, power=False)
+    assert record["lambda_spectral_norm"] == pytest.approx([1.0, 1.0], abs=1e-14)
+    assert record["stated_bound"] == pytest.approx(1.0, abs=1e-14)
+    assert record["corrected_bound"] == pytest.approx(1.0, abs=1e-14)
+    assert record["measured"] == pytest.approx(1.0, abs=1e-12)

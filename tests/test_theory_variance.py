@@ -91,3 +91,17 @@ def test_quick_run_finds_no_spectral_violation_and_some_eigenvalue_ones():
     assert result["stated_bound_violations"] == 0 and result["max_ratio"] <= 1 + 1e-9
     assert result["eigenvalue_reading_violations"] >= 1
     assert result["eigenvalue_reading_counterexample"]["measured"] == pytest.approx(2.25)
+
+
+def test_variance_bound_uses_spectral_norms_of_non_diagonal_weights():
+    """Bound (13) with lambda_j = ||W_j||_2: for W_1 = [[1, 1], [0, 1]] the 2-norm is the golden ratio
+    (1 + sqrt 5)/2 = 1.618..., not the Frobenius norm sqrt 3 nor the spectral radius 1. With W_2 = I and one
+    block-2 sigma the bound is 2 (sigma_2 lambda_1)^2 exactly."""
+    problem, i = eigenvalue_reading_counterexample()
+    shear = CellProblem(as_float64([[[1.0, 1.0], [0.0, 1.0]], np.eye(2)]), problem.inputs, problem.targets,
+                        problem.objective)
+    record = variance_record(shear, 2)
+    golden = (1 + 5 ** 0.5) / 2
+    assert record["lambda_spectral_norm"] == pytest.approx([golden, 1.0], rel=1e-14)
+    assert record["bound_spectral_norm"] == pytest.approx(2 * (record["sigmas"][0] * golden) ** 2, rel=1e-12)
+    assert record["bound_eigenvalue"] == pytest.approx(2 * record["sigmas"][0] ** 2, rel=1e-12)
