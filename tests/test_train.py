@@ -260,7 +260,7 @@ def test_evaluate_is_the_mean_over_samples_not_over_batches():
     assert model.training  # the caller's mode is restored
 
 
-def test_resume_restores_the_random_number_generators(tmp_path, monkeypatch):
+def test_resume_restores_the_random_number_generators(tmp_path, monkeypatch, capsys):
     """The smoke preset draws no random numbers after initialisation (no augmentation, drop path or cutout), so
     the resume test above cannot see a resume that forgets the RNG states. Here every epoch draws: A.1
     augmentation, cutout 8 and drop path 0.3 (epoch e uses 0.3 (e - 1)/E, so epochs 2 and 3 drop paths).
@@ -276,9 +276,11 @@ def test_resume_restores_the_random_number_generators(tmp_path, monkeypatch):
         with pytest.raises(KeyboardInterrupt):
             train(config, tmp_path / "resumed", progress=False)
         monkeypatch.undo()
+        capsys.readouterr()
         resumed = train(config, tmp_path / "resumed", resume=True, progress=False)
     finally:
         torch.set_num_threads(threads)
+    assert "not bitwise" not in capsys.readouterr().err  # one process wrote the checkpoint, one resumes it
     assert [m["epoch"] for m in resumed.metrics] == [1, 2, 3]
     for mine, theirs in zip(resumed.metrics, reference.metrics):
         for key in ("train_loss", "train_acc", "test_loss", "test_acc"):
@@ -286,3 +288,53 @@ def test_resume_restores_the_random_number_generators(tmp_path, monkeypatch):
     mine = torch.load(tmp_path / "resumed" / "model.pt", weights_only=True)["state_dict"]
     theirs = torch.load(tmp_path / "reference" / "model.pt", weights_only=True)["state_dict"]
     assert all(torch.equal(mine[name], theirs[name]) for name in theirs)
+
+
+def test_rng_state_round_trip_through_a_checkpoint_file(tmp_path):
+    """rng_state / set_rng_state (checkpoint module) without a training run: the states of Python, NumPy and torch
+    survive save_checkpoint + load_checkpoint (weights_only), and restoring them replays the same draws --
+    including NumPy's cached Gaussian, which exists only after an odd number of legacy normal draws."""
+    import random
+
+    import numpy as np
+
+    from cellnas_edu.train.checkpoint import (
+        CHECKPOINT_FORMAT,
+        load_checkpoint,
+        rng_state,
+        save_checkpoint,
+        seed_everything,
+        set_rng_state,
+    )
+
+    seed_everything(3)
+    np.random.standard_normal()  # leaves a cached Gaussian behind (legacy generator)
+    random.gauss(0, 1)  # and Python's gauss cache
+    state = rng_state()
+    expected = (random.random(), random.gauss(0, 1), np.random.standard_normal(3).tolist(),
+                torch.rand(3).tolist())
+    keys = ("format", "epoch", "model", "optimizer", "scheduler", "rng", "config", "genotype", "metrics")
+    checkpoint = dict.fromkeys(keys, None) | {"format": CHECKPOINT_FORMAT, "epoch": 1, "rng": [state]}
+    save_checkpoint(tmp_path / "c.pt", checkpoint)
+    loaded = load_checkpoint(tmp_path / "c.pt")
+    seed_everything(99)  # move every generator elsewhere
+    set_rng_state(loaded["rng"][0])
+    again = (random.random(), random.gauss(0, 1), np.random.standard_normal(3).tolist(), torch.rand(3).tolist())
+    assert again == expected
+    seed_everything(3)
+    first = (random.random(), np.random.random(), torch.rand(1).item())
+    seed_everything(4)
+    assert (random.random(), np.random.random(), torch.rand(1).item()) != first
+    with pytest.raises(ValueError, match="lacks"):
+        save_checkpoint(tmp_path / "bad.pt", {"epoch": 1})
+    with pytest.raises(UserError, match="format"):
+        save_checkpoint(tmp_path / "old.pt", checkpoint | {"format": CHECKPOINT_FORMAT + 1})
+        load_checkpoint(tmp_path / "old.pt")
+    torch.save({"epoch": 1}, tmp_path / "foreign.pt")
+    with pytest.raises(UserError, match="not a cellnas"):
+        load_checkpoint(tmp_path / "foreign.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a zip")
+    with pytest.raises(UserError, match="corrupt"):
+        load_checkpoint(tmp_path / "junk.pt")
+    with pytest.raises(UserError, match="no checkpoint"):
+        load_checkpoint(tmp_path / "missing.pt")
