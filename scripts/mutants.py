@@ -251,10 +251,17 @@ def run_tests(folder: Path, target: Target, timeout: float) -> tuple[str, float]
     env = dict(os.environ, PYTHONPATH=str(folder), PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1",
                MKL_NUM_THREADS="1")
     started = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     try:
-        proc = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.wait()
         return "timeout", time.perf_counter() - started
+    finally:
+        if proc.poll() is None:  # interrupted: take the test run down with us
+            os.killpg(proc.pid, 9)
     seconds = time.perf_counter() - started
     if proc.returncode == 0:
         return "passed", seconds
@@ -279,6 +286,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample")
     parser.add_argument("--list", action="store_true", help="list the mutation points and exit")
     parser.add_argument("--out", default=str(ROOT / "results" / "mutants" / "summary.json"))
+    parser.add_argument("--update", action="store_true",
+                        help="keep the other modules of an existing --out file (rerun only --only modules)")
     args = parser.parse_args(argv)
     if args.jobs < 1 or args.max_per_module < 1:
         print("mutants: --jobs and --max-per-module must be positive integers", file=sys.stderr)
@@ -363,6 +372,14 @@ def main(argv=None) -> int:
             "tests": list(target.tests) + ([f"-k {target.select}"] if target.select else []),
             "baseline_seconds": round(baselines[target.name], 1),
         }
+    out = Path(args.out)
+    previous = json.loads(out.read_text()) if args.update and out.exists() else None
+    if previous:
+        rerun = set(modules)
+        modules = {name: m for name, m in previous["modules"].items() if name not in rerun} | modules
+        results = [r for r in previous["survivors"] + previous.get("equivalent", [])
+                   if r["module"] not in rerun] + results
+        modules = {t.name: modules[t.name] for t in MODULES if t.name in modules}
     killed = sum(m["killed"] for m in modules.values())
     counted = sum(m["killed"] + m["survived"] for m in modules.values())
     summary = {
@@ -372,6 +389,8 @@ def main(argv=None) -> int:
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} CPUs, {args.jobs} workers)",
             "seconds": round(time.perf_counter() - started, 1),
+            **({"updated_modules": sorted(set(t.name for t in targets)),
+                "previous_run": previous["provenance"]} if previous else {}),
         },
         "operators": "arithmetic swaps (+-, */, ** -> *, // -> *), comparison swaps (< <=, > >=, == !=, is, in), "
                      "and <-> or, dropped not / unary minus, int +1, float x2 (0 <-> 1), True <-> False, += <-> -=, "
@@ -384,7 +403,6 @@ def main(argv=None) -> int:
         "survivors": [r for r in results if r["outcome"] in ("passed", "no tests") and "equivalent" not in r],
         "equivalent": [r for r in results if "equivalent" in r],
     }
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=2) + "\n")
     print(f"\n{'module':<22} {'killed':>7} {'run':>5} {'equiv':>6} {'rate':>7}")

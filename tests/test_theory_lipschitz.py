@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import HealthCheck, given, settings
 
 from cellnas_edu.theory.hessian import (
@@ -24,6 +25,12 @@ from cellnas_edu.theory.hessian import (
 from cellnas_edu.theory.lipschitz import (
     block_lipschitz_record,
     corrected_bound,
+    cross_curvature_counterexample,
+    cross_curvature_dict,
+    estimate_global_constants,
+    max_block_hessian_norm,
+    widest_block_loss,
+    widest_global_upper_bound,
     exceeds,
     find_smallest_counterexample,
     hand_counterexample,
@@ -186,3 +193,67 @@ def test_lambda_is_the_spectral_norm_not_the_frobenius_norm():
     assert record["stated_bound"] == pytest.approx(1.0, abs=1e-14)
     assert record["corrected_bound"] == pytest.approx(1.0, abs=1e-14)
     assert record["measured"] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_cross_curvature_defeats_every_bound_built_from_assumption_5():
+    """F(z) = <z_1, z_2>, n = 2, d = 1, x = 1, W = (0, 1): the widest cell's block constants are 0 at every point
+    (f = v_1 v_2 x^2 is linear in each block), so the stated bound is 0, while f_hat = w_2 w_1^2 x^2 has constant
+    curvature 2 w_2 x^2 = 2 in w_1 (a global constant: the Hessian is constant). Scaling F by 10 scales the
+    narrowest constant to 20 and leaves every L_k at 0, so no function of lambda and the L_k can bound it; the
+    corrected bound, which uses the cross constant L_12 = x^2 = 1, gives 2 a_1 a_2 L_12 = 2 (tight)."""
+    cross = cross_curvature_dict()
+    assert cross["widest_block_constants"] == [0.0, 0.0] and cross["stated_bound"] == 0.0
+    assert cross["measured"] == pytest.approx(2.0, abs=1e-12)
+    assert cross["widest_cross_constant_L12"] == pytest.approx(1.0, abs=1e-12)
+    assert cross["corrected_bound"] == pytest.approx(2.0, abs=1e-12)
+    assert cross["scaled_by_10"]["measured"] == pytest.approx(20.0, abs=1e-11)
+    assert cross["scaled_by_10"]["widest_block_constants"] == [0.0, 0.0]
+    assert cross["constants"] == "global"
+    problem, i = cross_curvature_counterexample()
+    other = problem.with_weights(problem.weights + 0.7)  # another point: the narrowest constant is 2 w_2 = 3.4
+    record = block_lipschitz_record(other, i, power=False)
+    assert record["measured"] == pytest.approx(2 * 1.7, abs=1e-12) and record["stated_bound"] == 0.0
+
+
+def test_block_hessian_ascent_finds_the_maximum_and_never_overshoots():
+    """loss(X) = sum_j cos(x_j) has Hessian diag(-cos x_j), whose norm max_j |cos x_j| is 1 exactly where some
+    x_j = 0. From the centre 0.5 (norm cos 0.5 = 0.878) the ascent over the box [-0.5, 1.5]^2 must climb to ~1, and
+    an attained value can never exceed the supremum 1; over the box [1, 1.4]^2 the maximum is cos 1 = 0.540, at the
+    corner the projection must keep it in."""
+    def loss(x):
+        return torch.cos(x).sum()
+
+    best, point = max_block_hessian_norm(loss, torch.full((2,), 0.5, dtype=torch.float64), 1.0, starts=2, steps=40)
+    assert 0.995 < best <= 1.0 + 1e-12
+    assert all(-0.5 - 1e-12 <= v <= 1.5 + 1e-12 for v in point)
+    best, point = max_block_hessian_norm(loss, torch.full((2,), 1.2, dtype=torch.float64), 0.2, starts=3, steps=40)
+    assert best == pytest.approx(np.cos(1.0), abs=1e-3) and best <= np.cos(1.0) + 1e-12
+
+
+def test_global_estimates_of_a_constant_hessian_are_the_local_constants():
+    """For the quadratic objective the block Hessian is the same everywhere: the ascent over any box returns the
+    local constant of both cells, and the rigorous upper bound on the widest cell's global constant is exactly
+    lambda_max(S) = L_i."""
+    problem = random_problem(np.random.default_rng(11), objective="quadratic", n=3, d=2)
+    record = block_lipschitz_record(problem, 2, power=False)
+    estimate = estimate_global_constants(problem, 2, radius=1.0, starts=2, steps=3)
+    assert estimate["narrowest_global_estimate"] == pytest.approx(record["measured"], rel=1e-10)
+    assert estimate["widest_global_estimate"] == pytest.approx(record["widest_constants"][0], rel=1e-10)
+    assert estimate["widest_global_upper_bound"] == pytest.approx(record["widest_constants"][0], rel=1e-10)
+    assert estimate["survives"] == record["stated_violated"]
+
+
+@settings(max_examples=20, suppress_health_check=list(HealthCheck))
+@given(cell_problems(objectives=("log_cosh", "cross_entropy", "tanh_squared"), max_n=3, max_d=2))
+def test_widest_upper_bound_bounds_the_widest_block_curvature_everywhere(example):
+    """widest_global_upper_bound is a bound on sup_V ||H_ii(V)||: at the identified point and at random other
+    widest weights (far away too) the widest block-Hessian norm never exceeds it."""
+    problem, i = example
+    upper = widest_global_upper_bound(problem, i)
+    loss = widest_block_loss(problem, i)
+    rng = np.random.default_rng(0)
+    center = problem.identified_widest_weights()[i - 1].detach()
+    for scale in (0.0, 0.5, 3.0):
+        point = center + torch.tensor(rng.normal(scale=scale, size=tuple(center.shape)))
+        h = torch.autograd.functional.hessian(loss, point).reshape(center.numel(), -1).numpy()
+        assert symmetric_spectral_norm(h) <= upper * (1 + 1e-9) + 1e-12

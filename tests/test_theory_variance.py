@@ -13,6 +13,7 @@ import torch
 from hypothesis import given, settings
 
 from cellnas_edu.theory.lipschitz import spectral_norms, spectral_radii
+from cellnas_edu.theory.objectives import quadratic
 from cellnas_edu.theory.problems import CellProblem, as_float64
 from cellnas_edu.theory.runtime import single_thread
 from cellnas_edu.theory.strategies import cell_problems
@@ -75,8 +76,6 @@ def test_single_node_cell_meets_the_bound_with_equality():
     """n = 1: the two cells coincide (V_1 = W_1), so Var = sigma_1^2 = the bound; the ratio 1 is the largest
     possible value of measured/bound."""
     rng = np.random.default_rng(1)
-    from cellnas_edu.theory.objectives import quadratic
-
     problem = CellProblem(as_float64(rng.normal(size=(1, 3, 3))), as_float64(rng.normal(size=(5, 3))),
                           as_float64(rng.normal(size=(5, 1, 3))), quadratic())
     record = variance_record(problem, 1)
@@ -91,6 +90,12 @@ def test_quick_run_finds_no_spectral_violation_and_some_eigenvalue_ones():
     assert result["stated_bound_violations"] == 0 and result["max_ratio"] <= 1 + 1e-9
     assert result["eigenvalue_reading_violations"] >= 1
     assert result["eigenvalue_reading_counterexample"]["measured"] == pytest.approx(2.25)
+    identified, equal = result["identified"], result["equal_weights"]
+    assert identified["violations"] == result["stated_bound_violations"] == 0
+    assert identified["max_ratio"] == pytest.approx(result["max_ratio"])
+    assert identified["instances"] == equal["instances"] == result["instances"]
+    assert sum(equal["by_objective"].values()) == equal["violations"] == equal["violations_n_at_least_2"]
+    assert equal["max_ratio"] >= identified["max_ratio"]
 
 
 def test_variance_bound_uses_spectral_norms_of_non_diagonal_weights():
@@ -105,3 +110,18 @@ def test_variance_bound_uses_spectral_norms_of_non_diagonal_weights():
     assert record["lambda_spectral_norm"] == pytest.approx([golden, 1.0], rel=1e-14)
     assert record["bound_spectral_norm"] == pytest.approx(2 * (record["sigmas"][0] * golden) ** 2, rel=1e-12)
     assert record["bound_eigenvalue"] == pytest.approx(2 * record["sigmas"][0] ** 2, rel=1e-12)
+
+
+def test_same_parameters_in_both_cells_breaks_the_bound():
+    """Theorem 4.3's sigma_k is the widest cell's variance at V_k = W_k...W_1 (the proof's point). With the same
+    parameters in both cells (V = W) the bound can fail: quadratic, zero targets, n = 2, d = 1, W = (2, 1), inputs
+    1 and 2, block 2. Narrow gradient w2 w1^2 x^2 -> variance w1^4 w2^2 Var(x^2) = 16 * 2.25 = 36. At V = W:
+    sigma_2^2 = Var(v2 x^2) = 2.25 and the bound is 2 (sigma_2 lambda_1)^2 = 18 < 36. At the identified point
+    v2 = w2 w1 = 2: sigma_2^2 = 9 and the bound is 72 >= 36."""
+    problem = CellProblem(as_float64([[[2.0]], [[1.0]]]), as_float64([[1.0], [2.0]]),
+                          torch.zeros(2, 2, 1, dtype=torch.float64), quadratic())
+    record = variance_record(problem, 2)
+    assert record["measured"] == pytest.approx(36.0, rel=1e-12)
+    assert record["bound_equal_weights"] == pytest.approx(18.0, rel=1e-12) and record["equal_weights_violated"]
+    assert record["ratio_equal_weights"] == pytest.approx(2.0, rel=1e-12)
+    assert record["bound_spectral_norm"] == pytest.approx(72.0, rel=1e-12) and not record["spectral_violated"]
