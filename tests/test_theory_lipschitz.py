@@ -28,16 +28,16 @@ from cellnas_edu.theory.lipschitz import (
     cross_curvature_counterexample,
     cross_curvature_dict,
     estimate_global_constants,
-    max_block_hessian_norm,
-    widest_block_loss,
-    widest_global_upper_bound,
     exceeds,
     find_smallest_counterexample,
     hand_counterexample,
+    max_block_hessian_norm,
     spectral_norms,
     spectral_radii,
     stated_bound_violated,
     stated_bound_violated_closed_form,
+    widest_block_loss,
+    widest_global_upper_bound,
 )
 from cellnas_edu.theory.problems import quadratic_single_input, random_problem
 from cellnas_edu.theory.runtime import single_thread

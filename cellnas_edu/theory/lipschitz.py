@@ -110,8 +110,8 @@ from hypothesis.errors import NoSuchExample
 
 from .hessian import (
     chain_jacobian,
-    narrowest_block_loss,
     narrowest_block_constant_by_power_iteration,
+    narrowest_block_loss,
     narrowest_hessian,
     operator_norm,
     quadratic_narrowest_block_constant,
@@ -399,7 +399,8 @@ def widest_global_upper_bound(problem: CellProblem, i: int) -> float | None:
     \lVert \Delta \rVert_F^2`, so for log-cosh (:math:`\log\cosh'' \le 1`) the bound is :math:`\lambda_{\max}(S)`;
     through a read-out :math:`R = (R_1, \dots, R_n)` (node ``i`` enters the logits as :math:`R_i z_i`) it is
     :math:`c\, \lVert R_i \rVert_2^2 \lambda_{\max}(S)` with ``c`` the curvature cap of the output loss (1/2 for
-    softmax cross-entropy; see ``_curvature_cap`` for tanh-squared); the quadratic's is exact, :math:`\lambda_{\max}(S)`."""
+    softmax cross-entropy; see ``_curvature_cap`` for tanh-squared); the quadratic's is exact,
+    :math:`\lambda_{\max}(S)`."""
     x = problem.inputs.numpy()
     top = float(max(np.linalg.eigvalsh(x.T @ x / x.shape[0])[-1], 0.0))
     if problem.objective.name == "quadratic":

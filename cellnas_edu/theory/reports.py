@@ -91,7 +91,8 @@ def format_theorem_4_2(result: dict) -> str:
                      f"{cross['widest_block_constants']} -> stated bound {cross['stated_bound']:g}, narrowest constant "
                      f"{cross['measured']:g} (x10 objective: {cross['scaled_by_10']['measured']:g}, bound still "
                      f"{cross['scaled_by_10']['stated_bound']:g}); no bound from (5) alone; with the cross constant "
-                     f"L_12 = {cross['widest_cross_constant_L12']:g} the corrected bound is {cross['corrected_bound']:g}")
+                     f"L_12 = {cross['widest_cross_constant_L12']:g} the corrected bound is "
+                     f"{cross['corrected_bound']:g}")
     lines.append("  why: (a) the k > i terms are dropped although V_k = W_k...W_1 changes with W_i;")
     lines.append("       (b) ||Delta V_i|| = ||Delta W_i B|| loses a second factor ||B|| <= prod_{j<i} lambda_j.")
     return "\n".join(lines)
