@@ -400,6 +400,7 @@ def main(argv=None) -> int:
         "overall": {"killed": killed, "counted": counted,
                     "kill_rate": round(killed / counted, 4) if counted else None},
         "modules": modules,
+        "rows": table_rows(modules),
         "survivors": [r for r in results if r["outcome"] in ("passed", "no tests") and "equivalent" not in r],
         "equivalent": [r for r in results if "equivalent" in r],
     }
@@ -413,13 +414,21 @@ def main(argv=None) -> int:
     return 0
 
 
-def _version() -> str:
-    try:
-        from importlib.metadata import version
+def table_rows(modules: dict) -> list[dict]:
+    """One row per module for the docs' table quote (``{{ table mutants:rows:... }}``)."""
+    return [{"module": name, "killed": m["killed"], "counted": m["killed"] + m["survived"],
+             "survived": m["survived"], "equivalent": m["equivalent"], "mutation_points": m["mutation_points"],
+             "kill_rate": m["kill_rate"]} for name, m in modules.items()]
 
-        return version("cellnas-edu")
-    except Exception:  # noqa: BLE001 - not installed: the source tree's version is good enough
-        return "unknown"
+
+def _version() -> str:
+    sys.path.insert(0, str(ROOT))
+    try:
+        from cellnas_edu import __version__
+
+        return __version__
+    finally:
+        sys.path.pop(0)
 
 
 if __name__ == "__main__":
