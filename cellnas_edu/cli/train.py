@@ -70,7 +70,35 @@ def config_from_args(args: argparse.Namespace):
         overrides["compile"] = True
     if args.no_amp:
         overrides["amp"] = False
+    if getattr(args, "resume", False) and "genotype" not in overrides:
+        saved = _saved_genotype(args.out, overrides.get("arch"))
+        if saved is not None:
+            overrides["genotype"] = saved
     return make_config(args.preset, **overrides)
+
+
+def _saved_genotype(out: str, arch: str | None) -> dict | None:
+    """On ``--resume``: the genotype in the run folder's config when ``--arch`` (its label) no longer resolves.
+
+    A run folder carries its genotype as data, so a moved folder resumes even
+    when the genotype file named by ``--arch`` is gone; a file that still
+    exists is read and must match (the config check of the trainer).
+    """
+    from ..cells.genotypes import resolve_genotype
+    from ..train.runfolder import RunFolder
+
+    if not arch:
+        return None
+    try:
+        resolve_genotype(arch)
+        return None
+    except (ValueError, OSError):
+        pass
+    try:
+        saved = RunFolder(out).read_config()
+    except Exception:  # noqa: BLE001  (no readable run there: the trainer reports it)
+        return None
+    return saved.get("genotype") if saved.get("arch") == arch else None
 
 
 def run(args: argparse.Namespace) -> int:
