@@ -12,8 +12,6 @@ from ..cells.genotypes import resolve_genotype, save_genotype
 from ..cells.topology import Topology
 from . import emit_json
 
-HELP = "the widest-and-shallowest adaptation of a cell (Section 5, Figure 25)"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("name", metavar="NAME", help="built-in architecture (see 'cellnas cells') or genotype .json")

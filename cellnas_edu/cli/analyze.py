@@ -11,8 +11,6 @@ from ..cells.genotypes import load_genotype
 from ..cells.tables import cell_table, format_cell_table
 from . import emit_json
 
-HELP = "width and depth of the cells in a genotype JSON file"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("file", metavar="FILE.json", help="genotype file (DARTS layout)")

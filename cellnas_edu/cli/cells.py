@@ -5,8 +5,6 @@ from __future__ import annotations
 from ..cells.tables import cell_table, format_cell_table
 from . import emit_json
 
-HELP = "width and depth of every built-in cell (Figure 1, Figure 25)"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON list of {name, cell, width, depth}")

@@ -13,8 +13,6 @@ from ..cells.topology import Topology
 from ..cells.variants import KINDS, variant_family
 from . import emit_json
 
-HELP = "draw a cell's topology as PNG or SVG (Figure 1 style)"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("name", metavar="NAME", help="built-in architecture (see 'cellnas cells') or genotype .json")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from . import emit_json
 
-HELP = "parameter counts of the built-in networks (Table 1)"
-
 _COLUMNS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "tiny-imagenet-200": "Tiny-ImageNet-200"}
 
 

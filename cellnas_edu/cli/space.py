@@ -12,8 +12,6 @@ from ..cells.space import connection_space
 from ..cells.topology import format_width
 from . import emit_json
 
-HELP = "enumerate a cell's whole connection space (Appendix A.2)"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("name", metavar="NAME", help="built-in architecture (see 'cellnas cells') or genotype .json")

@@ -29,8 +29,6 @@ from pathlib import Path
 
 from . import emit_json
 
-HELP = "the guided tour: cell table, theorem checks, a short training run"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("--out", default="out/tour", help="folder for the drawings, the run and the curve "

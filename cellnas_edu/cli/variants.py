@@ -16,8 +16,6 @@ from ..cells.variants import CELLS, KINDS, variant_family
 from ..io import atomic_write_json
 from . import emit_json
 
-HELP = "a seeded family of random connection/operation variants (Table 2)"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("name", metavar="NAME", help="built-in architecture (see 'cellnas cells') or genotype .json")

@@ -37,7 +37,10 @@ import types
 import typing
 from dataclasses import asdict, dataclass
 
-DATASETS = ("cifar10", "cifar100", "tiny-imagenet-200", "fashion-mnist", "synthetic")
+from ..data import DATASETS as _DATASET_INFO
+
+#: The dataset names, in the order of :data:`cellnas_edu.data.DATASETS` (their one home).
+DATASETS = tuple(_DATASET_INFO)
 DEVICES = ("auto", "cpu", "cuda")
 
 #: Fields that may differ when a run is resumed: where the data lives and how
@@ -198,6 +201,11 @@ def _check_type(name: str, kind, value):
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a string, got {value!r}")
     return value
+
+
+def field_type(name: str) -> type:
+    """The base type of a field (``int | None`` -> ``int``): what a command-line flag for it parses."""
+    return _optional_and_base(_FIELD_TYPES[name])[1]
 
 
 def parse_field(name: str, text: str):
