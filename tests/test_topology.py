@@ -31,7 +31,7 @@ def test_figure1_popular_cells(name, expected):
 
 
 def test_figure1_literally():
-    """The captions of Figure 1, typed in by hand (independent of paper_topologies)."""
+    """The captions of Figure 1, typed in by hand (independent of cellnas_edu.paper)."""
     assert Topology.of(get_genotype("NASNet").normal).label() == "5c, 2"
     assert Topology.of(get_genotype("AmoebaNet").normal).label() == "4c, 4"
     assert Topology.of(get_genotype("ENAS").normal).label() == "5c, 2"
