@@ -10,6 +10,7 @@ from ..cells.genotypes import genotype_from_dict, resolve_genotype
 from ..errors import UserError
 from ..io import atomic_write_json
 from .plots import figure_path, plot_curves
+from .pool import run_in_parallel
 from .spec import ConvergenceSpec, ExperimentCell, experiment_cells, lr_key, run_dir
 from .summary import read_run, summarize
 
@@ -67,17 +68,6 @@ def parameter_counts(cells: list[ExperimentCell], config) -> dict[str, int]:
     }
 
 
-def _train_in_worker(config_dict: dict, folder: str, threads: int) -> str:
-    """One run in a worker process of :func:`run_convergence` (``jobs > 1``): own thread count, no progress bar."""
-    import torch
-
-    from ..train import TrainConfig, train
-
-    torch.set_num_threads(threads)
-    train(TrainConfig.from_dict(config_dict), folder, resume=True, progress=False)
-    return folder
-
-
 def run_convergence(spec: ConvergenceSpec, out_dir, *, resume: bool = False, progress: bool = True,
                     n_boot: int = 2000, jobs: int = 1, threads_per_job: int = 1) -> dict:
     """Train every (learning rate, cell, seed) of ``spec`` not yet done; return (and write) the summary.
@@ -121,7 +111,9 @@ def run_convergence(spec: ConvergenceSpec, out_dir, *, resume: bool = False, pro
         if jobs == 1:
             _run_serially(spec, out_dir, todo, progress, bar, after_run)
         else:
-            _run_in_parallel(spec, out_dir, todo, jobs, threads_per_job, bar, after_run)
+            work = [(lr, _config_for(spec, cell, lr, seed), run_dir(out_dir, lr, cell.label, seed))
+                    for lr, cell, seed in todo]
+            run_in_parallel(work, jobs, threads_per_job, bar, after_run)
     finally:
         bar.close()
     for lr in spec.lrs:
@@ -138,30 +130,3 @@ def _run_serially(spec, out_dir, todo, progress, bar, after_run) -> None:
         train(config, run_dir(out_dir, lr, cell.label, seed), resume=True, progress=progress)
         after_run(lr)
         bar.update(1)
-
-
-def _run_in_parallel(spec, out_dir, todo, jobs, threads_per_job, bar, after_run) -> None:
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    context = multiprocessing.get_context("spawn")  # no fork of a process that holds torch threads
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        learning_rate = {}
-        try:
-            for lr, cell, seed in todo:
-                config = _config_for(spec, cell, lr, seed)
-                future = pool.submit(_train_in_worker, config.to_dict(), str(run_dir(out_dir, lr, cell.label, seed)),
-                                     threads_per_job)
-                learning_rate[future] = lr
-            pending = set(learning_rate)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    finished = Path(future.result())  # re-raises a worker's error here
-                    bar.set_postfix_str(f"{finished.parent.name} {finished.name} done")
-                    after_run(learning_rate[future])
-                    bar.update(1)
-        except BaseException:
-            for future in learning_rate:
-                future.cancel()
-            raise
