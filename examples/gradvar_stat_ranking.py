@@ -25,14 +25,14 @@ from pathlib import Path
 
 import torch
 
+from cellnas_edu.cells.genotypes import get_genotype
+from cellnas_edu.cells.topology import cell_depth, cell_width
+from cellnas_edu.cells.variants import variant_family
 from cellnas_edu.data import dataset_info
-from cellnas_edu.genotypes import get_genotype
 from cellnas_edu.landscape.surface import landscape_parameters
-from cellnas_edu.model import network_for_dataset
+from cellnas_edu.nets.model import network_for_dataset
 from cellnas_edu.results import write_summary
-from cellnas_edu.topology import cell_depth, cell_width
 from cellnas_edu.train import make_config
-from cellnas_edu.variants import variant_family
 
 #: near-optimum g (mean over |alpha|, |beta| <= 0.2) of the Chapter 5 CPU run, 9 x 9 grid on 128 test images
 #: (examples/figure7_8_gradient_variance.py, seed 0), as the chapter reported it before results files existed.

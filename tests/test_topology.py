@@ -147,7 +147,7 @@ def test_widest_cell_of_7_and_8_nodes():
 def test_min_depth_is_two_and_is_reached():
     """Section 3.2: the shallowest possible cell goes input -> intermediate -> output, depth 2, and cells of
     depth 2 exist (ENAS, NASNet); no cell is shallower."""
-    from cellnas_edu.topology import min_depth
+    from cellnas_edu.cells.topology import min_depth
 
     assert min_depth() == 2
     assert measured("ENAS")[1] == min_depth() and measured("NASNet")[1] == min_depth()
