@@ -24,6 +24,7 @@ from cellnas_edu.landscape import (
     PerturbedWeights,
     affine_batchnorm,
     compute_grid,
+    filter_normalize_,
     filter_normalized_direction,
     gradient_variance,
     grid_axis,
@@ -87,6 +88,31 @@ def test_keep_bias_bn_gives_elementwise_weight_magnitudes():
         if w.dim() == 1:
             torch.testing.assert_close(d[name].abs(), w.detach().abs())
             assert torch.count_nonzero(d[name]) == torch.count_nonzero(w)
+
+
+def test_filter_normalization_rescales_whole_filters_not_entries():
+    """filter_normalize_ multiplies each filter (row) of the Gaussian by one factor ||w_row|| / ||d_row||: the
+    direction is a row-scaled copy of the draw, not the weights' magnitudes entry by entry -- also for matrices when
+    biases are kept. A 0-D tensor is one filter: |d| becomes |w| with d's sign. The defaults: seed 0, filter
+    normalisation, biases and BatchNorm ignored."""
+    g = torch.Generator().manual_seed(5)
+    weight = torch.randn(3, 4, generator=g)
+    draw = torch.randn(3, 4, generator=g)
+    out = filter_normalize_(draw.clone(), weight)
+    factors = weight.norm(dim=1) / (draw.norm(dim=1) + 1e-10)
+    torch.testing.assert_close(out, draw * factors[:, None], rtol=1e-6, atol=1e-7)
+    assert not torch.allclose(out.abs(), weight.abs())
+    scalar = filter_normalize_(torch.tensor(-0.5), torch.tensor(2.0))
+    assert scalar.item() == pytest.approx(-2.0, rel=1e-8)
+    assert DirectionSpec() == DirectionSpec(seed=0, ignore_bias_bn=True, normalization="filter")
+    net = small_bn_net(torch.float32)
+    weights = dict(net.named_parameters())
+    d1, _ = random_direction_pair(weights)
+    assert all(torch.count_nonzero(d1[n]) == 0 for n, w in weights.items() if w.dim() <= 1)
+    kept = filter_normalized_direction(weights, torch.Generator().manual_seed(0), ignore_bias_bn=False)
+    matrix = [n for n, w in weights.items() if w.dim() == 2][0]  # the Linear layer: filter-normalised, not |w|
+    assert not torch.allclose(kept[matrix].abs(), weights[matrix].detach().abs())
+    torch.testing.assert_close(kept[matrix].norm(dim=1), weights[matrix].detach().norm(dim=1), rtol=1e-5, atol=1e-6)
 
 
 def test_directions_regenerate_bit_identically_from_the_seed():
