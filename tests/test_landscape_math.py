@@ -327,6 +327,12 @@ def test_top_hessian_eigenvalue_keeps_the_sign_of_negative_curvature():
     assert result.converged
     assert result.eigenvalue == pytest.approx(-3.0, rel=1e-9)
     assert result.residual < 1e-6
+    params = dict(net.named_parameters())
+    for bad in ({"tol": 0.0}, {"tol": -1e-3}, {"max_iter": 0}):  # tol = 0 would never stop before max_iter
+        with pytest.raises(ValueError, match="tol > 0 and max_iter >= 1"):
+            top_hessian_eigenvalue(net, params, x, y, **bad)
+    one = top_hessian_eigenvalue(net, params, x, y, tol=1e-12, max_iter=1)
+    assert one.iterations == 1 and not one.converged
 
 
 # ---------------------------------------------------------------- the resumable grid
