@@ -79,6 +79,10 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     "filter from dividing by zero (0 * anything = 0 either way); elsewhere it changes the factor by ~1e-10 relative, "
     "below float32 resolution",
     ("landscape/directions", "67: + -> -"): "the same guard for the row norms of a filter",
+    ("theory/lipschitz", "277: 100 -> 101"): "hypothesis.find's example budget in the counterexample search: the "
+    "smallest counterexample is found and shrunk well within 100 examples, one more changes nothing",
+    ("theory/lipschitz", "305: 2 -> 3"): "the shape of the targets of the cross-product objective, which ignores "
+    "its targets (F = <z_1, z_2>); CellProblem checks only their leading dimension",
 }
 
 CMP_SWAP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,

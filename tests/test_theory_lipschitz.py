@@ -31,6 +31,7 @@ from cellnas_edu.theory.lipschitz import (
     exceeds,
     find_smallest_counterexample,
     hand_counterexample,
+    separable_corrected_bound,
     max_block_hessian_norm,
     spectral_norms,
     spectral_radii,
@@ -170,7 +171,9 @@ def test_corrected_bound_is_tight_for_scalar_cells():
     for i in (1, 2, 3):
         record = block_lipschitz_record(problem, i, power=False)
         assert record["measured"] == pytest.approx(record["corrected_bound"], rel=1e-12)
+        assert record["separable_corrected_bound"] == pytest.approx(record["measured"], rel=1e-12)
     assert corrected_bound([1.5, 2.0, 0.5], 2, np.eye(2) * 0.49) == pytest.approx(1.5**2 * (1 + 0.25) * 0.49)
+    assert separable_corrected_bound([1.5, 3.0, 0.5], 2, [0.49, 2.0]) == pytest.approx(1.5**2 * (0.49 + 0.25 * 2.0))
 
 
 def test_violation_tolerance_is_round_off_not_percent():
