@@ -81,6 +81,8 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ("landscape/directions", "67: + -> -"): "the same guard for the row norms of a filter",
     ("theory/lipschitz", "277: 100 -> 101"): "hypothesis.find's example budget in the counterexample search: the "
     "smallest counterexample is found and shrunk well within 100 examples, one more changes nothing",
+    ("theory/lipschitz", "446: 0 -> 1"): "the default seed of the multi-start ascent's random starts: another seed "
+    "gives other, equally valid starts (callers pass the run's --seed)",
     ("theory/lipschitz", "305: 2 -> 3"): "the shape of the targets of the cross-product objective, which ignores "
     "its targets (F = <z_1, z_2>); CellProblem checks only their leading dimension",
 }

@@ -244,6 +244,8 @@ def test_global_estimates_of_a_constant_hessian_are_the_local_constants():
     assert estimate["widest_global_estimate"] == pytest.approx(record["widest_constants"][0], rel=1e-10)
     assert estimate["widest_global_upper_bound"] == pytest.approx(record["widest_constants"][0], rel=1e-10)
     assert estimate["survives"] == record["stated_violated"]
+    assert estimate["stated_bound_from_upper_bound"] == pytest.approx(record["stated_bound"], rel=1e-10)
+    assert estimate["refuted_globally"] is record["stated_violated"]
 
 
 @settings(max_examples=20, suppress_health_check=list(HealthCheck))
