@@ -83,6 +83,8 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     "smallest counterexample is found and shrunk well within 100 examples, one more changes nothing",
     ("theory/lipschitz", "446: 0 -> 1"): "the default seed of the multi-start ascent's random starts: another seed "
     "gives other, equally valid starts (callers pass the run's --seed)",
+    ("theory/variance", "177: 1.0 -> 0.0"): "the key that ranks an infinite ratio (bound 0) below every finite one "
+    "when picking the worst block: -1.0 and 0.0 differ only in a tie with a ratio of exactly 0",
     ("theory/lipschitz", "305: 2 -> 3"): "the shape of the targets of the cross-product objective, which ignores "
     "its targets (F = <z_1, z_2>); CellProblem checks only their leading dimension",
 }

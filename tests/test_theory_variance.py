@@ -50,6 +50,8 @@ def test_eigenvalue_reading_counterexample():
     [0, 0]], i.e. 0, so the bound for block 2 is 0; the measured variance is 2.25. With the 2-norm (= 1) the bound
     is 2 * 2.25 = 4.5 and holds."""
     problem, i = eigenvalue_reading_counterexample()
+    assert problem.weights.tolist() == [[[0.0, 1.0], [0.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]]] and i == 2
+    assert problem.inputs.tolist() == [[0.0, 1.0], [0.0, 2.0]] and not problem.targets.any()
     record = variance_record(problem, i)
     assert record["measured"] == pytest.approx(2.25, abs=1e-12)
     assert record["sigmas"] == pytest.approx([1.5], abs=1e-12)
@@ -96,6 +98,26 @@ def test_quick_run_finds_no_spectral_violation_and_some_eigenvalue_ones():
     assert identified["instances"] == equal["instances"] == result["instances"]
     assert sum(equal["by_objective"].values()) == equal["violations"] == equal["violations_n_at_least_2"]
     assert equal["max_ratio"] >= identified["max_ratio"]
+    # the tight Cauchy-Schwarz constant n - i + 1 only shrinks the bound: its ratio is at least max_ratio, at most 1
+    assert result["max_ratio"] <= result["max_ratio_tight_constant"] <= 1 + 1e-9
+    assert "records" not in result and "records" in run_theorem_4_3(seed=0, quick=True, keep_records=True)
+
+
+def test_instance_sets_have_the_documented_sizes():
+    """Full run: 60 random problems, all 28 structured ones (7 families x 4 objectives), 30 hypothesis-generated
+    ones with n <= 4, d <= 3 and at most 5 samples; --quick: 10, every 4th structured one, 6."""
+    from collections import Counter
+
+    from cellnas_edu.theory.variance import instance_problems
+
+    full = instance_problems()
+    assert Counter(source for source, _ in full) == {"random": 60, "structured": 28, "hypothesis": 30}
+    generated = [p for source, p in full if source == "hypothesis"]
+    assert max(p.n for p in generated) == 4 and max(p.d for p in generated) == 3
+    assert max(p.num_samples for p in generated) == 5
+    quick = instance_problems(quick=True)
+    assert Counter(source for source, _ in quick) == {"random": 10, "structured": 7, "hypothesis": 6}
+    assert instance_problems(seed=0)[0][1].weights.tolist() == full[0][1].weights.tolist()
 
 
 def test_variance_bound_uses_spectral_norms_of_non_diagonal_weights():
