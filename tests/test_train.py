@@ -327,7 +327,7 @@ def test_rng_state_round_trip_through_a_checkpoint_file(tmp_path):
     assert (random.random(), np.random.random(), torch.rand(1).item()) != first
     seed_everything(2**32 + 3)  # NumPy takes seeds below 2**32: the seed is reduced modulo 2**32
     assert np.random.random() == first[1]
-    for other in (67, 2**31 + 3, 2**33 + 3 - 2**32):  # ... and only modulo 2**32
+    for other in (67, 2**31 + 3):  # ... and only modulo 2**32
         seed_everything(other)
         assert np.random.random() != first[1], other
     # bumping the format makes every existing run folder unreadable: do it deliberately, and update this line
