@@ -85,6 +85,10 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     "gives other, equally valid starts (callers pass the run's --seed)",
     ("theory/variance", "177: 1.0 -> 0.0"): "the key that ranks an infinite ratio (bound 0) below every finite one "
     "when picking the worst block: -1.0 and 0.0 differ only in a tie with a ratio of exactly 0",
+    ("train/checkpoint", "59: drop call set_rng_state(...)"): "not reachable here: the CUDA generator is restored only "
+    "on a CUDA device (tests/test_train_gpu.py runs there); on a CPU-only machine the call never executes",
+    ("train/loop resume", "322: % -> //"): "not reachable in one process: rank 0 // k = rank 0 % k = 0; the rank's "
+    "own state matters only under torchrun (tests/test_train_ddp.py)",
     ("theory/lipschitz", "305: 2 -> 3"): "the shape of the targets of the cross-product objective, which ignores "
     "its targets (F = <z_1, z_2>); CellProblem checks only their leading dimension",
 }
@@ -299,6 +303,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample")
     parser.add_argument("--list", action="store_true", help="list the mutation points and exit")
     parser.add_argument("--out", default=str(ROOT / "results" / "mutants" / "summary.json"))
+    parser.add_argument("--survivors-of", default=None, metavar="SUMMARY",
+                        help="rerun only the survivors of an earlier summary.json (matched by module, mutation and "
+                             "source line), against today's tests; its killed mutants stay killed (tests only grow)")
     parser.add_argument("--update", action="store_true",
                         help="keep the other modules of an existing --out file (rerun only --only modules)")
     args = parser.parse_args(argv)
@@ -313,7 +320,11 @@ def main(argv=None) -> int:
 
     plan = []  # (target, index, line, description)
     totals = {}
-    for target in targets:
+    earlier = json.loads(Path(args.survivors_of).read_text()) if args.survivors_of else None
+    if earlier:
+        plan, totals = survivor_plan(earlier, targets)
+        targets = [t for t in targets if any(p[0] is t for p in plan)]
+    for target in ([] if earlier else targets):
         source = target.path.read_text()
         points = mutation_points(source, target.functions)
         totals[target.name] = len(points)
@@ -386,6 +397,21 @@ def main(argv=None) -> int:
             "baseline_seconds": round(baselines[target.name], 1),
         }
     out = Path(args.out)
+    if earlier:  # the earlier counts, with its survivors replaced by today's outcomes
+        for name, m in modules.items():
+            before = earlier["modules"].get(name)
+            if before:
+                m.update(mutation_points=before["mutation_points"], mutants_run=before["mutants_run"])
+                m["killed"] += before["killed"]
+                m["survived"] = m["mutants_run"] - m["killed"] - m["equivalent"]
+                m["kill_rate"] = round(m["killed"] / (m["killed"] + m["survived"]), 4) if m["mutants_run"] else None
+                m["before"] = {k: before[k] for k in ("killed", "survived", "equivalent", "kill_rate")}
+        for name, before in earlier["modules"].items():
+            if name not in modules and (not args.only or name in args.only):
+                modules[name] = dict(before, before={k: before[k] for k in ("killed", "survived", "equivalent",
+                                                                           "kill_rate")})
+        modules = {t.name: modules[t.name] for t in MODULES if t.name in modules}
+        results += [r for r in earlier.get("equivalent", []) if r["module"] not in {t.name for t in targets}]
     previous = json.loads(out.read_text()) if args.update and out.exists() else None
     if previous:
         rerun = set(modules)
@@ -404,6 +430,7 @@ def main(argv=None) -> int:
             "seconds": round(time.perf_counter() - started, 1),
             **({"updated_modules": sorted(set(t.name for t in targets)),
                 "previous_run": previous["provenance"]} if previous else {}),
+            **({"survivors_rerun_of": earlier["provenance"]} if earlier else {}),
         },
         "operators": "arithmetic swaps (+-, */, ** -> *, // -> *), comparison swaps (< <=, > >=, == !=, is, in), "
                      "and <-> or, dropped not / unary minus, int +1, float x2 (0 <-> 1), True <-> False, += <-> -=, "
@@ -425,6 +452,36 @@ def main(argv=None) -> int:
         print(f"{name:<22} {m['killed']:>7} {m['mutants_run']:>5} {m['equivalent']:>6} {rate:>7}")
     print(f"overall: {killed}/{counted} non-equivalent mutants killed; written {out}")
     return 0
+
+
+def survivor_plan(earlier: dict, targets: list[Target]) -> tuple[list, dict]:
+    """The survivors of an earlier run as mutants of today's sources: same module, same mutation, same source line
+    text (looked up at the earlier run's commit, so moved files and shifted lines still match)."""
+    commit = earlier["provenance"]["git_commit"].split("-")[0]
+    by_name = {t.name: t for t in targets}
+    plan, totals = [], {}
+    for record in earlier["survivors"]:
+        target = by_name.get(record["module"])
+        if target is None:
+            continue
+        old = subprocess.run(["git", "show", f"{commit}:{record['path']}"], cwd=ROOT, capture_output=True,
+                             text=True).stdout.splitlines()
+        text = old[record["line"] - 1].strip() if 0 < record["line"] <= len(old) else None
+        source = target.path.read_text()
+        lines = source.splitlines()
+        points = mutation_points(source, target.functions)
+        totals[target.name] = len(points)
+        same = [k for k, (line, description) in enumerate(points)
+                if description == record["mutation"] and lines[line - 1].strip() == text]
+        seen = sum(p[0] is target and p[3] == record["mutation"] and p[2] in [points[k][0] for k in same]
+                   for p in plan)
+        if seen < len(same):
+            k = same[seen]
+            plan.append((target, k, *points[k]))
+        else:
+            print(f"mutants: survivor {record['module']}:{record['line']} {record['mutation']} not found today",
+                  file=sys.stderr)
+    return plan, totals
 
 
 def table_rows(modules: dict) -> list[dict]:

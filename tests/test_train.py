@@ -345,3 +345,20 @@ def test_rng_state_round_trip_through_a_checkpoint_file(tmp_path):
         load_checkpoint(tmp_path / "junk.pt")
     with pytest.raises(UserError, match="no checkpoint"):
         load_checkpoint(tmp_path / "missing.pt")
+    # model.pt: {"state_dict", "genotype", "config"}, loaded weights-only like the checkpoint
+    from fractions import Fraction
+
+    from cellnas_edu.train.checkpoint import load_weights_file
+
+    good = {"state_dict": {"w": torch.ones(2)}, "genotype": {"name": "x"}, "config": {"epochs": 1}}
+    torch.save(good, tmp_path / "model.pt")
+    assert torch.equal(load_weights_file(tmp_path / "model.pt")["state_dict"]["w"], torch.ones(2))
+    for missing in ("state_dict", "genotype", "config"):
+        torch.save({k: v for k, v in good.items() if k != missing}, tmp_path / "partial.pt")
+        with pytest.raises(UserError, match="not a cellnas weights file"):
+            load_weights_file(tmp_path / "partial.pt")
+    torch.save(good | {"extra": Fraction(1, 3)}, tmp_path / "pickled.pt")  # arbitrary pickled objects: refused
+    with pytest.raises(UserError, match="corrupt or truncated weights file"):
+        load_weights_file(tmp_path / "pickled.pt")
+    with pytest.raises(UserError, match="corrupt or truncated weights file"):
+        load_weights_file(tmp_path / "junk.pt")
