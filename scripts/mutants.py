@@ -89,6 +89,16 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     "on a CUDA device (tests/test_train_gpu.py runs there); on a CPU-only machine the call never executes",
     ("train/loop resume", "322: % -> //"): "not reachable in one process: rank 0 // k = rank 0 % k = 0; the rank's "
     "own state matters only under torchrun (tests/test_train_ddp.py)",
+    ("landscape/hessian", "86: 0.0 -> 1.0"): "the eigenvalue's initial value, overwritten by the first iteration, "
+    "which always runs (max_iter >= 1 is enforced)",
+    ("landscape/hessian", "98: <= -> <"): "the relative stopping test at exact equality: |change| = tol |lambda| "
+    "never happens exactly except for lambda = 0, which the zero-Hessian branch returns before",
+    ("landscape/hessian", "71: 0 -> 1"): "the default seed of the random start vector: any seed is as good (callers "
+    "pass --seed)",
+    ("landscape/hessian", "72: 128 -> 129"): "the default chunk size of the Hessian-vector product: the sum over "
+    "chunks is the same up to rounding",
+    ("theory/lipschitz", "529: 1000 -> 1001"): "the seed offset of the matrix-free cross-check's start vector per "
+    "problem: any offset is as good",
     ("theory/lipschitz", "305: 2 -> 3"): "the shape of the targets of the cross-product objective, which ignores "
     "its targets (F = <z_1, z_2>); CellProblem checks only their leading dimension",
 }

@@ -333,6 +333,29 @@ def test_top_hessian_eigenvalue_keeps_the_sign_of_negative_curvature():
             top_hessian_eigenvalue(net, params, x, y, **bad)
     one = top_hessian_eigenvalue(net, params, x, y, tol=1e-12, max_iter=1)
     assert one.iterations == 1 and not one.converged
+    net.w.requires_grad_(False)  # the caller's requires_grad flags come back afterwards
+    top_hessian_eigenvalue(net, params, x, y, tol=1e-6, max_iter=5)
+    assert not net.w.requires_grad
+
+
+def test_top_hessian_eigenvalue_of_a_zero_hessian_is_zero_at_once():
+    """Logits that do not depend on the parameters (0 * sum w): the Hessian vanishes, Hv = 0 for the start vector,
+    and the iteration stops after one product with eigenvalue 0 (not a division by a zero norm)."""
+    x = torch.zeros(3, 1, dtype=torch.float64)
+    y = torch.zeros(3, dtype=torch.long)
+
+    class Constant(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.tensor([0.5, 1.5], dtype=torch.float64))
+
+        def forward(self, inputs):
+            logits = torch.stack([self.w.sum() * 0, torch.zeros((), dtype=torch.float64)])
+            return logits.expand(inputs.shape[0], 2)
+
+    flat = Constant().eval()
+    result = top_hessian_eigenvalue(flat, dict(flat.named_parameters()), x, y, tol=1e-9, max_iter=50)
+    assert result.eigenvalue == 0.0 and result.converged and result.iterations == 1
 
 
 # ---------------------------------------------------------------- the resumable grid

@@ -262,3 +262,30 @@ def test_widest_upper_bound_bounds_the_widest_block_curvature_everywhere(example
         point = center + torch.tensor(rng.normal(scale=scale, size=tuple(center.shape)))
         h = torch.autograd.functional.hessian(loss, point).reshape(center.numel(), -1).numpy()
         assert symmetric_spectral_norm(h) <= upper * (1 + 1e-9) + 1e-12
+
+
+def test_summary_counts_equal_direct_counts_and_instance_sets_have_their_sizes():
+    """summarize() counts violations, separable-bound checks and ratios over block records exactly (an empty list
+    gives zeros), and the instance sets have their documented sizes: 24 random, all 28 structured, 12
+    hypothesis-generated problems; --quick: 6, every 7th structured one, 3."""
+    from collections import Counter
+
+    from cellnas_edu.theory.lipschitz import instance_problems, problem_records, summarize
+
+    empty = summarize([])
+    assert empty["instances"] == 0 and empty["max_measured_over_stated"] == 0.0
+    rng = np.random.default_rng(12)
+    records = []
+    for name in ("quadratic", "cross_entropy"):
+        records += problem_records(random_problem(rng, objective=name, n=2, d=2), power=False)
+    records += problem_records(hand_counterexample()[0], power=False)
+    summary = summarize(records)
+    separable = [r for r in records if "separable_corrected_bound" in r]
+    assert len(separable) == 4 and summary["instances"] == 6
+    assert summary["separable_corrected_violations"] == 0
+    assert summary["stated_bound_violations"] == sum(r["stated_violated"] for r in records) >= 1
+    assert summary["global_refutations"] == sum(r["stated_violated"] for r in records if r["objective"] == "quadratic")
+    assert summary["max_measured_over_stated"] == pytest.approx(
+        max(r["measured"] / r["stated_bound"] for r in records if r["stated_bound"] > 0))
+    assert Counter(s for s, _ in instance_problems()) == {"random": 24, "structured": 28, "hypothesis": 12}
+    assert Counter(s for s, _ in instance_problems(quick=True)) == {"random": 6, "structured": 4, "hypothesis": 3}
