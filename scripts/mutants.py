@@ -348,6 +348,7 @@ def main(argv=None) -> int:
         return 0
 
     started = time.perf_counter()
+    commit = git_commit()  # the code the mutants are made from (HEAD may move while they run)
     baselines = {}
     folders = [scratch_copy() for _ in range(args.jobs)]
     try:
@@ -434,7 +435,7 @@ def main(argv=None) -> int:
     summary = {
         "provenance": {
             "command": "python scripts/mutants.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "version": _version(), "git_commit": git_commit(),
+            "version": _version(), "git_commit": commit,
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} CPUs, {args.jobs} workers)",
             "seconds": round(time.perf_counter() - started, 1),
