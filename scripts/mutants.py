@@ -499,7 +499,8 @@ def table_rows(modules: dict) -> list[dict]:
     """One row per module for the docs' table quote (``{{ table mutants:rows:... }}``)."""
     return [{"module": name, "killed": m["killed"], "counted": m["killed"] + m["survived"],
              "survived": m["survived"], "equivalent": m["equivalent"], "mutation_points": m["mutation_points"],
-             "kill_rate": m["kill_rate"]} for name, m in modules.items()]
+             "kill_rate": m["kill_rate"], "kill_rate_before": m.get("before", {}).get("kill_rate")}
+            for name, m in modules.items()]
 
 
 def _version() -> str:
