@@ -147,3 +147,27 @@ def test_same_parameters_in_both_cells_breaks_the_bound():
     assert record["bound_equal_weights"] == pytest.approx(18.0, rel=1e-12) and record["equal_weights_violated"]
     assert record["ratio_equal_weights"] == pytest.approx(2.0, rel=1e-12)
     assert record["bound_spectral_norm"] == pytest.approx(72.0, rel=1e-12) and not record["spectral_violated"]
+
+
+def test_defaults_run_the_full_instance_set_without_records():
+    """The scripts' defaults: the full instance set (quick=False), no per-block records in the result."""
+    import inspect
+
+    defaults = {name: p.default for name, p in inspect.signature(run_theorem_4_3).parameters.items()}
+    assert defaults == {"seed": 0, "quick": False, "keep_records": False}
+
+
+def test_tight_constant_ratio_counts_blocks_with_small_bounds(monkeypatch):
+    """max_ratio_tight_constant is the largest measured / (bound with n - i + 1) over every block with a positive
+    bound -- also bounds below 1. One n = 1 cell with small inputs: the two cells coincide, the ratio is exactly 1
+    although the bound is about 1e-4."""
+    from cellnas_edu.theory import variance
+
+    rng = np.random.default_rng(3)
+    problem = CellProblem(as_float64(rng.normal(size=(1, 2, 2))), as_float64(0.05 * rng.normal(size=(4, 2))),
+                          as_float64(np.zeros((4, 1, 2))), quadratic())
+    monkeypatch.setattr(variance, "instance_problems", lambda seed, quick: [("random", problem)])
+    result = variance.run_theorem_4_3(quick=True)
+    assert 0 < variance_record(problem, 1)["bound_spectral_norm_tight_constant"] < 1e-2
+    assert result["max_ratio_tight_constant"] == pytest.approx(1.0, rel=1e-9)
+    assert result["max_ratio"] == pytest.approx(1.0, rel=1e-9)
