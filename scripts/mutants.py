@@ -99,6 +99,8 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     "chunks is the same up to rounding",
     ("theory/lipschitz", "529: 1000 -> 1001"): "the seed offset of the matrix-free cross-check's start vector per "
     "problem: any offset is as good",
+    ("theory/lipschitz", "422: 0 -> 1"): "the default seed of estimate_global_constants' random starts (callers pass "
+    "their own): any seed is as good",
     ("theory/lipschitz", "305: 2 -> 3"): "the shape of the targets of the cross-product objective, which ignores "
     "its targets (F = <z_1, z_2>); CellProblem checks only their leading dimension",
 }

@@ -40,6 +40,7 @@ from cellnas_edu.theory.lipschitz import (
     widest_block_loss,
     widest_global_upper_bound,
 )
+from cellnas_edu.theory.objectives import OBJECTIVE_NAMES
 from cellnas_edu.theory.problems import quadratic_single_input, random_problem
 from cellnas_edu.theory.runtime import single_thread
 from cellnas_edu.theory.strategies import as_quadratic_problem, cell_problems, integer_single_input_cells
@@ -289,3 +290,8 @@ def test_summary_counts_equal_direct_counts_and_instance_sets_have_their_sizes()
         max(r["measured"] / r["stated_bound"] for r in records if r["stated_bound"] > 0))
     assert Counter(s for s, _ in instance_problems()) == {"random": 24, "structured": 28, "hypothesis": 12}
     assert Counter(s for s, _ in instance_problems(quick=True)) == {"random": 6, "structured": 4, "hypothesis": 3}
+    # --quick takes every 7th structured problem: the first family (orthogonal weights) of each objective
+    quick_structured = [p for s, p in instance_problems(quick=True) if s == "structured"]
+    assert [p.objective.name for p in quick_structured] == list(OBJECTIVE_NAMES)
+    for p in quick_structured:
+        assert spectral_norms(p.weights) == pytest.approx(np.ones(p.n), abs=1e-12)
