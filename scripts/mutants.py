@@ -416,15 +416,16 @@ def main(argv=None) -> int:
             if before:
                 m.update(mutation_points=before["mutation_points"], mutants_run=before["mutants_run"])
                 m["killed"] += before["killed"]
+                m["equivalent"] += before["equivalent"]
                 m["survived"] = m["mutants_run"] - m["killed"] - m["equivalent"]
-                m["kill_rate"] = round(m["killed"] / (m["killed"] + m["survived"]), 4) if m["mutants_run"] else None
-                m["before"] = {k: before[k] for k in ("killed", "survived", "equivalent", "kill_rate")}
+                counted = m["killed"] + m["survived"]
+                m["kill_rate"] = round(m["killed"] / counted, 4) if counted else None
+                m["before"] = first_run_counts(before)
         for name, before in earlier["modules"].items():
             if name not in modules and (not args.only or name in args.only):
-                modules[name] = dict(before, before={k: before[k] for k in ("killed", "survived", "equivalent",
-                                                                           "kill_rate")})
+                modules[name] = dict(before, before=first_run_counts(before))
         modules = {t.name: modules[t.name] for t in MODULES if t.name in modules}
-        results += [r for r in earlier.get("equivalent", []) if r["module"] not in {t.name for t in targets}]
+        results += earlier.get("equivalent", [])
     previous = json.loads(out.read_text()) if args.update and out.exists() else None
     if previous:
         rerun = set(modules)
@@ -444,6 +445,7 @@ def main(argv=None) -> int:
             **({"updated_modules": sorted(set(t.name for t in targets)),
                 "previous_run": previous["provenance"]} if previous else {}),
             **({"survivors_rerun_of": earlier["provenance"]} if earlier else {}),
+            **({"first_run": earlier["provenance"].get("first_run", earlier["provenance"])} if earlier else {}),
         },
         "operators": "arithmetic swaps (+-, */, ** -> *, // -> *), comparison swaps (< <=, > >=, == !=, is, in), "
                      "and <-> or, dropped not / unary minus, int +1, float x2 (0 <-> 1), True <-> False, += <-> -=, "
@@ -495,6 +497,11 @@ def survivor_plan(earlier: dict, targets: list[Target]) -> tuple[list, dict]:
             print(f"mutants: survivor {record['module']}:{record['line']} {record['mutation']} not found today",
                   file=sys.stderr)
     return plan, totals
+
+
+def first_run_counts(module: dict) -> dict:
+    """The counts of the first run a chain of ``--survivors-of`` reruns started from."""
+    return module.get("before") or {k: module[k] for k in ("killed", "survived", "equivalent", "kill_rate")}
 
 
 def table_rows(modules: dict) -> list[dict]:
