@@ -445,7 +445,8 @@ def main(argv=None) -> int:
             **({"updated_modules": sorted(set(t.name for t in targets)),
                 "previous_run": previous["provenance"]} if previous else {}),
             **({"survivors_rerun_of": earlier["provenance"]} if earlier else {}),
-            **({"first_run": earlier["provenance"].get("first_run", earlier["provenance"])} if earlier else {}),
+            **({"first_run": earlier["provenance"].get("first_run") or earlier["provenance"].get("survivors_rerun_of")
+                or earlier["provenance"]} if earlier else {}),
         },
         "operators": "arithmetic swaps (+-, */, ** -> *, // -> *), comparison swaps (< <=, > >=, == !=, is, in), "
                      "and <-> or, dropped not / unary minus, int +1, float x2 (0 <-> 1), True <-> False, += <-> -=, "
