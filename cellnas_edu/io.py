@@ -4,34 +4,97 @@ Every file the package writes goes through these helpers, so an interrupted
 run never leaves a half-written result behind: data is written to a temporary
 file in the same folder, flushed, fsynced and renamed over the target
 (``os.replace`` is atomic on POSIX).
+
+* Permissions: ``tempfile.mkstemp`` creates files with mode ``0600``; the
+  temporary file is given the mode an ordinary ``open`` would have given the
+  target (``0666`` less the umask) before the rename.
+* Errors: an ``OSError`` while writing (a read-only folder, a path under a
+  file, ``/proc``, a full disk) becomes a one-line
+  :class:`~cellnas_edu.errors.UserError` naming the target, not the
+  temporary file.
+* A process killed between ``mkstemp`` and the rename leaves
+  ``.<name>.<random>.tmp`` behind; :func:`remove_stale_temporaries` removes
+  those of given targets (a run folder calls it when it starts, holding its
+  lock, so no live writer is affected).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
+
+from .errors import UserError, describe_os_error
+
+
+def default_file_mode() -> int:
+    """The mode ``open(path, "w")`` gives a new file: ``0666`` less the process umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _cannot_write(path: Path, exc: OSError) -> UserError:
+    """``cannot write PATH: reason``; the path in the error is named only where it is not PATH or its temporary."""
+    names = [os.fsdecode(n) for n in (exc.filename, exc.filename2) if n is not None]
+    if all(Path(n) == path or Path(n).name.startswith(f".{path.name}.") for n in names):
+        exc = OSError(exc.errno, exc.strerror or str(exc))  # the temporary file's name would only confuse
+    return UserError(f"cannot write {path}: {describe_os_error(exc)}")
 
 
 def _atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), default_file_mode())
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        if path.is_dir():
+            raise IsADirectoryError(21, "is a folder, not a file")
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):
+            raise _cannot_write(path, exc) from None
         raise
+
+
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}\.tmp$")
+
+
+def remove_stale_temporaries(folder: Path, names: Iterable[str] | None = None) -> list[Path]:
+    """Remove the temporaries :func:`atomic_write_bytes` left in ``folder`` for the targets ``names`` (all if
+    ``None``) when a process was killed mid-write; returns what was removed. Call it only while holding the
+    folder's lock: a live writer's temporary would be removed too."""
+    folder = Path(folder)
+    wanted = None if names is None else set(names)
+    removed = []
+    try:
+        entries = list(folder.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return removed
+    for entry in entries:
+        match = _TEMPORARY.match(entry.name)
+        if match and (wanted is None or match["name"] in wanted) and entry.is_file():
+            try:
+                entry.unlink()
+                removed.append(entry)
+            except FileNotFoundError:
+                pass
+    return removed
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -54,11 +117,14 @@ def atomic_save(path: Path, save: Callable[[IO[bytes]], None]) -> None:
 def append_jsonl(path: Path, record: dict) -> None:
     """Append one JSON object as a line, flushed and fsynced."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
 
 
 def read_jsonl(path: Path) -> list[dict]:

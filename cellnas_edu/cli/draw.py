@@ -12,7 +12,7 @@ from ..genotypes import resolve_genotype
 from ..tables import display_name
 from ..topology import Topology
 from ..variants import KINDS, variant_family
-from . import emit_json
+from . import emit_json, seed_arg
 
 HELP = "draw a cell's topology as PNG or SVG (Figure 1 style)"
 
@@ -24,7 +24,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--variants", type=int, default=0, metavar="K",
                         help="also draw K random variants (a Figure 2-style family)")
     parser.add_argument("--kind", choices=KINDS, default="connections", help="variant kind (default: connections)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the variant family (default: 0)")
+    parser.add_argument("--seed", type=seed_arg, default=0, help="seed of the variant family (default: 0)")
     parser.add_argument("--columns", type=int, default=5, help="panels per row of a family grid (default: 5)")
     parser.add_argument("--op-labels", dest="op_labels", action="store_true", default=None,
                         help="label arrows with operation names (default: on for one cell, off for a family)")

@@ -8,14 +8,15 @@ Exit status 0 whenever the checks ran, whatever their verdicts.
 
 from __future__ import annotations
 
-from . import emit_json
+from . import emit_json, seed_arg
 
 HELP = "check equations (1)-(4) and Theorems 4.2, 4.3 numerically (Appendix C)"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print every check's result as one JSON object")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random and hypothesis instances (default 0)")
+    parser.add_argument("--seed", type=seed_arg, default=0,
+                        help="seed of the random and hypothesis instances (default 0)")
     parser.add_argument("--quick", action="store_true",
                         help="fewer instances (a few seconds instead of about a minute)")
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from . import seed_arg
+
 HELP = "train a network (Appendix A.3/A.4 presets), resumable"
 
 #: flag destination -> TrainConfig field
@@ -36,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--lr", type=float, help="initial learning rate (paper: 0.025; Figure 4: 0.0025, 0.25)")
-    parser.add_argument("--seed", type=int)
+    parser.add_argument("--seed", type=seed_arg)
     parser.add_argument("--device", choices=("cpu", "cuda", "auto"))
     parser.add_argument("--batch-size", type=int, help="global batch size (split over torchrun processes)")
     parser.add_argument("--C", type=int, help="initial channels C (paper: 36)")

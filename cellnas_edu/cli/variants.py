@@ -14,7 +14,7 @@ from ..genotypes import resolve_genotype
 from ..io import atomic_write_json
 from ..topology import Topology, format_width
 from ..variants import CELLS, KINDS, variant_family
-from . import emit_json
+from . import emit_json, seed_arg
 
 HELP = "a seeded family of random connection/operation variants (Table 2)"
 
@@ -23,7 +23,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("name", metavar="NAME", help="built-in architecture (see 'cellnas cells') or genotype .json")
     parser.add_argument("--kind", choices=KINDS, default="connections", help="what to resample (default: connections)")
     parser.add_argument("--count", type=int, default=13, help="number of variants K (default: 13, as in Table 2)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--seed", type=seed_arg, default=0, help="random seed (default: 0)")
     parser.add_argument("--cell", choices=CELLS, default="normal",
                         help="which cell to resample (default: normal; 'both' measures the normal cell)")
     parser.add_argument("--distinct", action="store_true",

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import UserError
+from ..errors import UserError, refuse_if_too_big
 from ..topology import cell_depth, cell_width
 from .directions import DirectionSpec, random_direction_pair
 from .distributed import DistContext, setup
@@ -72,6 +72,29 @@ class LandscapeOptions:
             raise ValueError(f"--seed must be a non-negative integer, got {self.seed}")
         if not (math.isfinite(self.hessian_tol) and self.hessian_tol > 0):
             raise ValueError(f"--hessian-tol must be a positive number, got {self.hessian_tol}")
+
+
+#: bytes per grid point: loss and grad_var (float64), their done flags (bool), twice (the array and its saved copy)
+GRID_BYTES_PER_POINT = 2 * (8 + 1 + 8 + 1)
+
+
+def check_grid_memory(steps: int) -> None:
+    """Refuse a grid whose arrays alone exceed the memory available (``--steps 100001``: 180 GiB), before
+    anything is allocated or read."""
+    refuse_if_too_big(GRID_BYTES_PER_POINT * steps * steps, f"a {steps}x{steps} grid")
+
+
+def check_chunk_memory(chunk: int, num_parameters: int, device: torch.device) -> None:
+    """Per-sample gradients of ``chunk`` samples hold ``chunk`` copies of the gradient (float32, and as much again
+    for the differences): refuse a chunk that cannot fit on ``device``."""
+    available = None
+    if device.type == "cuda":
+        try:
+            available = torch.cuda.mem_get_info(device)[0]
+        except (RuntimeError, AssertionError):
+            available = None
+    refuse_if_too_big(2 * 4 * chunk * num_parameters, f"--chunk {chunk} per-sample gradients of "
+                      f"{num_parameters:,} parameters", available=available)
 
 
 def weights_fingerprint(model: nn.Module) -> str:
@@ -161,6 +184,7 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
 
     started = time.perf_counter()
     options.validate()
+    check_grid_memory(options.steps)
     run_dir = Path(run_dir)
     own_context = context is None
     context = setup(options.device) if own_context else context
@@ -170,6 +194,9 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
         indices, images, labels = test_sample(run.config.dataset, run.config.data_root, options.samples,
                                               options.seed, context.device)
         params = landscape_parameters(model, images[:2])
+        if options.gradvar:
+            check_chunk_memory(min(options.chunk, options.samples), sum(p.numel() for p in params.values()),
+                               context.device)
         spec = DirectionSpec(seed=options.seed, ignore_bias_bn=options.ignore_bias_bn)
         settings = {"steps": options.steps, "span": float(options.span), "samples": options.samples,
                     "seed": options.seed, "ignore_bias_bn": options.ignore_bias_bn,

@@ -180,6 +180,9 @@ def _train(config: TrainConfig, out_dir: Path, resume: bool, progress: bool,
     genotype = resolve_genotype(config.arch)
     if config.batch_size % ctx.world_size:
         raise ValueError(f"batch_size {config.batch_size} is not divisible by the {ctx.world_size} processes")
+    from .memory import check_training_memory
+
+    check_training_memory(config, genotype, ctx.device, ctx.world_size)  # before anything is allocated
     plan = _plan_on_main(ctx, out_dir, config, genotype, resume)
     for note in plan.notes:
         _say(ctx, note)
