@@ -72,6 +72,13 @@ def _safe_codecs_encode(text, encoding="utf-8"):
     return text.encode("latin1")
 
 
+def _safe_empty_bytes(*args):
+    """``bytes()`` as protocol-2 pickles write an empty ``bytes``; ``bytes(10**12)`` and the like are refused."""
+    if args:
+        raise pickle.UnpicklingError("bytes(...) only without arguments")
+    return b""
+
+
 #: The only globals a CIFAR batch may name: what the real files (and NumPy's own pickles of a uint8 array,
 #: protocols 2 to 5) use to rebuild an array. Anything else (os.system, builtins.eval, ...) is refused.
 _CIFAR_GLOBALS = {
@@ -82,6 +89,8 @@ _CIFAR_GLOBALS = {
     ("numpy.core.numeric", "_frombuffer"): lambda: _numpy_global("numeric", "_frombuffer"),
     ("numpy._core.numeric", "_frombuffer"): lambda: _numpy_global("numeric", "_frombuffer"),
     ("_codecs", "encode"): lambda: _safe_codecs_encode,
+    ("__builtin__", "bytes"): lambda: _safe_empty_bytes,
+    ("builtins", "bytes"): lambda: _safe_empty_bytes,
 }
 
 
@@ -113,6 +122,8 @@ def restricted_pickle_load(data: bytes):
 def _checked_uint8(value, what: str, shape_tail: tuple[int, ...] | None = None) -> np.ndarray:
     """``value`` as a uint8 array after checking kind and range (no silent wrap-around of 300 to 44)."""
     array = np.asarray(value)
+    if array.size == 0 and array.dtype.kind in "iuf":  # an empty list reads as float64
+        return array.astype(np.uint8)
     if array.dtype.kind not in "iu":
         raise ValueError(f"{what} has dtype {array.dtype}, expected integers 0..255")
     if array.size and (int(array.min()) < 0 or int(array.max()) > 255):
@@ -122,6 +133,8 @@ def _checked_uint8(value, what: str, shape_tail: tuple[int, ...] | None = None) 
 
 def _checked_labels(value, num_classes: int) -> np.ndarray:
     labels = np.asarray(value)
+    if labels.size == 0 and labels.dtype.kind == "f":  # an empty list reads as float64
+        labels = labels.astype(np.int64)
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
         raise ValueError(f"labels are {labels.dtype} of shape {labels.shape}, expected a list of integers")
     if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
