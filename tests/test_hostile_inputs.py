@@ -48,7 +48,7 @@ def cifar_batch(n=4, values=None, labels=None):
 def write_cifar10(root: Path, batches: dict) -> Path:
     folder = root / "cifar-10-batches-py"
     folder.mkdir(parents=True, exist_ok=True)
-    for k, name in enumerate([f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]):
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
         payload = batches.get(name)
         if isinstance(payload, bytes):
             (folder / name).write_bytes(payload)

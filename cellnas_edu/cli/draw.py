@@ -7,7 +7,7 @@ random variants C1..CK with their widths and depths (Figures 2, 10, 11).
 
 from __future__ import annotations
 
-from ..drawing import caption_of, draw_cells, draw_family
+from ..drawing import MAX_PANELS, caption_of, draw_cells, draw_family
 from ..genotypes import resolve_genotype
 from ..tables import display_name
 from ..topology import Topology
@@ -33,8 +33,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    if args.variants < 0:
-        raise ValueError(f"--variants must be >= 0, got {args.variants}")
+    if not 0 <= args.variants < MAX_PANELS:
+        raise ValueError(f"--variants must be between 0 and {MAX_PANELS - 1} (one panel each), got {args.variants}")
     if args.columns < 1:
         raise ValueError(f"--columns must be >= 1, got {args.columns}")
     genotype = resolve_genotype(args.name)

@@ -16,6 +16,9 @@ from ..topology import Topology, format_width
 from ..variants import CELLS, KINDS, variant_family
 from . import emit_json, seed_arg
 
+#: a family larger than this is no table; (Table 2 uses 13)
+MAX_COUNT = 10_000
+
 HELP = "a seeded family of random connection/operation variants (Table 2)"
 
 
@@ -52,8 +55,8 @@ def family_json(genotype, name: str, args, family) -> dict:
 
 
 def run(args) -> int:
-    if args.count < 0:
-        raise ValueError(f"--count must be >= 0, got {args.count}")
+    if not 0 <= args.count <= MAX_COUNT:
+        raise ValueError(f"--count must be between 0 and {MAX_COUNT}, got {args.count}")
     genotype = resolve_genotype(args.name)
     name = genotype.name or args.name
     family = variant_family(genotype, kind=args.kind, count=args.count, seed=args.seed, cell=args.cell,
