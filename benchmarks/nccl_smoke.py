@@ -30,8 +30,8 @@ def main(out_dir: str) -> int:
         dist.all_reduce(tensor)
         figures["all_reduce_ok"] = bool(torch.equal(tensor.cpu(), torch.full((4,), 1.5)))
 
-        from cellnas_edu.genotypes import DARTS
-        from cellnas_edu.model import network_for_dataset
+        from cellnas_edu.cells.genotypes import DARTS
+        from cellnas_edu.nets.model import network_for_dataset
         from cellnas_edu.train import make_config, train
         from cellnas_edu.train.distributed import setup
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from . import emit_json, seed_arg
 
-HELP = "check equations (1)-(4) and Theorems 4.2, 4.3 numerically (Appendix C)"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print every check's result as one JSON object")

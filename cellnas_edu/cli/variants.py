@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..genotypes import resolve_genotype
+from ..cells.genotypes import resolve_genotype
+from ..cells.topology import Topology, format_width
+from ..cells.variants import CELLS, KINDS, variant_family
 from ..io import atomic_write_json
-from ..topology import Topology, format_width
-from ..variants import CELLS, KINDS, variant_family
 from . import emit_json, seed_arg
 
 #: a family larger than this is no table; (Table 2 uses 13)
 MAX_COUNT = 10_000
-
-HELP = "a seeded family of random connection/operation variants (Table 2)"
 
 
 def add_arguments(parser) -> None:

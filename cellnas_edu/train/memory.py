@@ -4,7 +4,7 @@
 fail deep inside torch (or swap for minutes). :func:`check_training_memory`
 adds up what the run must hold at least: the weights, their gradients and the
 SGD momentum (``3 x 4`` bytes per parameter, the closed-form count of
-:func:`cellnas_edu.param_counts.analytic_parameters`) and, for one batch, the
+:func:`cellnas_edu.nets.param_counts.analytic_parameters`) and, for one batch, the
 output of the stem and of every cell, kept for the backward pass (``4`` bytes
 per value). The true peak is higher (every operation keeps intermediate
 tensors), so a run refused by this bound could never have fitted.
@@ -19,7 +19,7 @@ def training_memory_estimate(genotype, dataset: str, *, C: int, layers: int, aux
                              batch_size: int) -> tuple[int, int]:
     """``(parameter bytes, activation bytes)``: lower bounds for one process with ``batch_size`` images."""
     from ..data import dataset_info
-    from ..param_counts import analytic_parameters
+    from ..nets.param_counts import analytic_parameters
 
     info = dataset_info(dataset)
     parameters = analytic_parameters(genotype, num_classes=info.num_classes, C=C, layers=layers,
