@@ -10,7 +10,8 @@
 #   env          python, torch, CUDA device, the package importable from this checkout
 #   gpu_tests    pytest -m gpu (bf16 autocast, channels-last, torch.compile training; CUDA model and landscape tests)
 #   bench_train  benchmarks/run.py --only train --json: ours vs plain DARTS on CUDA (goal: >= 2x)
-#   landscape    a 1-epoch CUDA training run, then `cellnas landscape --gradvar` on CUDA and on the CPU on copies
+#   landscape    a 1-epoch CUDA training run, then `cellnas landscape --gradvar` (3x3 grid, 48 images; the CPU side
+#                of per-sample gradients is the slow part) on CUDA and on the CPU on copies
 #                of the same run: the grids must agree (loss rel 1e-2, gradient variance rel 5e-2)
 #   nccl         torchrun --standalone --nproc_per_node 1 benchmarks/nccl_smoke.py: an NCCL group, all_reduce,
 #                a DDP step, the trainer inside the group; then the same `cellnas train` line under torchrun
@@ -142,9 +143,9 @@ else
       --out '$L/run' --no-progress
     cp -r '$L/run' '$L/run_cpu'
     cp -r '$L/run' '$L/run_cuda'
-    '$PY' -m cellnas_edu landscape '$L/run_cuda' --steps 5 --span 0.5 --samples 100 --gradvar --chunk 16 \
+    '$PY' -m cellnas_edu landscape '$L/run_cuda' --steps 3 --span 0.5 --samples 48 --gradvar --chunk 16 \
       --device cuda --no-progress --json >'$L/cuda.json'
-    '$PY' -m cellnas_edu landscape '$L/run_cpu' --steps 5 --span 0.5 --samples 100 --gradvar --chunk 16 \
+    '$PY' -m cellnas_edu landscape '$L/run_cpu' --steps 3 --span 0.5 --samples 48 --gradvar --chunk 16 \
       --device cpu --no-progress --json >'$L/cpu.json'
     '$PY' '$REPO/benchmarks/gpu_check_report.py' compare-landscapes '$L/run_cpu/landscape.npz' \
       '$L/run_cuda/landscape.npz' >'$WORK/landscape.json'
