@@ -20,11 +20,13 @@ file in the same folder, flushed, fsynced and renamed over the target
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -75,10 +77,12 @@ def _atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
 _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}\.tmp$")
 
 
-def remove_stale_temporaries(folder: Path, names: Iterable[str] | None = None) -> list[Path]:
+def remove_stale_temporaries(folder: Path, names: Iterable[str] | None = None, *,
+                             prefix: str | None = None) -> list[Path]:
     """Remove the temporaries :func:`atomic_write_bytes` left in ``folder`` for the targets ``names`` (all if
-    ``None``) when a process was killed mid-write; returns what was removed. Call it only while holding the
-    folder's lock: a live writer's temporary would be removed too."""
+    ``None``; with ``prefix``, targets whose name starts with it) when a process was killed mid-write; returns
+    what was removed. Call it only while holding the lock of those targets: a live writer's temporary would be
+    removed too."""
     folder = Path(folder)
     wanted = None if names is None else set(names)
     removed = []
@@ -88,13 +92,72 @@ def remove_stale_temporaries(folder: Path, names: Iterable[str] | None = None) -
         return removed
     for entry in entries:
         match = _TEMPORARY.match(entry.name)
-        if match and (wanted is None or match["name"] in wanted) and entry.is_file():
+        if (match and (wanted is None or match["name"] in wanted)
+                and (prefix is None or match["name"].startswith(prefix)) and entry.is_file()):
             try:
                 entry.unlink()
                 removed.append(entry)
             except FileNotFoundError:
                 pass
     return removed
+
+
+def _holder(lock_path: Path) -> str:
+    try:
+        text = lock_path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return "another process"
+    pid, _, what = text.partition(" ")
+    return f"process {pid}" + (f" ({what})" if what else "") if pid.isdigit() else "another process"
+
+
+@contextlib.contextmanager
+def exclusive_lock(folder: Path, name: str, what: str, *, hint: str = "") -> Iterator[Path]:
+    """Hold an exclusive ``fcntl.flock`` on ``folder/name`` for the ``with`` block, or raise a one-line
+    :class:`~cellnas_edu.errors.UserError` naming the PID of the process that holds it.
+
+    The lock file holds ``"<pid> <what>"`` and is removed on release (after
+    checking that it is still the file this process locked, so two processes
+    never hold locks on two different files of the same name). A process that
+    dies releases its lock with it (the kernel drops flocks of closed files);
+    its lock file stays and is taken over by the next process. ``folder`` is
+    created if missing, and removed again on release if this call created it
+    and it is still empty (a run refused later leaves nothing behind).
+    """
+    folder = Path(folder)
+    created = not folder.exists()
+    lock_path = folder / name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, default_file_mode())
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise UserError(f"{folder} is in use by {_holder(lock_path)}{hint}") from None
+            try:
+                same = os.fstat(fd).st_ino == os.stat(lock_path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)  # the holder removed the file between our open and our lock: lock the new one
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()} {what}\n".encode())
+    except OSError as exc:
+        raise _cannot_write(lock_path, exc) from None
+    try:
+        yield lock_path
+    finally:
+        try:
+            os.unlink(lock_path)
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+        if created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if still empty
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
