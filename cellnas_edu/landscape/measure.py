@@ -24,6 +24,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from torch import nn
 
 from ..cells.topology import cell_depth, cell_width
 from ..errors import UserError, refuse_if_too_big
+from ..io import exclusive_lock, remove_stale_temporaries
 from .directions import DirectionSpec, random_direction_pair
 from .distributed import DistContext, setup
 from .grid import compute_grid
@@ -95,6 +97,10 @@ def check_chunk_memory(chunk: int, num_parameters: int, device: torch.device) ->
             available = None
     refuse_if_too_big(2 * 4 * chunk * num_parameters, f"--chunk {chunk} per-sample gradients of "
                       f"{num_parameters:,} parameters", available=available)
+
+
+#: the lock file of ``landscape.npz`` in a run folder, held by the measuring process (rank 0)
+LOCK = ".landscape.lock"
 
 
 def weights_fingerprint(model: nn.Module) -> str:
@@ -188,6 +194,7 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
     run_dir = Path(run_dir)
     own_context = context is None
     context = setup(options.device) if own_context else context
+    held = ExitStack()  # rank 0's lock on RUN_DIR/landscape.npz, for the whole measurement
     try:
         run = load_run(run_dir, map_location=context.device, weights=options.weights)
         model = run.model.eval()
@@ -206,6 +213,9 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
         opened = None
         if context.is_main:
             try:
+                held.enter_context(exclusive_lock(run_dir, LOCK, "landscape",
+                                                  hint=f"; wait for it to finish before measuring {FILENAME}"))
+                remove_stale_temporaries(run_dir, prefix="landscape")
                 opened = open_for_resume(path, settings, indices, options.overwrite)
             except UserError as exc:
                 opened = exc
@@ -249,6 +259,7 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
                         "seconds": time.perf_counter() - started, "files": files})
         return summary
     finally:
+        held.close()
         if own_context:
             context.close()
 
