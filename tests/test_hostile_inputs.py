@@ -285,3 +285,5 @@ def test_drawing_a_10000_node_cell_is_refused_quickly(tmp_path, capsys):
     assert time.perf_counter() - started < 30
     err = capsys.readouterr().err
     assert "10000 intermediate nodes are too many to draw" in err and not (tmp_path / "huge.png").exists()
+    assert main(["space", str(path)]) == 2  # its size has 71,327 digits: named by its order of magnitude
+    assert "has about 10^71326 variants; enumeration is limited" in capsys.readouterr().err
