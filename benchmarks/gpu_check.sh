@@ -94,8 +94,11 @@ try:
         figures["nccl_version"] = ".".join(map(str, torch.cuda.nccl.version()))
 except Exception as exc:  # noqa: BLE001
     figures["torch_error"] = f"{type(exc).__name__}: {exc}"
-import cellnas_edu
-figures["cellnas_edu"] = cellnas_edu.__version__
+try:
+    import cellnas_edu
+    figures["cellnas_edu"] = cellnas_edu.__version__
+except Exception as exc:  # noqa: BLE001
+    missing.append(f"cellnas_edu ({type(exc).__name__}: {exc})")
 try:
     figures["nvidia_smi"] = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version",
                                             "--format=csv,noheader"], capture_output=True, text=True,
@@ -103,7 +106,7 @@ try:
 except Exception as exc:  # noqa: BLE001
     figures["nvidia_smi"] = f"unavailable ({type(exc).__name__})"
 print(json.dumps(figures))
-sys.exit(1 if missing and any(m.split()[0] in ("torch", "numpy") for m in missing) else 0)
+sys.exit(1 if any(m.split()[0] in ("torch", "numpy", "cellnas_edu") for m in missing) else 0)
 EOF
 tail -n 1 "$WORK/env.log" >"$WORK/env.json" 2>/dev/null
 record env "$STEP_RC" "$STEP_SECONDS" "$WORK/env.log" "$WORK/env.json"
@@ -112,6 +115,7 @@ grep -q '"cuda_available": true' "$WORK/env.json" 2>/dev/null && CUDA_OK=1
 
 SKIP=""
 if ((DRY_RUN)); then SKIP="dry run";
+elif [[ "$STEP_RC" != 0 ]]; then SKIP="the environment is broken (see the env step)";
 elif ((!CUDA_OK)); then SKIP="no CUDA device (see the env step)"; fi
 
 # -- gpu-marked tests -----------------------------------------------------------------------------------------------
@@ -138,7 +142,7 @@ if [[ -n "$SKIP" ]]; then
 else
   L="$WORK/landscape"
   run_step landscape 150 bash -c "
-    set -e
+    set -eo pipefail
     '$PY' -m cellnas_edu train --arch DARTS --dataset synthetic --preset smoke --device cuda --epochs 1 \
       --out '$L/run' --no-progress
     cp -r '$L/run' '$L/run_cpu'
@@ -159,7 +163,7 @@ if [[ -n "$SKIP" ]]; then
 else
   N="$WORK/nccl"
   run_step nccl 90 bash -c "
-    set -e
+    set -eo pipefail
     '$PY' -m torch.distributed.run --standalone --nproc_per_node 1 '$REPO/benchmarks/nccl_smoke.py' '$N/in-group' \
       | tail -n 1 >'$WORK/nccl.json'
     '$PY' -m torch.distributed.run --standalone --nproc_per_node 1 -m cellnas_edu.cli train --arch DARTS \
