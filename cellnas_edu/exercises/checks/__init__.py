@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 #: Settings of every graded property test: quick (a few seconds per exercise), derandomized (the same
 #: examples on every run, so a learner sees the same counterexample twice) and without the example database.
@@ -25,6 +25,8 @@ GRADED = settings(
     database=None,
     deadline=None,
     print_blob=False,
+    report_multiple_bugs=False,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
 
