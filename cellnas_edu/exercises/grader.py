@@ -181,8 +181,9 @@ def _copy(obj):
 class Recorder:
     """Wraps the learner's function: records calls (arguments copied first) under a per-call time limit."""
 
-    def __init__(self, function, timeout: float | None = DEFAULT_CALL_TIMEOUT):
+    def __init__(self, function, timeout: float | None = DEFAULT_CALL_TIMEOUT, name: str | None = None):
         self.function = function
+        self.name = name or getattr(function, "__name__", "learner")
         self.timeout = timeout
         self.calls: list[Call] = []
         self.timed_out: Call | None = None
@@ -198,24 +199,28 @@ class Recorder:
         call = Call(_copy(args), _copy(kwargs))
         self.calls.append(call)
         del self.calls[:-MAX_RECORDED]
-        if self.timed_out is not None:  # once it has looped, fail fast so that shrinking stays quick
-            call.error = LearnerTimeout(f"your function did not return within {self.timeout:g} s "
-                                        f"(first on {format_call(self.function.__name__, self.timed_out)})")
-            raise call.error
-        try:
-            with time_limit(self.timeout, "your function"):
-                result = self.function(*args, **kwargs)
-        except LearnerTimeout as exc:
-            call.error = exc
-            self.timed_out = call
-            raise
-        except Exception as exc:
-            call.error = exc
-            raise
-        call.result = _copy(result)
-        if result is None or (args and result is args[0]):
-            call.state_after = _copy(args[0]) if args else None
-        return result
+        if self.timed_out is None:
+            try:
+                with time_limit(self.timeout, "your function"):
+                    result = self.function(*args, **kwargs)
+            except LearnerTimeout:
+                self.timed_out = call
+            except Exception as exc:
+                call.error = exc
+                raise
+            else:
+                call.result = _copy(result)
+                if result is None or (args and result is args[0]):
+                    call.state_after = _copy(args[0]) if args else None
+                return result
+        # Once it has looped, every call fails at once (shrinking stays quick), raised from this one line so that
+        # Hypothesis sees one and the same failure every time.
+        call.error = LearnerTimeout(self.timeout_message())
+        raise call.error from None
+
+    def timeout_message(self) -> str:
+        return (f"your function did not return within {self.timeout:g} s "
+                f"(first on {format_call(self.name, self.timed_out)})")
 
 
 # -- comparing and showing values --------------------------------------------------------------
@@ -264,10 +269,30 @@ def same(a, b) -> bool:
         return False
 
 
-def short(value) -> str:
+def _fmt(value) -> str:
+    """A compact repr: small tensors and arrays in full precision, large ones by shape and norm."""
     value = _state(value)
-    text = repr(value)
-    text = " ".join(text.split())
+    torch = sys.modules.get("torch")
+    if (torch is not None and isinstance(value, torch.Tensor)) or type(value).__name__ == "ndarray":
+        kind = "tensor" if torch is not None and isinstance(value, torch.Tensor) else "array"
+        data = value.detach().cpu().numpy() if kind == "tensor" else value
+        if data.size <= 12:
+            return f"{kind}({_fmt(data.tolist())})"
+        norm = float((data.astype(float) ** 2).sum() ** 0.5)
+        return f"{kind}(shape={tuple(data.shape)}, {data.dtype}, norm={norm:.10g})"
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {_fmt(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    if isinstance(value, tuple) and type(value) is tuple:
+        return "(" + ", ".join(_fmt(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return repr(value)
+
+
+def short(value) -> str:
+    text = " ".join(_fmt(value).split())
     return text if len(text) <= REPR_LIMIT else text[: REPR_LIMIT - 3] + "..."
 
 
@@ -364,7 +389,9 @@ def run_one(check_id: str, recorder: Recorder, reference, function_name: str) ->
         learner_errors = [c.error for c in recorder.calls if c.error is not None]
         if isinstance(exc, NotImplementedError) or any(isinstance(e, NotImplementedError) for e in learner_errors):
             result.message = "not written yet: the function still raises NotImplementedError"
-        elif exc in learner_errors or isinstance(exc, LearnerTimeout):
+        elif recorder.timed_out is not None:
+            result.message = recorder.timeout_message()
+        elif exc in learner_errors:
             result.message = f"your function raised {type(exc).__name__}: {exc}"
         else:
             text = str(exc).strip().split("\n")[0] or _failing_line(exc, test)
@@ -389,9 +416,40 @@ def _explain(result: TestResult, recorder: Recorder, reference, function_name: s
             break
     if chosen is None:  # every call agrees with the package: the test failed on something else
         return
+    mine, theirs = outcome(chosen), outcome(expected)
+    a, b = _state(mine), _state(theirs)
+    if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():  # a changed object: what differs
+        keys = [k for k in a if not same(a[k], b[k])] or list(a)
+        mine, theirs = {k: a[k] for k in keys}, {k: b[k] for k in keys}
     result.call = format_call(function_name, chosen)
-    result.expected = show(outcome(expected))
-    result.yours = show(outcome(chosen))
+    result.expected = show(theirs)
+    result.yours = show(mine)
+    where = _largest_difference(a, b)
+    if where:
+        result.expected += f"; {where[0]} = {where[2]}"
+        result.yours += f"; {where[0]} = {where[1]}"
+
+
+def _largest_difference(a, b):
+    """For two large arrays of one shape: the index of their largest difference and both entries there."""
+    import numpy as np
+
+    torch = sys.modules.get("torch")
+    arrays = []
+    for value in (a, b):
+        if torch is not None and isinstance(value, torch.Tensor):
+            value = value.detach().cpu().numpy()
+        if type(value).__name__ != "ndarray":
+            return None
+        arrays.append(value)
+    x, y = arrays
+    if x.shape != y.shape or x.size <= 12:
+        return None
+    diff = np.abs(x.astype(float) - y.astype(float))
+    index = np.unravel_index(int(np.nanargmax(diff)), x.shape) if np.isfinite(diff).any() else None
+    if index is None:
+        return None
+    return f"[{', '.join(str(int(i)) for i in index)}]", f"{float(x[index]):.10g}", f"{float(y[index]):.10g}"
 
 
 def grade(exercise: Exercise, function, timeout: float | None = DEFAULT_CALL_TIMEOUT) -> ExerciseResult:
@@ -399,7 +457,7 @@ def grade(exercise: Exercise, function, timeout: float | None = DEFAULT_CALL_TIM
     reference = exercise.reference()
     tests = [resolve_check(c) for c in exercise.check_ids()]  # import the check modules before the swap
     del tests
-    recorder = Recorder(function, timeout)
+    recorder = Recorder(function, timeout, exercise.function_name)
     out = ExerciseResult(exercise.name)
     with swapped(exercise, recorder.wrapper):
         for check_id in exercise.check_ids():
@@ -426,7 +484,9 @@ def format_result(result: ExerciseResult) -> str:
         if t.doc:
             lines.append(f"        claim:          {t.doc}")
         if t.counterexample:
-            lines.append(f"        counterexample: {' '.join(t.counterexample.split())}")
+            text = " ".join(t.counterexample.split())
+            text = text if len(text) <= 2 * REPR_LIMIT else text[: 2 * REPR_LIMIT - 3] + "..."
+            lines.append(f"        counterexample: {text}")
         if t.call:
             lines.append(f"        call:           {t.call}")
             lines.append(f"        expected:       {t.expected}")
