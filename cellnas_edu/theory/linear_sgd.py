@@ -352,7 +352,7 @@ def block_diagnostics(cell: str, objective: str, weights: np.ndarray, inputs: np
 
 @dataclass
 class RunData:
-    """The data of ``B`` runs (one row per run): inputs ``(B, N, d)``, targets, read-out ``(B, C, n, d)`` and, for
+    r"""The data of ``B`` runs (one row per run): inputs ``(B, N, d)``, targets, read-out ``(B, C, n, d)`` and, for
     the quadratic, the sufficient statistics of the full-data loss (:math:`\Sigma = X^TX/N`,
     :math:`C_k = \frac1N \sum_s t_{s,k} x_s^T`, :math:`c = \frac1{2N} \sum_s \lVert t_s \rVert^2`)."""
 
@@ -381,7 +381,7 @@ def cell_products(cell: str, weights: np.ndarray) -> np.ndarray:
 
 
 def full_losses(cell: str, weights: np.ndarray, data: RunData) -> np.ndarray:
-    """Full-data loss (mean over samples) per run, ``(B,)``, from the node maps: the quadratic through its sufficient
+    r"""Full-data loss (mean over samples) per run, ``(B,)``, from the node maps: the quadratic through its sufficient
     statistics, cross-entropy through :math:`M = \sum_k R_k P_k` (logits :math:`M x`)."""
     maps = cell_products(cell, weights)
     if data.objective == "quadratic":
