@@ -244,3 +244,11 @@ def test_bad_arguments_exit_2(capsys):
     assert cellnas(["theory", "sgd", "--seed", "-1"]) == 2
     assert "seed" in capsys.readouterr().err
     assert cellnas(["theory", "nonsense"]) == 2
+
+
+def test_both_reached_sign_test_drops_unfinished_seeds():
+    wide = [3, 5, None, 7, 2, 4, None]
+    narrow = [4, 5, None, None, 9, 3, 8]
+    out = ls.both_reached_sign_test(wide, narrow)
+    assert out["pairs"] == 4 and (out["narrow_slower"], out["narrow_faster"], out["ties"]) == (2, 1, 1)
+    assert out["p_value"] == pytest.approx(stats.binomtest(2, 3).pvalue)

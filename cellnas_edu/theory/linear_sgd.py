@@ -498,6 +498,15 @@ def sign_test(wide: list[int | None], narrow: list[int | None]) -> dict:
             "fraction_ci95": [float(ci.low), float(ci.high)]}
 
 
+def both_reached_sign_test(wide: list[int | None], narrow: list[int | None]) -> dict:
+    """Exploratory (not in the analysis plan): the sign test on the seeds where *both* cells reached the threshold
+    without diverging, i.e. speed without the effect of divergence. Not Holm-adjusted."""
+    pairs = [(w, m) for w, m in zip(wide, narrow) if w is not None and m is not None]
+    out = sign_test([w for w, _ in pairs], [m for _, m in pairs])
+    out["pairs"] = len(pairs)
+    return out
+
+
 def holm(p_values: list[float]) -> list[float]:
     """Holm's step-down adjusted p-values (monotone, capped at 1)."""
     order = np.argsort(p_values, kind="stable")
@@ -522,8 +531,13 @@ def _curve(losses: np.ndarray, f_star: np.ndarray, f_zero: np.ndarray, points: n
             continue
         mu = float(row.mean())
         half = float(stats.t.ppf(0.975, row.size - 1) * row.std(ddof=1) / math.sqrt(row.size)) if row.size > 1 else 0.0
-        mean.append(mu), low.append(mu - half), high.append(mu + half)
+        mean.append(_round(mu)), low.append(_round(mu - half)), high.append(_round(mu + half))
     return {"mean": mean, "ci95_low": low, "ci95_high": high, "runs": count}
+
+
+def _round(value: float, digits: int = 5) -> float:
+    """``value`` to ``digits`` significant digits (keeps the results file small)."""
+    return float(f"{value:.{digits}g}")
 
 
 def _median(values: np.ndarray) -> float | None:
@@ -604,11 +618,14 @@ def run_linear_sgd(setting: Setting | None = None, seed: int = 0, quick: bool = 
                             "diverged": int(diverged.sum()),
                             "never_reached": int(sum(s is None for s in steps) - diverged.sum()),
                             "median_steps_reached": float(np.median(reached)) if reached else None,
+                            "reached": len(reached),
                             "curve": _curve(losses, data.f_star[n], data.f_zero[n], points),
                             "trajectory": trajectory,
                         }
                     record["sign_test"] = sign_test(record["wide"]["steps_to_threshold"],
                                                     record["narrow"]["steps_to_threshold"])
+                    record["sign_test_both_reached"] = both_reached_sign_test(record["wide"]["steps_to_threshold"],
+                                                                              record["narrow"]["steps_to_threshold"])
                     configs.append(record)
     adjusted = holm([c["sign_test"]["p_value"] for c in configs])
     for config, p in zip(configs, adjusted):
@@ -671,6 +688,15 @@ def _verdict(configs: list[dict]) -> dict:
     out["narrow_larger_lipschitz_at_start"] = sum(c["at_start"]["larger_lipschitz"] == "narrow" for c in configs)
     out["narrow_larger_variance_at_start"] = sum(c["at_start"]["larger_variance"] == "narrow" for c in configs)
     out["diverged_runs"] = {cell: sum(c[cell]["diverged"] for c in configs) for cell in CELLS}
+    out["runs_per_cell"] = sum(c["seeds"] for c in configs)
+    both = [c["sign_test_both_reached"] for c in configs]
+    out["both_reached_unadjusted"] = {
+        "configs_tested": sum(b["narrow_slower"] + b["narrow_faster"] > 0 for b in both),
+        "narrow_slower_p_below_alpha": sum(b["p_value"] < ALPHA and b["narrow_slower"] > b["narrow_faster"]
+                                           for b in both),
+        "narrow_faster_p_below_alpha": sum(b["p_value"] < ALPHA and b["narrow_faster"] > b["narrow_slower"]
+                                           for b in both),
+    }
     return out
 
 
