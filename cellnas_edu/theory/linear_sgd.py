@@ -640,6 +640,7 @@ def run_linear_sgd(setting: Setting | None = None, seed: int = 0, quick: bool = 
         _explanation(config)
     result = {
         "experiment": "linear_cells_sgd",
+        "rows": [_row(c) for c in configs],
         "setting": {k: (v if not isinstance(v, tuple) else list(v)) for k, v in asdict(setting).items()},
         "curve_steps": points.tolist(),
         "checkpoints": checkpoints,
@@ -649,6 +650,22 @@ def run_linear_sgd(setting: Setting | None = None, seed: int = 0, quick: bool = 
     result["setting"]["lrs"] = {k: list(v) for k, v in setting.lrs.items()}
     result["seconds"] = round(time.process_time() - start_time, 3)
     return result
+
+
+def _row(c: dict) -> dict:
+    """One flat line per configuration (the chapter's table)."""
+    t = c["sign_test"]
+    start = {cell: c[cell]["trajectory"][0] for cell in CELLS}
+    return {
+        "objective": c["objective"], "init": c["init"], "pairing": c["pairing"], "n": c["n"], "lr": c["lr"],
+        "wide_median": c["wide"]["median_steps_reached"], "narrow_median": c["narrow"]["median_steps_reached"],
+        "wide_diverged": c["wide"]["diverged"], "narrow_diverged": c["narrow"]["diverged"],
+        "narrow_slower": t["narrow_slower"], "narrow_faster": t["narrow_faster"],
+        "fraction_narrow_slower": t["fraction_narrow_slower"], "p_value": t["p_value"], "p_holm": t["p_holm"],
+        "verdict": t["verdict"],
+        "L_wide_0": start["wide"]["lipschitz_max_median"], "L_narrow_0": start["narrow"]["lipschitz_max_median"],
+        "var_wide_0": start["wide"]["variance_total_median"], "var_narrow_0": start["narrow"]["variance_total_median"],
+    }
 
 
 def _explanation(config: dict) -> None:
