@@ -706,14 +706,20 @@ def _verdict(configs: list[dict]) -> dict:
     out["narrow_larger_variance_at_start"] = sum(c["at_start"]["larger_variance"] == "narrow" for c in configs)
     out["diverged_runs"] = {cell: sum(c[cell]["diverged"] for c in configs) for cell in CELLS}
     out["runs_per_cell"] = sum(c["seeds"] for c in configs)
-    both = [c["sign_test_both_reached"] for c in configs]
-    out["both_reached_unadjusted"] = {
-        "configs_tested": sum(b["narrow_slower"] + b["narrow_faster"] > 0 for b in both),
-        "narrow_slower_p_below_alpha": sum(b["p_value"] < ALPHA and b["narrow_slower"] > b["narrow_faster"]
-                                           for b in both),
-        "narrow_faster_p_below_alpha": sum(b["p_value"] < ALPHA and b["narrow_faster"] > b["narrow_slower"]
-                                           for b in both),
-    }
+    def both_counts(rows):
+        both = [c["sign_test_both_reached"] for c in rows]
+        return {
+            "configs_tested": sum(b["narrow_slower"] + b["narrow_faster"] > 0 for b in both),
+            "narrow_slower_p_below_alpha": sum(b["p_value"] < ALPHA and b["narrow_slower"] > b["narrow_faster"]
+                                               for b in both),
+            "narrow_faster_p_below_alpha": sum(b["p_value"] < ALPHA and b["narrow_faster"] > b["narrow_slower"]
+                                               for b in both),
+        }
+
+    out["both_reached_unadjusted"] = both_counts(configs)
+    out["both_reached_unadjusted"]["by_objective"] = [
+        {"objective": v, **both_counts([c for c in configs if c["objective"] == v])} for v in OBJECTIVES
+        if any(c["objective"] == v for c in configs)]
     return out
 
 
