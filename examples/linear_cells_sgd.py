@@ -7,8 +7,9 @@ Reads the committed results file ``results/linear_cells_sgd/summary.json`` (writ
   cell reaches the threshold later than the widest cell, with its exact 95 % interval, against the learning rate;
   one line per width ``n``, solid for pairing (a) (same initial function), dashed for (b) (independent draws);
   filled markers where the Holm-adjusted sign test rejects at 0.05. Above 0.5: the narrow cell is slower.
-* ``linear_cells_sgd_curves.png`` -- mean normalised excess loss ``(f - f*) / (f0 - f*)`` with its 95 % interval
-  for both cells, ``n = 4``, pairing (a), every learning rate (columns) and objective/initialisation (rows); the
+* ``linear_cells_sgd_curves.png`` -- median normalised excess loss ``(f - f*) / (f0 - f*)`` with its quartiles
+  (a diverged run counts as +infinity; the line stops where half the runs have diverged) and, dashed, the mean over
+  the runs not yet diverged, for both cells, ``n = 4``, pairing (a), every learning rate (columns) and objective/initialisation (rows); the
   dotted line is the threshold (0.1); the title gives the median block-Lipschitz constant and gradient variance of
   both cells at step 0.
 
@@ -86,14 +87,16 @@ def curves_figure(summary: dict, n: int = 4, pairing: str = "same_function") -> 
             c = next(c for c in configs if (c["objective"], c["init"], c["lr"]) == (objective, init, lr))
             for cell, color in (("wide", "tab:blue"), ("narrow", "tab:red")):
                 curve = c[cell]["curve"]
-                mean = np.array([np.nan if v is None else v for v in curve["mean"]], dtype=float)
-                lo = np.array([np.nan if v is None else v for v in curve["ci95_low"]], dtype=float)
-                hi = np.array([np.nan if v is None else v for v in curve["ci95_high"]], dtype=float)
-                ax.plot(steps, mean, color=color, lw=1.2,
-                        label=f"{cell} ({c[cell]['diverged']} div.)")
-                ax.fill_between(steps, np.maximum(lo, 1e-4), hi, color=color, alpha=0.2, lw=0)
+
+                def series(key):
+                    return np.array([np.nan if v is None else v for v in curve[key]], dtype=float)
+
+                ax.plot(steps, series("median"), color=color, lw=1.2, label=f"{cell} ({c[cell]['diverged']} div.)")
+                ax.fill_between(steps, series("q25"), series("q75"), color=color, alpha=0.2, lw=0)
+                ax.plot(steps, series("mean"), color=color, lw=0.7, ls="--")
             ax.axhline(0.1, color="grey", ls=":", lw=0.8)
             ax.set_yscale("log")
+            ax.set_ylim(1e-3, 1e2)
             start = {cell: c[cell]["trajectory"][0] for cell in ("wide", "narrow")}
 
             def fmt(v):

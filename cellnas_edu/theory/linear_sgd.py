@@ -520,8 +520,16 @@ def holm(p_values: list[float]) -> list[float]:
 
 
 def _curve(losses: np.ndarray, f_star: np.ndarray, f_zero: np.ndarray, points: np.ndarray) -> dict:
-    """Mean normalised excess loss (f - f*)/(f0 - f*) at ``points`` over non-diverged runs, 95 % t-interval."""
+    """Normalised excess loss (f - f*)/(f0 - f*) at ``points``: the mean over the runs not (yet) diverged with its
+    95 % t-interval, and the median and quartiles over all runs with a diverged run counted as +infinity (robust to
+    the spikes of runs about to diverge)."""
     excess = (losses[points] - f_star[None, :]) / (f_zero - f_star)[None, :]
+    ranked = np.where(np.isfinite(excess), excess, np.inf)
+    quartiles = np.quantile(ranked, [0.25, 0.5, 0.75], axis=1, method="lower")
+
+    def finite(values):
+        return [_round(float(v)) if np.isfinite(v) else None for v in values]
+
     mean, low, high, count = [], [], [], []
     for row in excess:
         row = row[np.isfinite(row)]
@@ -532,7 +540,8 @@ def _curve(losses: np.ndarray, f_star: np.ndarray, f_zero: np.ndarray, points: n
         mu = float(row.mean())
         half = float(stats.t.ppf(0.975, row.size - 1) * row.std(ddof=1) / math.sqrt(row.size)) if row.size > 1 else 0.0
         mean.append(_round(mu)), low.append(_round(mu - half)), high.append(_round(mu + half))
-    return {"mean": mean, "ci95_low": low, "ci95_high": high, "runs": count}
+    return {"mean": mean, "ci95_low": low, "ci95_high": high, "runs": count, "median": finite(quartiles[1]),
+            "q25": finite(quartiles[0]), "q75": finite(quartiles[2])}
 
 
 def _round(value: float, digits: int = 5) -> float:
