@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from . import emit_json
 
-HELP = "check equations (1)-(4) and Theorems 4.2, 4.3 numerically (Appendix C)"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("check", nargs="?", choices=["sgd"],
