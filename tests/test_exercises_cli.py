@@ -206,6 +206,15 @@ def test_a_plausible_wrong_solution_fails_with_a_counterexample(name):
     assert not any((t.message or "").startswith("grader error") for t in result.tests)
 
 
+def test_the_course_page_lists_every_exercise():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "exercises.md").read_text(encoding="utf-8")
+    missing = [e.name for e in EXERCISES if f"| `{e.name}` |" not in page]
+    assert not missing, "add these exercises to the course section of docs/exercises.md: " + ", ".join(missing)
+    assert page.count("??? question") >= 2 * len(CHAPTERS)
+
+
 def test_the_swap_is_undone():
     exercise = BY_NAME["cell_width"]
     original = topology.cell_width

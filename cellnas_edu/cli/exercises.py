@@ -24,7 +24,21 @@ ACTIONS = {
 }
 
 
+EPILOG = """actions (each has --help):
+  list [--dir DIR] [--json]             the exercises per chapter, with your progress
+  start NAME [--dir DIR] [--force]      write DIR/NAME.py: signature, statement, raise NotImplementedError
+  check [NAME] [--dir DIR] [--json] [--timeout S]
+                                        grade NAME (default: every started one); exit 0 if all pass, else 1
+  hint NAME                             a hint
+  solution NAME [--write] [--dir DIR]   the package's implementation (--write: into DIR/NAME.py)
+  reset NAME [--dir DIR]                a fresh stub; the exercise's progress is forgotten
+
+The workspace DIR defaults to ./cellnas-exercises; progress is kept in DIR/.progress.json."""
+
+
 def add_arguments(parser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
     sub = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
     sub.required = True
     for action, help_text in ACTIONS.items():
