@@ -66,6 +66,7 @@ EXERCISES: tuple[Exercise, ...] = (
     # ---------------------------------------------------------------- Chapter 1
     _ex("live_nodes", 1, "Live nodes", "cellnas_edu.cells.cellspec:CellSpec.live_nodes",
         ["ch1_cells::test_live_nodes_are_those_with_a_path_to_the_output",
+         "ch1_cells::test_depth_2_cells_have_integer_width_equal_to_concat",
          "ch1_cells::test_live_nodes_of_the_adapted_amoebanet"],
         r"""
 Intermediate nodes of `self` with a path to the output node (Section 3.2, Figure 25).
@@ -87,6 +88,8 @@ Returns a `frozenset` of node numbers (intermediate nodes only, never 0 or 1).
     _ex("cell_width", 1, "Cell width", "cellnas_edu.cells.topology:cell_width",
         ["ch1_cells::test_width_is_the_definition",
          "ch1_cells::test_width_is_a_multiple_of_half_c_and_bounded_by_live_nodes",
+         "ch1_cells::test_half_integer_width_needs_depth_3",
+         "ch1_cells::test_depth_2_cells_have_integer_width_equal_to_concat",
          "ch1_cells::test_width_of_the_paper_cells"],
         r"""
 Width of `cell` in units of $c$ (Section 3.2), as an exact `fractions.Fraction`.
@@ -106,6 +109,7 @@ Figures 1, 2, 10, 11, 25 and Table 2 (DARTS: $3.5c$, AmoebaNet: $4c$, NASNet: $5
     _ex("cell_depth", 1, "Cell depth", "cellnas_edu.cells.topology:cell_depth",
         ["ch1_cells::test_depth_is_the_longest_path",
          "ch1_cells::test_depth_at_least_2_and_at_most_a_chain",
+         "ch1_cells::test_half_integer_width_needs_depth_3",
          "ch1_cells::test_depth_of_the_paper_cells"],
         r"""
 Depth of `cell` (Section 3.2): the number of connections on the longest path from an input
@@ -314,10 +318,10 @@ division (so $\lambda^{(i)} = 0$ is fine). `norms` are $\lambda^{(1)}, \dots, \l
         "The factor in front is n, not n - i + 1 (unless the caller passes it), and the product starts at j = 1."),
     # ---------------------------------------------------------------- Chapter 7
     _ex("adapt_cell", 7, "The SNAS-pattern adaptation", "cellnas_edu.cells.adaptation:adapt_cell",
-        ["ch7_adaptation::test_adapted_cell_reads_the_inputs_only",
-         "ch7_adaptation::test_adaptation_keeps_operations_and_concat",
+        ["ch7_adaptation::test_adaptation_never_deepens",
          "ch7_adaptation::test_adapted_width_is_the_concat_size",
-         "ch7_adaptation::test_adaptation_uses_both_inputs",
+         "ch7_adaptation::test_adaptation_never_narrows_a_fully_concatenated_cell",
+         "ch7_adaptation::test_adaptation_keeps_operations_concat_and_partial_order",
          "ch7_adaptation::test_adaptation_reproduces_figure25"],
         r"""
 The widest-and-shallowest adaptation of one cell (Section 5, Figure 25): apply the

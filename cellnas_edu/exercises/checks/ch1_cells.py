@@ -9,7 +9,7 @@ from hypothesis import given
 from ...cells.cellspec import NUM_INPUTS, CellSpec
 from ...cells.genotypes import ADAPTED, get_genotype
 from ...cells.strategies import cells
-from ...cells.topology import cell_depth, cell_width
+from ...cells.topology import cell_depth, cell_width, half_integer_width_implies_depth_at_least_3
 from ...paper import FIGURE1, FIGURE25
 from . import GRADED
 
@@ -82,10 +82,33 @@ def test_width_is_the_definition(cell):
 @GRADED
 @given(cells())
 def test_width_is_a_multiple_of_half_c_and_bounded_by_live_nodes(cell):
-    """Each operation contributes 0 or c/2, each live node at most c."""
+    """Exercise: width is a multiple of c/2 and at most c per live intermediate node (Section 3.2)."""
     width = Fraction(cell_width(cell))
     assert (2 * width).denominator == 1
-    assert 0 <= width <= len(live_by_search(cell))
+    assert 0 <= width <= len(live_by_search(cell)) <= cell.num_intermediate
+
+
+@GRADED
+@given(cells())
+def test_half_integer_width_needs_depth_3(cell):
+    """Exercise: a cell of depth 2 has whole-number width, so Figure 2(a)'s "3.5c, 2" describes no cell.
+
+    Depth 2 means every live node reads only input nodes (Section 3.2), so each
+    counts a whole c; a half c needs an edge between intermediate nodes, which
+    makes some path input -> node -> node -> output, depth >= 3.
+    """
+    assert half_integer_width_implies_depth_at_least_3(cell)
+    if cell_depth(cell) == 2:
+        assert Fraction(cell_width(cell)).denominator == 1
+
+
+@GRADED
+@given(cells())
+def test_depth_2_cells_have_integer_width_equal_to_concat(cell):
+    """Exercise: at depth 2 every live node is a concatenated node fed by inputs only, so width = |concat| c."""
+    if cell_depth(cell) == 2:
+        assert cell_width(cell) == len(cell.concat)
+        assert cell.live_nodes() == set(cell.concat)
 
 
 def test_width_of_the_paper_cells():
@@ -106,7 +129,7 @@ def test_depth_is_the_longest_path(cell):
 @GRADED
 @given(cells())
 def test_depth_at_least_2_and_at_most_a_chain(cell):
-    """2 <= depth <= n + 1."""
+    """Exercise: depth >= 2 (input -> node -> output) and <= n + 1 (all n nodes in one chain)."""
     assert 2 <= cell_depth(cell) <= cell.num_intermediate + 1
 
 

@@ -19,18 +19,24 @@ def two_pass(samples: torch.Tensor) -> float:
 
 # -- Chan's merge -----------------------------------------------------------------------
 @GRADED
-@given(st.lists(st.integers(1, 6), min_size=1, max_size=6), st.sampled_from([0.0, 1.0, 1e4]), st.integers(0, 999))
+@given(
+    sizes=st.lists(st.integers(1, 6), min_size=1, max_size=6),
+    offset=st.floats(-1e4, 1e4),
+    seed=st.integers(0, 2**16),
+)
 def test_chan_merge_equals_two_pass_variance(sizes, offset, seed):
-    """Merging chunk means and chunk sums of squared deviations gives the two-pass population variance, for any
-    split into chunks, even when a large common mean (``offset``) dominates the spread."""
+    """Exercise (Section 4.2.2, how g is accumulated): merging chunk means and chunk sums of squared
+    deviations with Chan et al.'s update gives exactly the two-pass population variance, for any split of
+    the samples into chunks, even when a large common mean (``offset``) dominates the spread."""
     g = torch.Generator().manual_seed(seed)
     samples = torch.randn(sum(sizes), 3, generator=g, dtype=torch.float64) + offset
     acc = ChanAccumulator({"w": torch.zeros(3, dtype=torch.float64)})
     for chunk in torch.split(samples, sizes):
         acc.update({"w": chunk.clone()})
     assert acc.count == sum(sizes), f"count {acc.count}, expected {sum(sizes)}"
-    assert close(acc.trace(), two_pass(samples), rel=1e-9, abs_tol=1e-9), (
+    assert close(acc.trace(), two_pass(samples), rel=1e-9, abs_tol=1e-12), (
         f"trace {acc.trace()!r}, two-pass variance {two_pass(samples)!r}")
+    assert acc.trace() >= 0.0
     assert torch.allclose(acc.mean["w"], samples.mean(0), rtol=1e-12, atol=1e-9), "the running mean is off"
 
 
@@ -56,6 +62,8 @@ def test_chan_is_stable_where_the_shortcut_formula_fails():
     for chunk in torch.split(samples, 16):
         acc.update({"w": chunk.clone()})
     exact = two_pass(samples)
+    shortcut = (samples.square().sum(1).mean() - samples.mean(0).square().sum()).item()
+    assert abs(shortcut - exact) > 0.1 * exact  # the shortcut formula really does fail here
     assert abs(acc.trace() - exact) <= 1e-5 * exact, f"trace {acc.trace()!r}, exact {exact!r}"
 
 
