@@ -264,6 +264,17 @@ def test_a_learner_that_loops_is_stopped_by_the_time_limit():
     assert all("did not return within 0.2 s" in (t.message or "") for t in result.tests)
 
 
+def test_a_learner_module_that_loops_when_imported_is_a_one_line_error(tmp_path, monkeypatch):
+    from cellnas_edu.errors import UserError
+    from cellnas_edu.exercises import grader
+
+    monkeypatch.setattr(grader, "IMPORT_TIMEOUT", 0.2)
+    path = tmp_path / "cell_depth.py"
+    path.write_text("while True:\n    pass\n")
+    with pytest.raises(UserError, match="importing cell_depth.py did not return within 0.2 s"):
+        load_function(path, BY_NAME["cell_depth"], timeout=0.1)
+
+
 # -- the command line -------------------------------------------------------------------------
 def run(capsys, *argv):
     code = main(["exercises", *argv])

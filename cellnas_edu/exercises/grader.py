@@ -41,6 +41,8 @@ from .catalog import Exercise
 
 #: Seconds one call of the learner's function may take.
 DEFAULT_CALL_TIMEOUT = 5.0
+#: Seconds the learner's module may take to run (its imports included).
+IMPORT_TIMEOUT = 60.0
 #: Calls remembered per example (the shrunk example's calls are the last ones).
 MAX_RECORDED = 64
 REPR_LIMIT = 400
@@ -129,11 +131,12 @@ def load_function(path: Path, exercise: Exercise, timeout: float | None = DEFAUL
         code = compile(source, str(path), "exec")
     except SyntaxError as exc:
         raise UserError(f"syntax error in {path}, line {exc.lineno}: {exc.msg}") from None
+    exercise.owner()  # import the package's module (and torch, numpy, ...) first: the learner's imports are then quick
     module = types.ModuleType(f"cellnas_exercise_{exercise.name}")
     module.__file__ = str(path)
     sys.modules[module.__name__] = module  # dataclasses and pickling look modules up by name
     try:
-        with time_limit(timeout, f"importing {path.name}"):
+        with time_limit(max(timeout or 0, IMPORT_TIMEOUT), f"importing {path.name}"):
             exec(code, module.__dict__)
     except Exception as exc:  # the learner's module failed: one line, not our traceback
         sys.modules.pop(module.__name__, None)
