@@ -40,6 +40,7 @@ QUICK_EXAMPLES: dict[str, list[str]] = {
     "space": ["space", "SNAS", "--json"],
     "theory": ["theory", "--quick", "--json"],
     "params": ["params", "--json"],
+    "exercises": ["exercises", "list", "--dir", "{tmp}/exercises", "--json"],
 }
 SMOKE = ["--preset", "smoke", "--dataset", "synthetic", "--epochs", "1", "--no-progress"]
 SLOW_EXAMPLES: dict[str, list[str]] = {
