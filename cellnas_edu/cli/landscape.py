@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from . import emit_json
+from . import emit_json, seed_arg
 
 
 def add_arguments(parser) -> None:
@@ -25,7 +25,8 @@ def add_arguments(parser) -> None:
                         help="M test images, a seeded class-balanced sample (default 1000; paper: 10000)")
     parser.add_argument("--gradvar", action="store_true", help="also the gradient variance g(alpha, beta) (Fig. 7, 8)")
     parser.add_argument("--hessian", action="store_true", help="also the top Hessian eigenvalue at the trained weights")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the directions, the sample and the Hessian start")
+    parser.add_argument("--seed", type=seed_arg, default=0,
+                        help="seed of the directions, the sample and the Hessian start")
     parser.add_argument("--keep-bias-bn", action="store_true",
                         help="also move biases and BatchNorm parameters (default: their directions are zero)")
     parser.add_argument("--chunk", type=int, default=16,

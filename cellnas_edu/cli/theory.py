@@ -11,7 +11,7 @@ seed by seed (:mod:`cellnas_edu.theory.linear_sgd`; the JSON of ``theory/linear_
 
 from __future__ import annotations
 
-from . import emit_json
+from . import emit_json, seed_arg
 
 
 def add_arguments(parser) -> None:
@@ -19,7 +19,8 @@ def add_arguments(parser) -> None:
                         help="'sgd': train the widest and narrowest linear cells by SGD and compare their speed "
                              "(Section 4.3 in its own setting) instead of checking the theorems")
     parser.add_argument("--json", action="store_true", help="print every check's result as one JSON object")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random and hypothesis instances (default 0)")
+    parser.add_argument("--seed", type=seed_arg, default=0,
+                        help="seed of the random and hypothesis instances (default 0)")
     parser.add_argument("--quick", action="store_true",
                         help="fewer instances (a few seconds instead of about a minute)")
 

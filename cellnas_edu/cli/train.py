@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from . import seed_arg
+
 #: TrainConfig fields with a flag of their own: field -> (flag, help). The flag's type (and, for ``dataset``
 #: and ``device``, its choices) comes from the dataclass; ``--set key=value`` reaches every other field.
 FLAGS: dict[str, tuple[str, str | None]] = {
@@ -48,6 +50,8 @@ def _field_flag(parser: argparse.ArgumentParser, field: str) -> None:
         kwargs["required"] = True
     elif field == "device":
         kwargs.update(choices=DEVICES[1:] + DEVICES[:1], metavar=None)  # cpu, cuda, auto
+    elif field == "seed":
+        kwargs["type"] = seed_arg  # 0 .. 2**63 - 1
     elif base in (int, float):
         kwargs["type"] = base
     parser.add_argument(flag, **kwargs)

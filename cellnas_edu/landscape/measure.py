@@ -24,6 +24,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,7 +33,8 @@ import torch
 from torch import nn
 
 from ..cells.topology import cell_depth, cell_width
-from ..errors import UserError
+from ..errors import UserError, refuse_if_too_big
+from ..io import exclusive_lock, remove_stale_temporaries
 from .directions import DirectionSpec, random_direction_pair
 from .distributed import DistContext, setup
 from .grid import compute_grid
@@ -72,6 +74,33 @@ class LandscapeOptions:
             raise ValueError(f"--seed must be a non-negative integer, got {self.seed}")
         if not (math.isfinite(self.hessian_tol) and self.hessian_tol > 0):
             raise ValueError(f"--hessian-tol must be a positive number, got {self.hessian_tol}")
+
+
+#: bytes per grid point: loss and grad_var (float64), their done flags (bool), twice (the array and its saved copy)
+GRID_BYTES_PER_POINT = 2 * (8 + 1 + 8 + 1)
+
+
+def check_grid_memory(steps: int) -> None:
+    """Refuse a grid whose arrays alone exceed the memory available (``--steps 100001``: 180 GiB), before
+    anything is allocated or read."""
+    refuse_if_too_big(GRID_BYTES_PER_POINT * steps * steps, f"a {steps}x{steps} grid")
+
+
+def check_chunk_memory(chunk: int, num_parameters: int, device: torch.device) -> None:
+    """Per-sample gradients of ``chunk`` samples hold ``chunk`` copies of the gradient (float32, and as much again
+    for the differences): refuse a chunk that cannot fit on ``device``."""
+    available = None
+    if device.type == "cuda":
+        try:
+            available = torch.cuda.mem_get_info(device)[0]
+        except (RuntimeError, AssertionError):
+            available = None
+    refuse_if_too_big(2 * 4 * chunk * num_parameters, f"--chunk {chunk} per-sample gradients of "
+                      f"{num_parameters:,} parameters", available=available)
+
+
+#: the lock file of ``landscape.npz`` in a run folder, held by the measuring process (rank 0)
+LOCK = ".landscape.lock"
 
 
 def weights_fingerprint(model: nn.Module) -> str:
@@ -161,15 +190,20 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
 
     started = time.perf_counter()
     options.validate()
+    check_grid_memory(options.steps)
     run_dir = Path(run_dir)
     own_context = context is None
     context = setup(options.device) if own_context else context
+    held = ExitStack()  # rank 0's lock on RUN_DIR/landscape.npz, for the whole measurement
     try:
         run = load_run(run_dir, map_location=context.device, weights=options.weights)
         model = run.model.eval()
         indices, images, labels = test_sample(run.config.dataset, run.config.data_root, options.samples,
                                               options.seed, context.device)
         params = landscape_parameters(model, images[:2])
+        if options.gradvar:
+            check_chunk_memory(min(options.chunk, options.samples), sum(p.numel() for p in params.values()),
+                               context.device)
         spec = DirectionSpec(seed=options.seed, ignore_bias_bn=options.ignore_bias_bn)
         settings = {"steps": options.steps, "span": float(options.span), "samples": options.samples,
                     "seed": options.seed, "ignore_bias_bn": options.ignore_bias_bn,
@@ -179,6 +213,9 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
         opened = None
         if context.is_main:
             try:
+                held.enter_context(exclusive_lock(run_dir, LOCK, "landscape",
+                                                  hint=f"; wait for it to finish before measuring {FILENAME}"))
+                remove_stale_temporaries(run_dir, prefix="landscape")
                 opened = open_for_resume(path, settings, indices, options.overwrite)
             except UserError as exc:
                 opened = exc
@@ -222,6 +259,7 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
                         "seconds": time.perf_counter() - started, "files": files})
         return summary
     finally:
+        held.close()
         if own_context:
             context.close()
 

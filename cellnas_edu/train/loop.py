@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +45,7 @@ from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
+from ..errors import UserError
 from ..io import append_jsonl, atomic_save
 from . import distributed
 from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint, rng_state, save_checkpoint, seed_everything, set_rng_state
@@ -59,6 +60,7 @@ from .rundir import (
     write_metrics,
     write_status,
 )
+from .runfolder import RunFolder
 
 
 @dataclass
@@ -166,20 +168,24 @@ def train(config: TrainConfig, out_dir, *, resume: bool = False, progress: bool 
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     ctx = distributed.setup(config.device)
     try:
-        return _train(config, Path(out_dir), resume, progress, ctx)
+        with ExitStack() as held:  # the run folder's lock, taken by rank 0 in _plan_on_main
+            return _train(config, Path(out_dir), resume, progress, ctx, held)
     finally:
         ctx.close()
 
 
 def _train(config: TrainConfig, out_dir: Path, resume: bool, progress: bool,
-           ctx: distributed.DistContext) -> RunSummary:
+           ctx: distributed.DistContext, held: ExitStack) -> RunSummary:
     from ..data import load_dataset
 
     started = time.perf_counter()
     genotype = config.build_genotype()
     if config.batch_size % ctx.world_size:
         raise ValueError(f"batch_size {config.batch_size} is not divisible by the {ctx.world_size} processes")
-    plan = _plan_on_main(ctx, out_dir, config, genotype, resume)
+    from .memory import check_training_memory
+
+    check_training_memory(config, genotype, ctx.device, ctx.world_size)  # before anything is allocated
+    plan = _plan_on_main(ctx, out_dir, config, genotype, resume, held)
     for note in plan.notes:
         _say(ctx, note)
     if plan.state in ("finished", "diverged"):
@@ -243,14 +249,24 @@ def _train(config: TrainConfig, out_dir: Path, resume: bool, progress: bool,
     return _summary(out_dir, metrics, diverged, time.perf_counter() - started)
 
 
-def _plan_on_main(ctx: distributed.DistContext, out_dir: Path, config: TrainConfig, genotype, resume: bool):
-    """:func:`plan_run` on rank 0 (reading only); the other processes receive its plan or its error."""
-    if not ctx.distributed:
+def _plan_on_main(ctx: distributed.DistContext, out_dir: Path, config: TrainConfig, genotype, resume: bool,
+                  held: ExitStack):
+    """On rank 0: lock the run folder for the life of the run (``held``), remove the temporaries a killed
+    write left, and :func:`plan_run` (reading only); the other processes receive its plan or its error."""
+
+    def plan():
+        folder = RunFolder(out_dir)
+        held.enter_context(folder.lock("train"))
+        for stale in folder.remove_stale_temporaries():
+            _say(ctx, f"removed {stale.name}, left by a write that was killed")
         return plan_run(out_dir, config, genotype, resume)
+
+    if not ctx.distributed:
+        return plan()
     verdict = None
     if ctx.is_main:
         try:
-            verdict = plan_run(out_dir, config, genotype, resume)
+            verdict = plan()
         except Exception as exc:  # noqa: BLE001 - raised on every process below
             verdict = exc
     verdict = ctx.broadcast_from_main(verdict)
@@ -312,14 +328,18 @@ class _Run:
     def restore(self, path: Path) -> None:
         """Load weights, optimiser, scheduler and this process's RNG states from a checkpoint."""
         checkpoint = load_checkpoint(path, map_location=self.ctx.device)
-        self.net.load_state_dict(checkpoint["model"])
-        self.optimizer.load_state_dict(checkpoint["optimizer"])
-        self.scheduler.load_state_dict(checkpoint["scheduler"])
         states = checkpoint["rng"]
+        try:
+            self.net.load_state_dict(checkpoint["model"])
+            self.optimizer.load_state_dict(checkpoint["optimizer"])
+            self.scheduler.load_state_dict(checkpoint["scheduler"])
+            set_rng_state(states[self.ctx.rank % len(states)], self.ctx.device)
+        except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as exc:
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+            raise UserError(f"{path}: the checkpoint does not fit this run ({reason})") from None
         if len(states) != self.ctx.world_size:
             _say(self.ctx, f"the checkpoint holds the RNG states of {len(states)} process(es), this run has "
                            f"{self.ctx.world_size}: it continues, but not bitwise as the original would")
-        set_rng_state(states[self.ctx.rank % len(states)], self.ctx.device)
 
     def epoch(self, epoch: int, train_loader, test_loader, bar) -> dict:
         """Train epoch ``epoch`` (from 1), evaluate, and return its metrics record."""
