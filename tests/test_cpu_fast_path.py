@@ -144,3 +144,16 @@ def test_per_sample_gradient_bytes_counts_parameters_and_activations():
     assert small > 12 * P  # more than the three P-float copies: activations count too
     big = network_for_dataset(get_genotype("DARTS"), "fashion-mnist", C=8, layers=4, auxiliary=False).eval()
     assert cpu.per_sample_gradient_bytes(big, torch.randn(2, 1, 28, 28), count_parameters(big)) > 2 * small
+
+
+def test_auto_chunk_follows_the_injected_memory():
+    from cellnas_edu.genotypes import get_genotype
+    from cellnas_edu.model import count_parameters, network_for_dataset
+
+    net = network_for_dataset(get_genotype("DARTS"), "fashion-mnist", C=4, layers=4, auxiliary=False).eval()
+    x, P = torch.randn(3, 1, 28, 28), count_parameters(net)
+    per_sample = cpu.per_sample_gradient_bytes(net, x, P)
+    chunk, info = cpu.auto_chunk(net, x, P, "cpu", available=(int(6.5 * per_sample), "injected"))
+    assert chunk == 3 and info["chunk"] == 3 and info["chunk_memory_source"] == "injected"
+    assert info["chunk_bytes_per_sample"] == per_sample and info["chunk_available_bytes"] == int(6.5 * per_sample)
+    assert cpu.auto_chunk(net, x, P, "cpu", available=(1 << 40, "injected"))[0] == cpu.MAX_AUTO_CHUNK
