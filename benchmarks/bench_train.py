@@ -1,6 +1,6 @@
 """Training throughput (images/s) of the 20-cell, C = 36 DARTS network (Appendix A.3): ours against a plain baseline.
 
-*Ours* is the package's network (:func:`cellnas_edu.model.build_network`)
+*Ours* is the package's network (:func:`cellnas_edu.nets.model.build_network`)
 trained by the package's own training step (``cellnas_edu.train.loop``: the
 inner loop of :func:`cellnas_edu.train.train`). On CUDA that step runs the
 network in channels-last memory format under bf16 autocast, compiled with
@@ -63,8 +63,8 @@ def build_pair(layers: int, C: int, device: torch.device, seed: int = 0):
     """The package's DARTS network and the reference one, same size, on ``device``; parameter counts equal."""
     from reference_darts import NetworkCIFAR
 
-    from cellnas_edu.genotypes import get_genotype
-    from cellnas_edu.model import build_network, count_parameters
+    from cellnas_edu.cells.genotypes import get_genotype
+    from cellnas_edu.nets.model import build_network, count_parameters
 
     genotype = get_genotype("DARTS")
     torch.manual_seed(seed)
@@ -180,8 +180,8 @@ CPU_MINI_SIZES = {"full": (8, 5, 64, 2, 4, 9), "quick": (8, 5, 64, 1, 3, 5), "ti
 
 
 def _cpu_mini_net(C: int, layers: int, channels_last: bool, seed: int = 0) -> nn.Module:
-    from cellnas_edu.genotypes import get_genotype
-    from cellnas_edu.model import network_for_dataset
+    from cellnas_edu.cells.genotypes import get_genotype
+    from cellnas_edu.nets.model import network_for_dataset
 
     torch.manual_seed(seed)
     net = network_for_dataset(get_genotype("DARTS"), "fashion-mnist", C=C, layers=layers, auxiliary=False)

@@ -6,7 +6,7 @@ class UserError(Exception):
 
     The ``cellnas`` command prints ``cellnas <command>: error: <message>`` on one
     line and exits with status 2; no traceback. Library code raises
-    ``ValueError`` for malformed values (as :class:`~cellnas_edu.cellspec.CellSpec`
+    ``ValueError`` for malformed values (as :class:`~cellnas_edu.cells.cellspec.CellSpec`
     does) and ``UserError`` for problems with the environment (missing files,
     corrupt checkpoints); the command line converts both.
     """

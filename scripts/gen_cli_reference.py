@@ -188,7 +188,7 @@ def missing_commands() -> list[str]:
 
 def render(with_slow: bool, existing: str, skip: tuple[str, ...] = ()) -> str:
     from cellnas_edu.cli import COMMANDS
-    from cellnas_edu.genotypes import get_genotype, save_genotype
+    from cellnas_edu.cells.genotypes import get_genotype, save_genotype
 
     old = existing_json_sections(existing)
     parts = [INTRO.format(top_help=help_text(None))]

@@ -2,7 +2,7 @@
 
 from hypothesis import strategies as st
 
-from cellnas_edu.cellspec import NUM_INPUTS, OPERATIONS, CellSpec, Genotype
+from cellnas_edu.cells.cellspec import NUM_INPUTS, OPERATIONS, CellSpec, Genotype
 
 
 @st.composite

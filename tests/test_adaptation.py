@@ -15,11 +15,11 @@ import pytest
 from cell_strategies import cells, genotypes
 from hypothesis import given
 
-from cellnas_edu.adaptation import adapt, adapt_cell
-from cellnas_edu.genotypes import ADAPTED, POPULAR, get_genotype
-from cellnas_edu.paper_topologies import FIGURE1, FIGURE25
-from cellnas_edu.space import connection_space
-from cellnas_edu.topology import Topology, cell_depth, cell_width
+from cellnas_edu.cells.adaptation import adapt, adapt_cell
+from cellnas_edu.cells.genotypes import ADAPTED, POPULAR, get_genotype
+from cellnas_edu.cells.space import connection_space
+from cellnas_edu.cells.topology import Topology, cell_depth, cell_width
+from cellnas_edu.paper import FIGURE1, FIGURE25
 
 CELLS = [(name, kind) for name in POPULAR for kind in ("normal", "reduce")]
 

@@ -29,8 +29,8 @@ def _load(name: str):
                                              ("NASNet", False)])
 def test_reference_network_has_the_package_networks_parameter_count(arch, auxiliary):
     """The plain baseline is the same network: equal parameter counts (Appendix A.3: L = 20, C = 36)."""
-    from cellnas_edu.genotypes import get_genotype
-    from cellnas_edu.model import build_network, count_parameters
+    from cellnas_edu.cells.genotypes import get_genotype
+    from cellnas_edu.nets.model import build_network, count_parameters
 
     reference = _load("reference_darts")
     g = get_genotype(arch)
@@ -45,8 +45,8 @@ def test_reference_network_has_the_package_networks_parameter_count(arch, auxili
 
 def test_reference_network_computes_the_same_function():
     """With the same weights, the two implementations give the same logits on even-sized CIFAR inputs."""
-    from cellnas_edu.genotypes import get_genotype
-    from cellnas_edu.model import build_network
+    from cellnas_edu.cells.genotypes import get_genotype
+    from cellnas_edu.nets.model import build_network
 
     reference = _load("reference_darts")
     g = get_genotype("DARTS")

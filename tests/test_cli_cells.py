@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from cellnas_edu.cells.genotypes import builtin_names, get_genotype, save_genotype
 from cellnas_edu.cli import main
-from cellnas_edu.genotypes import builtin_names, get_genotype, save_genotype
 
 
 def run_json(capsys, argv):

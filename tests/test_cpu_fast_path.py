@@ -17,8 +17,8 @@ class _NoBar:
 
 def _steps(channels_last: bool, foreach: bool, monkeypatch, steps: int = 3):
     """Losses and final weights of ``steps`` training steps of a tiny DARTS network (same seed, same batches)."""
-    from cellnas_edu.genotypes import get_genotype
-    from cellnas_edu.model import network_for_dataset
+    from cellnas_edu.cells.genotypes import get_genotype
+    from cellnas_edu.nets.model import network_for_dataset
     from cellnas_edu.train import make_config
     from cellnas_edu.train.loop import _train_one_epoch, _WithAuxiliary, build_optimizer
 
@@ -135,8 +135,8 @@ def test_available_memory_reads_meminfo_and_cgroup(tmp_path, monkeypatch):
 
 
 def test_per_sample_gradient_bytes_counts_parameters_and_activations():
-    from cellnas_edu.genotypes import get_genotype
-    from cellnas_edu.model import count_parameters, network_for_dataset
+    from cellnas_edu.cells.genotypes import get_genotype
+    from cellnas_edu.nets.model import count_parameters, network_for_dataset
 
     net = network_for_dataset(get_genotype("DARTS"), "fashion-mnist", C=4, layers=4, auxiliary=False).eval()
     P = count_parameters(net)
@@ -147,8 +147,8 @@ def test_per_sample_gradient_bytes_counts_parameters_and_activations():
 
 
 def test_auto_chunk_follows_the_injected_memory():
-    from cellnas_edu.genotypes import get_genotype
-    from cellnas_edu.model import count_parameters, network_for_dataset
+    from cellnas_edu.cells.genotypes import get_genotype
+    from cellnas_edu.nets.model import count_parameters, network_for_dataset
 
     net = network_for_dataset(get_genotype("DARTS"), "fashion-mnist", C=4, layers=4, auxiliary=False).eval()
     x, P = torch.randn(3, 1, 28, 28), count_parameters(net)

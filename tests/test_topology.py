@@ -6,10 +6,9 @@ import pytest
 from cell_strategies import cells
 from hypothesis import given
 
-from cellnas_edu.cellspec import NUM_INPUTS, CellSpec
-from cellnas_edu.genotypes import get_genotype
-from cellnas_edu.paper_topologies import FIGURE1, FIGURE25, FIGURE_FAMILIES, TABLE2_BASE
-from cellnas_edu.topology import (
+from cellnas_edu.cells.cellspec import NUM_INPUTS, CellSpec
+from cellnas_edu.cells.genotypes import get_genotype
+from cellnas_edu.cells.topology import (
     Topology,
     cell_depth,
     cell_width,
@@ -18,6 +17,7 @@ from cellnas_edu.topology import (
     half_integer_width_implies_depth_at_least_3,
     node_depths,
 )
+from cellnas_edu.paper import FIGURE1, FIGURE25, FIGURE_FAMILIES, TABLE2_BASE
 
 
 def measured(name, kind="normal"):
@@ -31,7 +31,7 @@ def test_figure1_popular_cells(name, expected):
 
 
 def test_figure1_literally():
-    """The captions of Figure 1, typed in by hand (independent of paper_topologies)."""
+    """The captions of Figure 1, typed in by hand (independent of cellnas_edu.paper)."""
     assert Topology.of(get_genotype("NASNet").normal).label() == "5c, 2"
     assert Topology.of(get_genotype("AmoebaNet").normal).label() == "4c, 4"
     assert Topology.of(get_genotype("ENAS").normal).label() == "5c, 2"

@@ -1,6 +1,6 @@
 """The ``cellnas`` command: one subcommand per module in this package.
 
-Each subcommand module defines ``HELP`` (one line), ``add_arguments(parser)``
+Each subcommand module defines ``add_arguments(parser)`` (its one-line help is in :data:`COMMANDS`)
 and ``run(args) -> int``. Only the module of the chosen subcommand is imported,
 so ``cellnas cells`` starts without importing torch.
 

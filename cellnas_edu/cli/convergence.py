@@ -17,8 +17,6 @@ import sys
 
 from . import emit_json
 
-HELP = "train a cell and its variant family and compare convergence (Section 4.1)"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("arch", metavar="NAME", help="built-in genotype name (e.g. DARTS) or genotype JSON file")

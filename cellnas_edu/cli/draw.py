@@ -7,14 +7,11 @@ random variants C1..CK with their widths and depths (Figures 2, 10, 11).
 
 from __future__ import annotations
 
-from ..drawing import caption_of, draw_cells, draw_family
-from ..genotypes import resolve_genotype
-from ..tables import display_name
-from ..topology import Topology
-from ..variants import KINDS, variant_family
+from ..cells.drawing import caption_of, draw_cells, draw_family
+from ..cells.genotypes import display_name, resolve_genotype
+from ..cells.topology import Topology
+from ..cells.variants import KINDS, variant_family
 from . import emit_json
-
-HELP = "draw a cell's topology as PNG or SVG (Figure 1 style)"
 
 
 def add_arguments(parser) -> None:

@@ -16,8 +16,6 @@ import sys
 
 from . import emit_json
 
-HELP = "loss surface, gradient variance and Hessian sharpness of a run (Section 4.2)"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a training run folder (cellnas train --out)")

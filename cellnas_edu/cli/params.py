@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from . import emit_json
 
-HELP = "parameter counts of the built-in networks (Table 1)"
-
 _COLUMNS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "tiny-imagenet-200": "Tiny-ImageNet-200"}
 
 
@@ -31,7 +29,7 @@ def add_arguments(parser) -> None:
 
 
 def format_param_table(rows) -> str:
-    """Rows of :func:`~cellnas_edu.param_counts.parameter_table` as a text table, one line per genotype."""
+    """Rows of :func:`~cellnas_edu.nets.param_counts.parameter_table` as a text table, one line per genotype."""
     datasets = list(dict.fromkeys(row.dataset for row in rows))
     names = list(dict.fromkeys(row.name for row in rows))
     cell = {(row.name, row.dataset): row for row in rows}
@@ -49,7 +47,7 @@ def format_param_table(rows) -> str:
 
 
 def run(args) -> int:
-    from ..param_counts import parameter_table
+    from ..nets.param_counts import parameter_table
 
     if args.C % 2:
         raise ValueError(f"--C must be even (FactorizedReduce splits channels in two), got {args.C}")

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..genotypes import resolve_genotype
+from ..cells.genotypes import resolve_genotype
+from ..cells.topology import Topology, format_width
+from ..cells.variants import CELLS, KINDS, variant_family
 from ..io import atomic_write_json
-from ..topology import Topology, format_width
-from ..variants import CELLS, KINDS, variant_family
 from . import emit_json
-
-HELP = "a seeded family of random connection/operation variants (Table 2)"
 
 
 def add_arguments(parser) -> None:

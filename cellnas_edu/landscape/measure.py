@@ -32,8 +32,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..cells.topology import cell_depth, cell_width
 from ..errors import UserError
-from ..topology import cell_depth, cell_width
 from .directions import DirectionSpec, random_direction_pair
 from .distributed import DistContext, setup
 from .grid import compute_grid

@@ -47,7 +47,6 @@ from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
-from ..genotypes import resolve_genotype
 from ..io import append_jsonl, atomic_save
 from . import cpu, distributed
 from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint, rng_state, save_checkpoint, seed_everything, set_rng_state
@@ -182,7 +181,7 @@ def _train(config: TrainConfig, out_dir: Path, resume: bool, progress: bool,
     from ..data import load_dataset
 
     started = time.perf_counter()
-    genotype = resolve_genotype(config.arch)
+    genotype = config.build_genotype()
     if config.batch_size % ctx.world_size:
         raise ValueError(f"batch_size {config.batch_size} is not divisible by the {ctx.world_size} processes")
     plan = _plan_on_main(ctx, out_dir, config, genotype, resume)
@@ -296,7 +295,7 @@ class _Run:
 
     @classmethod
     def build(cls, config: TrainConfig, genotype, ctx: distributed.DistContext) -> _Run:
-        from ..model import network_for_dataset
+        from ..nets.model import network_for_dataset
 
         device = ctx.device
         cuda = device.type == "cuda"

@@ -1,13 +1,7 @@
-"""The run folder: what is in it, whether a run may start or resume there, and reading a run back.
+"""Whether a run may start or resume in a folder, writing its files, and reading a run back.
 
-Layout (``TRAIN_CONTRACT``)::
-
-    config.json     asdict(TrainConfig) + package version
-    metrics.jsonl   one line per finished epoch, epochs numbered from 1
-    checkpoint.pt   the latest epoch (atomic; weights_only-safe)
-    model.pt        final weights {"state_dict", "genotype", "config"}
-    status.json     {"state": "running" | "finished" | "diverged", "epochs_done"}
-
+The folder's format (file names, status, metrics, config) is
+:class:`~cellnas_edu.train.runfolder.RunFolder`'s.
 Rules: a folder holding a run with another configuration is never touched;
 a folder holding a run with the same configuration is only continued with
 ``resume``; recorded epochs are never rewritten. A crash between appending an
@@ -25,14 +19,13 @@ from pathlib import Path
 import torch
 
 from .. import __version__
-from ..cellspec import Genotype
+from ..cells.cellspec import Genotype
+from ..cells.genotypes import genotype_from_dict
 from ..errors import UserError
-from ..genotypes import genotype_from_dict, resolve_genotype
-from ..io import atomic_write_json, atomic_write_text, read_jsonl
+from ..io import atomic_write_json, atomic_write_text
 from .checkpoint import load_checkpoint, load_weights_file
 from .config import TrainConfig, config_differences
-
-CONFIG, METRICS, CHECKPOINT, MODEL, STATUS = "config.json", "metrics.jsonl", "checkpoint.pt", "model.pt", "status.json"
+from .runfolder import CHECKPOINT, CONFIG, METRICS, MODEL, STATUS, RunFolder
 
 
 @dataclass
@@ -51,23 +44,11 @@ class RunPlan:
 
 
 def read_config_json(run_dir: Path) -> dict:
-    path = Path(run_dir) / CONFIG
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{run_dir}: not a run folder (no {CONFIG})") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path}: unreadable ({exc})") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: not a training config")
-    return data
+    return RunFolder(run_dir).read_config()
 
 
 def read_metrics(run_dir: Path) -> list[dict]:
-    try:
-        return read_jsonl(Path(run_dir) / METRICS)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    return RunFolder(run_dir).metrics()
 
 
 def plan_run(out_dir: Path, config: TrainConfig, genotype: Genotype, resume: bool) -> RunPlan:
@@ -160,7 +141,7 @@ def load_run(run_dir, *, map_location="cpu", weights: str = "best available") ->
     Raises a one-line :class:`UserError` for a missing folder, a missing or
     corrupt weights file, and weights of another architecture.
     """
-    from ..model import network_for_dataset
+    from ..nets.model import network_for_dataset
 
     if weights not in ("final", "checkpoint", "best available"):
         raise ValueError(f"weights must be 'final', 'checkpoint' or 'best available', got {weights!r}")
@@ -187,16 +168,8 @@ def load_run(run_dir, *, map_location="cpu", weights: str = "best available") ->
     if data["config"].get("arch") != config.arch:
         raise UserError(f"{source}: checkpoint of another architecture ({data['config'].get('arch')!r}, "
                         f"the run folder says {config.arch!r})")
-    try:
-        genotype = genotype_from_dict(stored_genotype, name=Path(config.arch).stem)
-    except ValueError as exc:
-        raise UserError(f"{source}: bad genotype ({exc})") from None
-    try:
-        expected = resolve_genotype(config.arch)
-    except ValueError:
-        expected = None  # a genotype file that no longer exists: the stored genotype is authoritative
-    if expected is not None and expected != genotype:
-        raise UserError(f"{source}: checkpoint of another architecture than {config.arch!r}")
+    genotype = config.build_genotype()  # the run folder's own copy: no file outside it is read
+    check_genotype(stored_genotype, genotype, source)
     model = network_for_dataset(genotype, config.dataset, C=config.init_channels, layers=config.layers,
                                 auxiliary=config.auxiliary, drop_path_prob=0.0)
     try:
