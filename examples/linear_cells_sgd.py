@@ -9,9 +9,9 @@ Reads the committed results file ``results/linear_cells_sgd/summary.json`` (writ
   filled markers where the Holm-adjusted sign test rejects at 0.05. Above 0.5: the narrow cell is slower.
 * ``linear_cells_sgd_curves.png`` -- median normalised excess loss ``(f - f*) / (f0 - f*)`` with its quartiles
   (a diverged run counts as +infinity; the line stops where half the runs have diverged) and, dashed, the mean over
-  the runs not yet diverged, for both cells, ``n = 4``, pairing (a), every learning rate (columns) and objective/initialisation (rows); the
-  dotted line is the threshold (0.1); the title gives the median block-Lipschitz constant and gradient variance of
-  both cells at step 0.
+  the runs not yet diverged, for both cells, ``n = 4``, pairing (a), every learning rate (columns) and
+  objective/initialisation (rows); the dotted line is the threshold (0.1); the title gives the median
+  block-Lipschitz constant and gradient variance of both cells at step 0.
 
     python examples/linear_cells_sgd.py [--out DIR] [--results DIR]
 """
@@ -88,7 +88,7 @@ def curves_figure(summary: dict, n: int = 4, pairing: str = "same_function") -> 
             for cell, color in (("wide", "tab:blue"), ("narrow", "tab:red")):
                 curve = c[cell]["curve"]
 
-                def series(key):
+                def series(key, curve=curve):
                     return np.array([np.nan if v is None else v for v in curve[key]], dtype=float)
 
                 ax.plot(steps, series("median"), color=color, lw=1.2, label=f"{cell} ({c[cell]['diverged']} div.)")

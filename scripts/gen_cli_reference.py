@@ -40,6 +40,7 @@ QUICK_EXAMPLES: dict[str, list[str]] = {
     "space": ["space", "SNAS", "--json"],
     "theory": ["theory", "--quick", "--json"],
     "params": ["params", "--json"],
+    "exercises": ["exercises", "list", "--dir", "{tmp}/exercises", "--json"],
 }
 SMOKE = ["--preset", "smoke", "--dataset", "synthetic", "--epochs", "1", "--no-progress"]
 SLOW_EXAMPLES: dict[str, list[str]] = {
@@ -187,8 +188,8 @@ def missing_commands() -> list[str]:
 
 
 def render(with_slow: bool, existing: str, skip: tuple[str, ...] = ()) -> str:
-    from cellnas_edu.cli import COMMANDS
     from cellnas_edu.cells.genotypes import get_genotype, save_genotype
+    from cellnas_edu.cli import COMMANDS
 
     old = existing_json_sections(existing)
     parts = [INTRO.format(top_help=help_text(None))]

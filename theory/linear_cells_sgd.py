@@ -23,7 +23,8 @@ from cellnas_edu.theory.runtime import single_thread
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.add_argument("--seed", type=int, default=0, help="base seed of data, initialisations and batches (default 0)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="base seed of data, initialisations and batches (default 0)")
     parser.add_argument("--quick", action="store_true", help="a tiny setting (a few seconds)")
     parser.add_argument("--write-results", action="store_true",
                         help="write results/linear_cells_sgd/summary.json (the file Chapter 6 quotes)")

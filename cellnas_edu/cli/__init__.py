@@ -40,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cellnas_edu.cli.compare_landscapes",
         "side-by-side landscapes of several runs against width and depth",
     ),
+    "exercises": (
+        "cellnas_edu.cli.exercises",
+        "write the package's functions yourself; its property tests grade them",
+    ),
 }
 
 

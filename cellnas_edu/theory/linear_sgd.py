@@ -369,7 +369,7 @@ class RunData:
             self.cross = np.einsum("bmkr,bmc->bkrc", self.targets, x) / self.count
             self.constant = 0.5 * (self.targets**2).sum((1, 2, 3)) / self.count
 
-    def rows(self, index) -> "RunData":
+    def rows(self, index) -> RunData:
         return RunData(self.objective, self.inputs[index], self.targets[index],
                        None if self.readout is None else self.readout[index])
 
@@ -600,7 +600,7 @@ def run_linear_sgd(setting: Setting | None = None, seed: int = 0, quick: bool = 
                     sl = slice(c * s_count, (c + 1) * s_count)
                     record = {"n": n, "lr": lr, "objective": objective, "init": init, "pairing": pairing,
                               "seeds": s_count, "steps": big_t,
-                              "threshold": "f* + %g (f0 - f*), per seed" % setting.threshold_fraction}
+                              "threshold": f"f* + {setting.threshold_fraction:g} (f0 - f*), per seed"}
                     diag_rows = np.arange(sl.start, sl.start + n_diag)
                     for cell in CELLS:
                         result = runs[cell]
@@ -739,7 +739,7 @@ def format_linear_sgd(result: dict) -> str:
     for c in result["configs"]:
         t = c["sign_test"]
 
-        def med(cell):
+        def med(cell, c=c):
             v = c[cell]["median_steps_reached"]
             return "-" if v is None else f"{v:.0f}"
 
