@@ -29,8 +29,9 @@ def add_arguments(parser) -> None:
                         help="seed of the directions, the sample and the Hessian start")
     parser.add_argument("--keep-bias-bn", action="store_true",
                         help="also move biases and BatchNorm parameters (default: their directions are zero)")
-    parser.add_argument("--chunk", type=int, default=16,
-                        help="samples per vmap call for per-sample gradients (memory grows linearly; default 16)")
+    parser.add_argument("--chunk", type=int, default=None,
+                        help="samples per vmap call for per-sample gradients (memory grows linearly; default: from "
+                             "the memory available, at most half of it and at most 16, said on stderr)")
     parser.add_argument("--batch-size", type=int, default=256, help="batch size of the evaluation passes")
     parser.add_argument("--hessian-tol", type=float, default=1e-3, help="relative tolerance of power iteration")
     parser.add_argument("--hessian-max-iter", type=int, default=100, help="iteration cap of power iteration")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sys
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -54,7 +55,7 @@ class LandscapeOptions:
     ignore_bias_bn: bool = True
     gradvar: bool = False
     hessian: bool = False
-    chunk: int = 16
+    chunk: int | None = None  # per-sample gradients per vmap call; None: from the memory available
     batch_size: int = 256
     device: str = "auto"
     hessian_tol: float = 1e-3
@@ -68,6 +69,8 @@ class LandscapeOptions:
         validate_grid(self.steps, self.span)
         for name in ("samples", "chunk", "batch_size", "hessian_max_iter"):
             value = getattr(self, name)
+            if name == "chunk" and value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
@@ -224,7 +227,8 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
             raise opened
         data: LandscapeData = opened
         data.info.update(_run_info(run, len(params), sum(p.numel() for p in params.values())))
-        data.info.update({"chunk": options.chunk, "batch_size": options.batch_size,
+        chunk, chunk_info = _gradvar_chunk(options, model, images, params, context)
+        data.info.update({**chunk_info, "batch_size": options.batch_size,
                           "direction_spec": json.dumps(spec.to_dict())})
         if context.is_main:
             data.info["eval_loss"], data.info["eval_acc"] = evaluation_loss(
@@ -233,7 +237,7 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
         before = int(data.loss_done.sum())
         directions = random_direction_pair(params, spec)
         compute_grid(model, params, directions, images, labels, data, gradvar=options.gradvar,
-                     batch_size=options.batch_size, chunk=options.chunk, save=save, progress=options.progress,
+                     batch_size=options.batch_size, chunk=chunk, save=save, progress=options.progress,
                      on_point=on_point, context=context)
         if not context.is_main:
             return {}
@@ -262,6 +266,23 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
         held.close()
         if own_context:
             context.close()
+
+
+def _gradvar_chunk(options: LandscapeOptions, model, images, params, context) -> tuple[int, dict]:
+    """``--chunk`` as given, or (``None``) chosen from the memory available (:func:`cellnas_edu.train.cpu.auto_chunk`:
+    at most half of it for the per-sample gradients, at most 16), said on stderr and kept in the file's info."""
+    if options.chunk is not None:
+        return options.chunk, {"chunk": options.chunk, "chunk_rule": "given (--chunk)"}
+    if not options.gradvar:
+        return 16, {"chunk": 16, "chunk_rule": "not used (no --gradvar)"}
+    from ..train.cpu import auto_chunk
+
+    chunk, info = auto_chunk(model, images, sum(p.numel() for p in params.values()), context.device)
+    if context.is_main:
+        print(f"landscape: gradient-variance chunk {chunk} (~{info['chunk_bytes_per_sample'] / 2**20:.0f} MB per "
+              f"sample, {info['chunk_available_bytes'] / 2**30:.1f} GB available ({info['chunk_memory_source']}); "
+              "--chunk sets it)", file=sys.stderr)
+    return chunk, info
 
 
 def _hessian_is_current(info: dict, options: LandscapeOptions) -> bool:

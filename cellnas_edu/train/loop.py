@@ -27,7 +27,9 @@ averages over the test set.
 
 On CUDA the network runs in channels-last memory format under bf16 autocast
 (optionally ``torch.compile``-d) with pinned, non-blocking host-to-device
-copies; on the CPU it runs in plain fp32.
+copies. On the CPU it runs in fp32, channels-last, with multi-tensor SGD and
+clipping (the CPU fast path of :mod:`cellnas_edu.train.cpu`, each choice
+measured there).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from tqdm.auto import tqdm
 
 from ..errors import UserError
 from ..io import append_jsonl, atomic_save
-from . import distributed
+from . import cpu, distributed
 from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint, rng_state, save_checkpoint, seed_everything, set_rng_state
 from .config import TrainConfig
 from .rundir import (
@@ -99,7 +101,7 @@ def _autocast(device: torch.device, amp: bool):
 
 def _to_device(x: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
     if device.type != "cuda":
-        return x.to(device)
+        return x.to(device, memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x.to(device)
     fmt = torch.channels_last if channels_last and x.dim() == 4 else torch.preserve_format
     return x.to(device, non_blocking=True, memory_format=fmt)
 
@@ -144,13 +146,16 @@ def _say(ctx: distributed.DistContext, message: str) -> None:
         tqdm.write(f"train: {message}", file=sys.stderr)
 
 
-def build_optimizer(parameters, config: TrainConfig):
+def build_optimizer(parameters, config: TrainConfig, device=None):
     """SGD with momentum and weight decay, and cosine annealing to zero stepped once per epoch (Appendix A.3).
 
     After ``k`` scheduler steps the learning rate is ``lr / 2 * (1 + cos(pi * k / epochs))``:
     epoch ``e`` (from 1) trains with ``k = e - 1`` and the rate after the last epoch is 0.
+    On the CPU (``device``) the update is multi-tensor (``foreach``, :mod:`cellnas_edu.train.cpu`).
     """
-    optimizer = torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+    foreach = cpu.foreach_for(device) if device is not None else None
+    optimizer = torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay,
+                                foreach=foreach)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs, eta_min=0.0)
     return optimizer, scheduler
 
@@ -313,9 +318,9 @@ class _Run:
         seed_everything(config.seed)  # the same initial weights in every process and on every resume
         net = network_for_dataset(genotype, config.dataset, C=config.init_channels, layers=config.layers,
                                   auxiliary=config.auxiliary, drop_path_prob=0.0)
-        channels_last = cuda and config.channels_last
+        channels_last = cpu.channels_last_for(device, config.channels_last)
         net = net.to(device, memory_format=torch.channels_last) if channels_last else net.to(device)
-        optimizer, scheduler = build_optimizer(net.parameters(), config)
+        optimizer, scheduler = build_optimizer(net.parameters(), config, device)
         step_model: nn.Module = _WithAuxiliary(net)
         if ctx.distributed:
             dead = genotype.normal.dead_nodes() or genotype.reduce.dead_nodes()  # their weights get no gradient
@@ -384,6 +389,7 @@ def _train_one_epoch(step_model, net, loader, optimizer, config: TrainConfig, de
     step_model.train()
     sums = torch.zeros(3, dtype=torch.float64, device=device)
     parameters = [p for p in net.parameters() if p.requires_grad]
+    foreach = cpu.foreach_for(device)
     for x, y in loader:
         x = _to_device(x, device, channels_last)
         y = y.to(device, non_blocking=True)
@@ -396,7 +402,7 @@ def _train_one_epoch(step_model, net, loader, optimizer, config: TrainConfig, de
         optimizer.zero_grad(set_to_none=True)
         objective.backward()
         if config.grad_clip is not None:
-            nn.utils.clip_grad_norm_(parameters, config.grad_clip)
+            nn.utils.clip_grad_norm_(parameters, config.grad_clip, foreach=foreach)
         optimizer.step()
         batch = y.shape[0]
         sums[0] += loss.detach() * batch
