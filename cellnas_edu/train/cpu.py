@@ -198,5 +198,5 @@ def auto_chunk(model: torch.nn.Module, example: torch.Tensor, num_parameters: in
     return chunk, info
 
 
-__all__ = ["auto_chunk", "available_device_memory", "available_memory", "channels_last_for", "choose_chunk", "choose_threads",
-           "foreach_for", "per_sample_gradient_bytes", "torch_threads", "usable_cores"]
+__all__ = ["auto_chunk", "available_device_memory", "available_memory", "channels_last_for", "choose_chunk",
+           "choose_threads", "foreach_for", "per_sample_gradient_bytes", "torch_threads", "usable_cores"]
