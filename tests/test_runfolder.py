@@ -11,7 +11,7 @@ import pytest
 
 from cellnas_edu.cells.genotypes import get_genotype, save_genotype
 from cellnas_edu.cli import main
-from cellnas_edu.train import make_config
+from cellnas_edu.train import loop, make_config
 from cellnas_edu.train.runfolder import RunFolder
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -59,13 +59,19 @@ def test_a_copied_run_folder_resumes_and_is_measured_without_its_genotype_file(t
 
 def test_a_copied_partial_run_resumes(tmp_path, capsys):
     first = tmp_path / "a" / "run"
-    assert main(["train", "--arch", "DARTS", *TINY, "--epochs", "2", "--out", str(first)]) == 0
-    # Make it a partial run of a 3-epoch protocol: the config says 3 epochs, 2 are done.
-    config = json.loads(RunFolder(first).config_path.read_text())
-    config["epochs"] = 3
-    RunFolder(first).config_path.write_text(json.dumps(config))
-    RunFolder(first).status_path.write_text(json.dumps({"state": "running", "epochs_done": 2}))
-    (first / "model.pt").unlink()
+    # A partial run of a 3-epoch protocol: stopped after epoch 2's checkpoint. (Editing config.json of a
+    # finished 2-epoch run instead is refused on resume: its checkpoint was trained with epochs 2.)
+    save = loop.save_checkpoint
+
+    def crash_after_epoch_2(path, checkpoint):
+        save(path, checkpoint)
+        if checkpoint["epoch"] == 2:
+            raise KeyboardInterrupt
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loop, "save_checkpoint", crash_after_epoch_2)
+        assert main(["train", "--arch", "DARTS", *TINY, "--epochs", "3", "--out", str(first)]) == 130
+    assert len(RunFolder(first).metrics()) == 2 and RunFolder(first).status()["state"] == "running"
     moved = tmp_path / "b" / "run"
     shutil.copytree(first, moved)
     shutil.rmtree(tmp_path / "a")

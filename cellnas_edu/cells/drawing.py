@@ -177,6 +177,11 @@ def _circle(center, radius, fill, edge):
     return Circle(center, radius, facecolor=fill, edgecolor=edge, linewidth=0.9, zorder=2)
 
 
+#: Drawing limits: a 10,000-node cell would take minutes and give a 61,512-pixel-wide image; refuse instead.
+MAX_DRAWN_NODES = 32
+MAX_PANELS = 100
+
+
 def _format_of(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -194,6 +199,12 @@ def draw_cells(panels: Sequence[tuple[CellSpec, str]], path, ncols: int = 5, op_
     fmt = _format_of(path)
     if not panels:
         raise ValueError("nothing to draw: no cells given")
+    if len(panels) > MAX_PANELS:
+        raise ValueError(f"{len(panels)} panels are too many to draw legibly (at most {MAX_PANELS})")
+    for cell, caption in panels:
+        if cell.num_intermediate > MAX_DRAWN_NODES:
+            raise ValueError(f"{caption or 'the cell'}: {cell.num_intermediate} intermediate nodes are too many to "
+                             f"draw legibly (at most {MAX_DRAWN_NODES}; the paper's cells have 4 or 5)")
     ncols = max(1, min(ncols, len(panels)))
     nrows = -(-len(panels) // ncols)
     extents = []

@@ -60,10 +60,16 @@ def load_genotype(path: str | Path) -> Genotype:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise ValueError(f"{path}: not a genotype ({str(exc).split(':')[0]})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: not a genotype (JSON nested too deeply)") from None
     try:
         return genotype_from_dict(data, name=path.stem)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"{path}: not a genotype (nested too deeply)") from None
 
 
 def save_genotype(genotype: Genotype, path: str | Path) -> None:

@@ -287,8 +287,9 @@ def connection_space(cell: CellSpec, block_size: int = BLOCK_SIZE) -> Connection
     """
     count = enumeration_count(cell)
     if count > MAX_COUNT:
+        shown = f"{count:,}" if count < 10**30 else f"about 10^{int(math.log10(count))}"  # str() stops at 4300 digits
         raise ValueError(
-            f"the connection space of a {cell.num_intermediate}-node cell has {count:,} variants; "
+            f"the connection space of a {cell.num_intermediate}-node cell has {shown} variants; "
             f"enumeration is limited to {MAX_COUNT:,}"
         )
     max_depth = cell.num_intermediate + 1

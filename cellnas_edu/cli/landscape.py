@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from . import emit_json
+from . import emit_json, seed_arg
 
 
 def add_arguments(parser) -> None:
@@ -29,11 +29,13 @@ def add_arguments(parser) -> None:
                              "per-sample gradient covariance (default) or g/P per parameter (Appendix B.4's 1e-5 "
                              "scale); --json always carries both and P")
     parser.add_argument("--hessian", action="store_true", help="also the top Hessian eigenvalue at the trained weights")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the directions, the sample and the Hessian start")
+    parser.add_argument("--seed", type=seed_arg, default=0,
+                        help="seed of the directions, the sample and the Hessian start")
     parser.add_argument("--keep-bias-bn", action="store_true",
                         help="also move biases and BatchNorm parameters (default: their directions are zero)")
-    parser.add_argument("--chunk", type=int, default=16,
-                        help="samples per vmap call for per-sample gradients (memory grows linearly; default 16)")
+    parser.add_argument("--chunk", type=int, default=None,
+                        help="samples per vmap call for per-sample gradients (memory grows linearly; default: from "
+                             "the memory available, at most half of it and at most 16, said on stderr)")
     parser.add_argument("--batch-size", type=int, default=256, help="batch size of the evaluation passes")
     parser.add_argument("--hessian-tol", type=float, default=1e-3, help="relative tolerance of power iteration")
     parser.add_argument("--hessian-max-iter", type=int, default=100, help="iteration cap of power iteration")
@@ -42,6 +44,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default auto")
     parser.add_argument("--plots", action="store_true", help="write RUN_DIR/landscape_*.png (Figures 6-8, slices)")
     parser.add_argument("--overwrite", action="store_true", help="replace a landscape.npz computed with other settings")
+    parser.add_argument("--no-channels-last", action="store_true",
+                        help="keep the default memory format (channels-last is faster, same values up to rounding)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
@@ -56,6 +60,7 @@ def options_from_args(args):
         hessian_tol=args.hessian_tol, hessian_max_iter=args.hessian_max_iter,
         weights="best available" if args.weights == "auto" else args.weights,
         overwrite=args.overwrite, plots=args.plots, progress=not args.no_progress,
+        channels_last=not args.no_channels_last,
     )
 
 

@@ -7,6 +7,17 @@ from . import emit_json
 _COLUMNS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "tiny-imagenet-200": "Tiny-ImageNet-200"}
 
 
+def _layers(text: str) -> int:
+    import argparse
+
+    from ..train.config import MAX_LAYERS
+
+    value = _positive(text)
+    if value > MAX_LAYERS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_LAYERS} cells (the paper uses 20), got {value}")
+    return value
+
+
 def _positive(text: str) -> int:
     import argparse
 
@@ -23,7 +34,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true",
                         help="print a JSON list of {name, dataset, params_m, params, paper_params_m}")
     parser.add_argument("--C", type=_positive, default=36, help="initial channels (default 36, Appendix A.3)")
-    parser.add_argument("--layers", type=_positive, default=20, help="number of cells L (default 20, Appendix A.3)")
+    parser.add_argument("--layers", type=_layers, default=20, help="number of cells L (default 20, Appendix A.3)")
     parser.add_argument("--no-auxiliary", dest="auxiliary", action="store_false",
                         help="leave out the auxiliary head (Table 1 counts it)")
 

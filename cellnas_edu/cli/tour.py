@@ -201,20 +201,15 @@ def plot_accuracy_curve(metrics: list[dict], path: Path, title: str) -> Path:
     return path
 
 
-def _train_single_threaded(config, run_dir: Path):
-    """Train with one torch thread: the network is small, and on a busy or shared 2-core machine two intra-op
-    threads per process slow training down several times (measured on a shared 2-core machine: 94 s per epoch
-    with two threads, 16 s with one)."""
-    import torch
-
+def _train_with_cpu_threads(config, run_dir: Path):
+    """Train with the threads :func:`cellnas_edu.train.cpu.choose_threads` picks: the idle cores (all of them on an
+    idle laptop, one on a busy machine). On a shared 2-core machine two intra-op threads per process slowed
+    training down several times (94 s per epoch with two threads, 16 s with one)."""
     from ..train import train
+    from ..train.cpu import choose_threads, torch_threads
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(choose_threads(jobs=1)):
         return train(config, run_dir, resume=True, progress=True)
-    finally:
-        torch.set_num_threads(before)
 
 
 def step_training(tour: Tour) -> dict:
@@ -229,7 +224,7 @@ def step_training(tour: Tour) -> dict:
              "stderr.")
     if RunFolder(run_dir).status_path.exists():
         tour.say(f"({run_dir} holds this run already: it is reused or resumed; delete the folder to train again)")
-    summary = _train_single_threaded(config, run_dir)
+    summary = _train_with_cpu_threads(config, run_dir)
     tour.say()
     tour.say("epoch  train loss  test loss  test accuracy")
     for m in summary.metrics:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from . import seed_arg
+
 #: TrainConfig fields with a flag of their own: field -> (flag, help). The flag's type (and, for ``dataset``
 #: and ``device``, its choices) comes from the dataclass; ``--set key=value`` reaches every other field.
 FLAGS: dict[str, tuple[str, str | None]] = {
@@ -48,6 +50,8 @@ def _field_flag(parser: argparse.ArgumentParser, field: str) -> None:
         kwargs["required"] = True
     elif field == "device":
         kwargs.update(choices=DEVICES[1:] + DEVICES[:1], metavar=None)  # cpu, cuda, auto
+    elif field == "seed":
+        kwargs["type"] = seed_arg  # 0 .. 2**63 - 1
     elif base in (int, float):
         kwargs["type"] = base
     parser.add_argument(flag, **kwargs)
@@ -67,6 +71,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="any other TrainConfig field, e.g. --set cutout=16 --set grad_clip=none")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (CPU runs; default: the idle cores, 1 per process under torchrun "
+                             "with several processes; see cellnas_edu.train.cpu.choose_threads)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--json", action="store_true", help="print the run summary as JSON")
 
@@ -94,6 +101,25 @@ def config_from_args(args: argparse.Namespace):
         if saved is not None:
             overrides["genotype"] = saved
     return make_config(args.preset, **overrides)
+
+
+def _cpu_threads(config, threads: int | None):
+    """The thread count of a CPU run (:func:`cellnas_edu.train.cpu.choose_threads` unless ``--threads``); CUDA runs
+    keep torch's default."""
+    from contextlib import nullcontext
+
+    import torch
+
+    from ..train.cpu import choose_threads, torch_threads
+
+    if threads is not None and threads < 1:
+        raise ValueError(f"--threads must be at least 1, got {threads}")
+    on_cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
+    if not on_cpu:
+        return nullcontext()
+    if threads is None:
+        threads = choose_threads(jobs=max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1"))))
+    return torch_threads(threads)
 
 
 def _saved_genotype(out: str, arch: str | None) -> dict | None:
@@ -125,7 +151,8 @@ def run(args: argparse.Namespace) -> int:
     from . import emit_json
 
     config = config_from_args(args)
-    summary = train(config, args.out, resume=args.resume, progress=not args.no_progress)
+    with _cpu_threads(config, args.threads):
+        summary = train(config, args.out, resume=args.resume, progress=not args.no_progress)
     if int(os.environ.get("RANK", "0")) != 0:
         return 0
     if args.json:

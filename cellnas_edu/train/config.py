@@ -42,6 +42,13 @@ from ..data import DATASETS as _DATASET_INFO
 #: The dataset names, in the order of :data:`cellnas_edu.data.DATASETS` (their one home).
 DATASETS = tuple(_DATASET_INFO)
 DEVICES = ("auto", "cpu", "cuda")
+#: seeds go to torch (< 2**64), NumPy (mod 2**32) and Python, and offsets (+ epoch, + rank) are added to them
+MAX_SEED = 2**63 - 1
+#: far beyond any network of the paper (20 cells); building one this deep alone takes minutes
+MAX_LAYERS = 1_000
+#: learning rate and weight decay: above this an SGD step overflows float32 (1e39 did, mid-run); the paper uses
+#: 0.0025 to 0.25
+MAX_RATE = 1e6
 
 #: Fields that may differ when a run is resumed: where the data lives and how
 #: the work is executed. Bitwise-equal continuation needs the same values.
@@ -122,14 +129,18 @@ class TrainConfig:
         for name in ("seed", "cutout", "num_workers"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be non-negative, got {getattr(self, name)}")
+        if self.seed > MAX_SEED:
+            raise ValueError(f"seed must be at most 2**63 - 1, got {self.seed}")
+        if self.layers > MAX_LAYERS:
+            raise ValueError(f"layers must be at most {MAX_LAYERS} (the paper uses 20), got {self.layers}")
         if self.init_channels < 2 or self.init_channels % 2:
             raise ValueError(f"init_channels (C) must be an even number >= 2, got {self.init_channels}")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number, got {self.lr}")
+        if not (math.isfinite(self.lr) and 0 < self.lr <= MAX_RATE):
+            raise ValueError(f"lr must be a positive number at most {MAX_RATE:g}, got {self.lr}")
         if not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
-        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
-            raise ValueError(f"weight_decay must be non-negative, got {self.weight_decay}")
+        if not (math.isfinite(self.weight_decay) and 0 <= self.weight_decay <= MAX_RATE):
+            raise ValueError(f"weight_decay must be non-negative and at most {MAX_RATE:g}, got {self.weight_decay}")
         if not (math.isfinite(self.auxiliary_weight) and self.auxiliary_weight >= 0):
             raise ValueError(f"auxiliary_weight must be non-negative, got {self.auxiliary_weight}")
         if self.auxiliary_weight > 0 and not self.auxiliary:
@@ -265,7 +276,7 @@ PRESETS: dict[str, dict] = {
 PAPER_EPOCHS_BY_DATASET = {"tiny-imagenet-200": 300}
 
 
-def make_config(preset: str, **overrides) -> TrainConfig:
+def make_config(preset: str, /, **overrides) -> TrainConfig:
     """The preset's values with ``overrides`` on top (``ValueError`` for an unknown preset or field).
 
     ``arch`` and ``dataset`` have no preset value and must be given. With the
@@ -274,6 +285,9 @@ def make_config(preset: str, **overrides) -> TrainConfig:
     """
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r} (known: {', '.join(PRESETS)})")
+    if "preset" in overrides:
+        raise ValueError("preset is chosen by --preset (the preset argument), not as an override"
+                         f" (got preset={overrides['preset']!r})")
     unknown = sorted(set(overrides) - set(_FIELD_TYPES))
     if unknown:
         raise ValueError(f"unknown config field(s) {', '.join(unknown)} (fields: {', '.join(_FIELD_TYPES)})")

@@ -10,22 +10,33 @@ Layout (``TRAIN_CONTRACT``)::
     checkpoint.pt   the latest epoch (atomic; weights_only-safe)
     model.pt        final weights {"state_dict", "genotype", "config"}
     status.json     {"state": "running" | "finished" | "diverged", "epochs_done"}
+    .lock           while a trainer runs: "<pid> train", flock-ed (removed when it ends)
 
 A run folder is self-contained: it names no file outside itself, so it can be
 copied or moved and still be resumed and measured.
+
+Integrity (issue 12): one trainer at a time holds the folder's lock
+(:meth:`RunFolder.lock`; a second gets one line naming the holder's PID);
+holding it, the trainer removes the temporaries a killed write left
+(:meth:`RunFolder.remove_stale_temporaries`) and, on resume, truncates a torn
+last line of ``metrics.jsonl`` (:meth:`RunFolder.metrics_torn`).
 """
 
 from __future__ import annotations
 
 import json
 import math
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
-from ..io import read_jsonl
+from ..io import exclusive_lock, read_jsonl, remove_stale_temporaries
 
 CONFIG, METRICS, CHECKPOINT, MODEL, STATUS = "config.json", "metrics.jsonl", "checkpoint.pt", "model.pt", "status.json"
+LOCK = ".lock"
+#: the files of the format; a folder holding nothing else but the lock and stale temporaries counts as empty
+FILES = (CONFIG, METRICS, CHECKPOINT, MODEL, STATUS)
 
 
 @dataclass
@@ -70,6 +81,36 @@ class RunFolder:
     @property
     def status_path(self) -> Path:
         return self.path / STATUS
+
+    def lock(self, what: str = "train") -> AbstractContextManager[Path]:
+        """Exclusive lock on the folder for a ``with`` block (created if missing; ``UserError`` naming the PID
+        of the holder otherwise). See :func:`cellnas_edu.io.exclusive_lock`."""
+        return exclusive_lock(self.path, LOCK, what, hint="; wait for it to finish or choose another --out")
+
+    def remove_stale_temporaries(self) -> list[Path]:
+        """Remove ``.<file>.<random>.tmp`` left by a process killed while writing (call holding :meth:`lock`)."""
+        return remove_stale_temporaries(self.path, FILES)
+
+    def is_empty(self) -> bool:
+        """Nothing but (possibly) the lock file: a fresh run may start here."""
+        try:
+            return all(entry.name == LOCK for entry in self.path.iterdir())
+        except FileNotFoundError:
+            return True
+
+    def metrics_torn(self) -> bool:
+        """Does ``metrics.jsonl`` end in an incomplete line (a crash in the middle of an append)?"""
+        try:
+            with open(self.metrics_path, "rb") as handle:
+                handle.seek(0, 2)
+                if handle.tell() == 0:
+                    return False
+                handle.seek(-1, 2)
+                return handle.read(1) != b"\n"
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise UserError(f"{self.metrics_path}: unreadable ({exc})") from None
 
     def read_config(self) -> dict:
         """``config.json`` as a dict (``UserError`` if missing or unreadable)."""
