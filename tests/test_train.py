@@ -319,8 +319,9 @@ def test_rng_state_round_trip_through_a_checkpoint_file(tmp_path):
     state = rng_state()
     expected = (random.random(), random.gauss(0, 1), np.random.standard_normal(3).tolist(),
                 torch.rand(3).tolist())
-    keys = ("format", "epoch", "model", "optimizer", "scheduler", "rng", "config", "genotype", "metrics")
-    checkpoint = dict.fromkeys(keys, None) | {"format": CHECKPOINT_FORMAT, "epoch": 1, "rng": [state]}
+    checkpoint = {"format": CHECKPOINT_FORMAT, "epoch": 1, "model": {"w": torch.ones(1)},
+                  "optimizer": {"state": {}, "param_groups": [{"params": [0]}]}, "scheduler": {"last_epoch": 1},
+                  "rng": [state], "config": {"epochs": 2}, "genotype": {"name": "x"}, "metrics": [{"epoch": 1}]}
     save_checkpoint(tmp_path / "c.pt", checkpoint)
     loaded = load_checkpoint(tmp_path / "c.pt")
     seed_everything(99)  # move every generator elsewhere
