@@ -331,7 +331,8 @@ def test_rng_state_round_trip_through_a_checkpoint_file(tmp_path):
     seed_everything(3)
     first = (random.random(), np.random.random(), torch.rand(1).item())
     seed_everything(4)
-    assert (random.random(), np.random.random(), torch.rand(1).item()) != first
+    second = (random.random(), np.random.random(), torch.rand(1).item())
+    assert all(a != b for a, b in zip(first, second))  # every generator is reseeded
     seed_everything(2**32 + 3)  # NumPy takes seeds below 2**32: the seed is reduced modulo 2**32
     assert np.random.random() == first[1]
     for other in (67, 2**31 + 3):  # ... and only modulo 2**32
