@@ -87,6 +87,10 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     "when picking the worst block: -1.0 and 0.0 differ only in a tie with a ratio of exactly 0",
     ("train/checkpoint", "59: drop call set_rng_state(...)"): "not reachable here: the CUDA generator is restored only "
     "on a CUDA device (tests/test_train_gpu.py runs there); on a CPU-only machine the call never executes",
+    ("train/checkpoint", "58: == -> !="): "not reachable here: on a CPU-only machine there is no CUDA state, so the "
+    "condition is false either way (tests/test_train_gpu.py covers the CUDA branch)",
+    ("train/checkpoint", "58: is not -> is"): "the same CUDA condition (state.get('cuda') is None on a CPU-only "
+    "machine); the other 'is not' of the line is killed",
     ("train/loop resume", "322: % -> //"): "not reachable in one process: rank 0 // k = rank 0 % k = 0; the rank's "
     "own state matters only under torchrun (tests/test_train_ddp.py)",
     ("landscape/hessian", "86: 0.0 -> 1.0"): "the eigenvalue's initial value, overwritten by the first iteration, "
