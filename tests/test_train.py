@@ -345,6 +345,13 @@ def test_rng_state_round_trip_through_a_checkpoint_file(tmp_path):
     with pytest.raises(UserError, match="format"):
         save_checkpoint(tmp_path / "old.pt", checkpoint | {"format": CHECKPOINT_FORMAT + 1})
         load_checkpoint(tmp_path / "old.pt")
+    for change, message in (({"config": {"epochs": 0}}, "config epochs is 0"),
+                            ({"config": {"epochs": "2"}}, "config epochs is '2'"),
+                            ({"metrics": []}, "metrics are not the records"),
+                            ({"metrics": [{"epoch": 2}]}, "metrics are not the records")):
+        torch.save(checkpoint | change, tmp_path / "bad.pt")
+        with pytest.raises(UserError, match=message):
+            load_checkpoint(tmp_path / "bad.pt")
     torch.save({"epoch": 1}, tmp_path / "foreign.pt")
     with pytest.raises(UserError, match="not a cellnas"):
         load_checkpoint(tmp_path / "foreign.pt")
