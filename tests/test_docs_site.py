@@ -57,7 +57,7 @@ def _fresh_site() -> Path | None:
     index = ROOT / "site" / "index.html"
     if not index.is_file():
         return None
-    sources = [ROOT / "mkdocs.yml", ROOT / "scripts" / "griffe_rst.py"]
+    sources = [ROOT / "mkdocs.yml", ROOT / "scripts" / "mkdocs_results_hook.py"]
     for folder in ("docs", "cellnas_edu"):
         sources += [p for p in (ROOT / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     newest = max(p.stat().st_mtime for p in sources)
