@@ -8,8 +8,10 @@ Packages, in the order of the paper (and of the book's chapters):
   adaptation (Section 5, Figure 25), drawings and tables. Imports neither torch nor the other packages.
 * [`cellnas_edu.paper`][cellnas_edu.paper]: the numbers the paper prints (Figures 1, 25, Tables 1, 2, errata), as data.
 * `cellnas_edu.nets`: operations, the network and parameter counts (Section 4.1, Table 1)
-* [`cellnas_edu.data`][cellnas_edu.data], [`cellnas_edu.train`][cellnas_edu.train]: data sets and training, the run folder (Appendix A)
-* [`cellnas_edu.convergence`][cellnas_edu.convergence]: convergence of a cell and its variants over seeds, with rank correlations
+* [`cellnas_edu.data`][cellnas_edu.data], [`cellnas_edu.train`][cellnas_edu.train]: data sets and training, the run
+  folder (Appendix A)
+* [`cellnas_edu.convergence`][cellnas_edu.convergence]: convergence of a cell and its variants over seeds, with rank
+  correlations
   and intervals (Section 4.1, Figures 3-5)
 * [`cellnas_edu.landscape`][cellnas_edu.landscape]: loss landscape, gradient variance, sharpness (Section 4.2)
 * [`cellnas_edu.theory`][cellnas_edu.theory]: Theorems 4.2 and 4.3 checked numerically (Section 4.3, Appendix C)"""

@@ -111,7 +111,8 @@ def available_memory() -> int | None:
 
 
 def refuse_if_too_big(estimate_bytes: float, what: str, *, available: int | None = None) -> None:
-    """Raise a one-line [`UserError`][cellnas_edu.errors.UserError] if `estimate_bytes` exceeds the memory available, before allocating.
+    """Raise a one-line [`UserError`][cellnas_edu.errors.UserError] if `estimate_bytes` exceeds the memory available,
+    before allocating.
 
     `available` defaults to [`available_memory`][cellnas_edu.errors.available_memory]; where that is unknown
     the limit is 1 TiB (a request beyond it cannot be meant)."""

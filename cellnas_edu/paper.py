@@ -6,7 +6,8 @@ tables are built-in genotype names ([`cellnas_edu.cells.genotypes`][cellnas_edu.
 cell is meant everywhere, as in the paper (footnote 3: "We only visualize
 normal cells").
 
-These numbers are what [`cellnas_edu.cells.topology`][cellnas_edu.cells.topology], [`cellnas_edu.cells.space`][cellnas_edu.cells.space]
+These numbers are what [`cellnas_edu.cells.topology`][cellnas_edu.cells.topology],
+[`cellnas_edu.cells.space`][cellnas_edu.cells.space]
 and [`cellnas_edu.cells.adaptation`][cellnas_edu.cells.adaptation] are checked against. Two captions are
 errata (see [`cellnas_edu.cells.topology`][cellnas_edu.cells.topology]): Figure 2(a) prints the original DARTS
 cell as `3.5c, 2` and Figure 10(a) prints the original AmoebaNet cell as

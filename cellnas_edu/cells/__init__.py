@@ -1,7 +1,8 @@
 """Cells (Section 3 and Appendix A.2 of the paper): what a cell is, its width and depth, its variants.
 
 The chapter's modules: [`cellspec`][cellnas_edu.cells.cellspec] (the validated
-[`CellSpec`][cellnas_edu.cells.cellspec.CellSpec] and [`Genotype`][cellnas_edu.cells.cellspec.Genotype]), [`genotypes`][cellnas_edu.cells.genotypes]
+[`CellSpec`][cellnas_edu.cells.cellspec.CellSpec] and [`Genotype`][cellnas_edu.cells.cellspec.Genotype]),
+[`genotypes`][cellnas_edu.cells.genotypes]
 (the built-in cells, JSON files, the caption names), [`topology`][cellnas_edu.cells.topology]
 (width and depth, Section 3.2), [`variants`][cellnas_edu.cells.variants] and
 [`space`][cellnas_edu.cells.space] (random variants and the whole connection

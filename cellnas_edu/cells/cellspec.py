@@ -40,8 +40,8 @@ OPERATIONS: tuple[str, ...] = (
     "conv_7x1_1x7",
 )
 """Every operation a published cell uses (the DARTS space plus the NASNet / AmoebaNet extras `sep_conv_7x7`
-and `conv_7x1_1x7`). `none` is the DARTS "zero" candidate; it is a search-time candidate, never part of
-a derived cell, so [`CellSpec`][cellnas_edu.cells.cellspec.CellSpec] rejects it."""
+and `conv_7x1_1x7`). `none` is the DARTS "zero" candidate; it is a search-time candidate, never part of a
+derived cell, so [`CellSpec`][cellnas_edu.cells.cellspec.CellSpec] rejects it."""
 
 SEARCH_SPACE_OPERATIONS: tuple[str, ...] = (
     "max_pool_3x3",

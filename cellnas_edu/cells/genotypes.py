@@ -5,7 +5,6 @@ paper studies (Section 3, Figure 1) and their widest-and-shallowest adaptations
 (Section 5, Figure 25), read from `resources/genotypes.json` which ships with
 the package. Names:
 
-
 |  |  |
 |---|---|
 | `NASNet` | Zoph et al. 2018 |
@@ -14,8 +13,7 @@ the package. Names:
 | `DARTS_V1` | DARTS, first-order search |
 | `DARTS_V2` / `DARTS` | DARTS, second-order search (the cell of Figure 1(d)) |
 | `SNAS_MILD` / `SNAS` | SNAS under the mild constraint (Figure 1(e)) |
-| `*_ADAPT` | the adapted cells of Figure 25; `DARTS_ADAPT` is produced by [`cellnas_edu.cells.adaptation.adapt`][cellnas_edu.cells.adaptation.adapt] |
-
+| `*_ADAPT` | the adapted cells of Figure 25; `DARTS_ADAPT` comes from [`adapt`][cellnas_edu.cells.adaptation.adapt] |
 
 A genotype file is JSON with the DARTS layout:
 
@@ -37,7 +35,8 @@ _KEYS = ("normal", "normal_concat", "reduce", "reduce_concat")
 
 
 def genotype_from_dict(data: object, name: str | None = None) -> Genotype:
-    """Validate a parsed JSON object and build a [`Genotype`][cellnas_edu.cells.cellspec.Genotype] (`ValueError` on any problem)."""
+    """Validate a parsed JSON object and build a [`Genotype`][cellnas_edu.cells.cellspec.Genotype] (`ValueError` on
+    any problem)."""
     if not isinstance(data, dict):
         raise ValueError(f"a genotype must be a JSON object with keys {', '.join(_KEYS)}")
     missing = [k for k in _KEYS if k not in data]

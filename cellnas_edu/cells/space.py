@@ -14,11 +14,9 @@ A cell has `N` nodes: `M` inputs, `n = N - M - 1` intermediate nodes and
 one output. Intermediate node `j` (numbered `M .. N-2`) has `j` possible
 sources. The paper states that an `N`-node cell has
 
-
 $$
 \frac{(N-2)!}{(M-1)!} = \prod_{j=M}^{N-2} j
 $$
-
 
 possible connections ([`paper_connection_count`][cellnas_edu.cells.space.paper_connection_count]). That product is the
 number of ways to pick **one** source per intermediate node. In the DARTS
@@ -26,11 +24,9 @@ convention every intermediate node has `M = 2` operations and each picks its
 source independently, so the space that Appendix A.2 samples from, and that
 this module enumerates, has
 
-
 $$
 \prod_{j=M}^{N-2} j^{M} = \left(\frac{(N-2)!}{(M-1)!}\right)^{M}
 $$
-
 
 variants ([`enumeration_count`][cellnas_edu.cells.space.enumeration_count]): `120**2 = 14,400` for the 4-node cells
 of DARTS and SNAS, `720**2 = 518,400` for the 5-node cells of NASNet,
@@ -117,7 +113,8 @@ def decode_sources(cell: CellSpec, indices) -> np.ndarray:
 
 
 def variant_index(cell: CellSpec) -> int:
-    """Position of `cell`'s own sources in the enumeration (inverse of [`decode_sources`][cellnas_edu.cells.space.decode_sources])."""
+    """Position of `cell`'s own sources in the enumeration (inverse of
+    [`decode_sources`][cellnas_edu.cells.space.decode_sources])."""
     index = 0
     for base, src in zip(radices(cell), cell.sources):
         index = index * base + src

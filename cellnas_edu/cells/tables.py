@@ -1,7 +1,8 @@
 """Width/depth tables of cells (Figure 1, Figure 25), shared by `cellnas cells`, `analyze` and the tour.
 
 [`cell_table`][cellnas_edu.cells.tables.cell_table] measures both cells of every genotype with Section 3.2's
-width and depth ([`cellnas_edu.cells.topology`][cellnas_edu.cells.topology]); [`format_cell_table`][cellnas_edu.cells.tables.format_cell_table]
+width and depth ([`cellnas_edu.cells.topology`][cellnas_edu.cells.topology]);
+[`format_cell_table`][cellnas_edu.cells.tables.format_cell_table]
 prints the rows as a fixed-width text table."""
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class CellRow:
 
 
 def cell_table(genotypes: Iterable[Genotype | str] | None = None, cells: Iterable[str] = ("normal", "reduce")):
-    """Rows for `genotypes` (built-in names or [`Genotype`][cellnas_edu.cells.cellspec.Genotype] objects; default: every built-in)."""
+    """Rows for `genotypes` (built-in names or [`Genotype`][cellnas_edu.cells.cellspec.Genotype] objects; default:
+    every built-in)."""
     from .genotypes import builtin_names, get_genotype
 
     if genotypes is None:

@@ -14,12 +14,10 @@ depth(cell) = 1 + max_{j in concat} depth(j)
 nodes)" has its width "deducted by the percentages of the intermediate nodes
 that they are connected to". With two operations per node this is
 
-
 $$
 \mathrm{width}(cell) = c \sum_{j\ \mathrm{live}} \frac{\#\{\text{operations of } j
 \text{ whose source is an input node}\}}{2}
 $$
-
 
 so a node fed by two input nodes counts `c`, by one input and one
 intermediate node `c/2`, by two intermediate nodes `0`.
@@ -40,7 +38,7 @@ given, except two captions that no reading can reproduce:
   nodes, so every live node contributes a whole `c` and the width is an
   integer multiple of `c`; a half-integer width requires an edge between
   intermediate nodes and hence depth at least 3 (see
-  [`half_integer_width_implies_depth_at_least_3`][cellnas_edu.cells.topology.half_integer_width_implies_depth_at_least_3] and its test).
+  `half_integer_width_implies_depth_at_least_3` and its test).
 * **Figure 10(a)** prints the AmoebaNet normal cell as `3.5c, 4`, while Figure
   1(b), Table 2 and Section 3.2's text give `4c, 4` for the same cell. One cell
   has one width, so the captions contradict each other; we follow the three

@@ -6,7 +6,8 @@ Runs every check of [`cellnas_edu.theory`][cellnas_edu.theory] in-process and pr
 Exit status 0 whenever the checks ran, whatever their verdicts.
 
 `cellnas theory sgd` instead trains the widest and narrowest linear cells by SGD and compares their speed
-seed by seed ([`cellnas_edu.theory.linear_sgd`][cellnas_edu.theory.linear_sgd]; the JSON of `theory/linear_cells_sgd.py --json`)."""
+seed by seed ([`cellnas_edu.theory.linear_sgd`][cellnas_edu.theory.linear_sgd]; the JSON of
+`theory/linear_cells_sgd.py --json`)."""
 
 from __future__ import annotations
 

@@ -201,7 +201,8 @@ def plot_accuracy_curve(metrics: list[dict], path: Path, title: str) -> Path:
 
 
 def _train_with_cpu_threads(config, run_dir: Path):
-    """Train with the threads [`cellnas_edu.train.cpu.choose_threads`][cellnas_edu.train.cpu.choose_threads] picks: the idle cores (all of them on an
+    """Train with the threads [`cellnas_edu.train.cpu.choose_threads`][cellnas_edu.train.cpu.choose_threads] picks:
+    the idle cores (all of them on an
     idle laptop, one on a busy machine). On a shared 2-core machine two intra-op threads per process slowed
     training down several times (94 s per epoch with two threads, 16 s with one)."""
     from ..train import train

@@ -105,7 +105,8 @@ def config_from_args(args: argparse.Namespace):
 
 
 def _cpu_threads(config, threads: int | None):
-    """The thread count of a CPU run ([`cellnas_edu.train.cpu.choose_threads`][cellnas_edu.train.cpu.choose_threads] unless `--threads`); CUDA runs
+    """The thread count of a CPU run ([`cellnas_edu.train.cpu.choose_threads`][cellnas_edu.train.cpu.choose_threads]
+    unless `--threads`); CUDA runs
     keep torch's default."""
     from contextlib import nullcontext
 

@@ -6,7 +6,8 @@ curves during training, at several learning rates (Figure 4: 0.0025, 0.025,
 0.25). This module runs that experiment reproducibly and resumably:
 
 * the cells are the original genotype and a seeded variant family of its
-  **normal cell** ([`cellnas_edu.cells.variants.variant_family`][cellnas_edu.cells.variants.variant_family], Appendix A.2):
+  **normal cell** ([`cellnas_edu.cells.variants.variant_family`][cellnas_edu.cells.variants.variant_family], Appendix
+  A.2):
   `"connections"` variants for Figures 3, 4, 13-16, `"operations"` variants
   for Figures 5 and 12. The **reduction cell is left unchanged**, as in the
   paper, which visualises and measures normal cells only (Figures 2, 10, 11,

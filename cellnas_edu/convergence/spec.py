@@ -18,7 +18,8 @@ FAMILIES = ("random", "table2")
 """How the variants are chosen: seeded random draws (Appendix A.2), or draws matching Table 2's widths and
 depths."""
 _EXTENDABLE = ("lrs", "seeds")
-"""Fields of [`ConvergenceSpec`][cellnas_edu.convergence.spec.ConvergenceSpec] that may change between invocations on one folder."""
+"""Fields of [`ConvergenceSpec`][cellnas_edu.convergence.spec.ConvergenceSpec] that may change between
+invocations on one folder."""
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,14 @@ claim about random quantities (initialisation, data order), so it is made
 here over several seeds, with an interval, never from one run:
 
 * **Final test loss** of each run after `E` epochs, and the **area under the
-  test-loss curve** ([`area_under_curve`][cellnas_edu.convergence.stats.area_under_curve]), which summarises the speed of
+  test-loss curve** ([`area_under_curve`][cellnas_edu.convergence.stats.area_under_curve]), which summarises the speed
+  of
   convergence over the whole run rather than only its end point.
 * Per cell, the mean over seeds with a 95% Student-t interval
   ([`mean_interval`][cellnas_edu.convergence.stats.mean_interval]).
 * Across cells, Spearman's rank correlation between cell width (or depth) and
-  the cell's mean test loss / AUC ([`spearman_with_bootstrap`][cellnas_edu.convergence.stats.spearman_with_bootstrap]), with the
+  the cell's mean test loss / AUC
+  ([`spearman_with_bootstrap`][cellnas_edu.convergence.stats.spearman_with_bootstrap]), with the
   p-value of `scipy.stats.spearmanr` (a test over cells that treats the
   cell means as exact) and a bootstrap interval that also carries the seed
   noise: each replicate resamples the seeds of every cell with replacement,

@@ -113,7 +113,8 @@ class CifarUnpickler(pickle.Unpickler):
 
 
 def restricted_pickle_load(data: bytes):
-    """Unpickle `data` with [`CifarUnpickler`][cellnas_edu.data.readers.CifarUnpickler] (`encoding="bytes"`, as for Python 2 pickles)."""
+    """Unpickle `data` with [`CifarUnpickler`][cellnas_edu.data.readers.CifarUnpickler] (`encoding="bytes"`, as for
+    Python 2 pickles)."""
     return CifarUnpickler(io.BytesIO(data), encoding="bytes").load()
 
 

@@ -1,8 +1,10 @@
 r"""The exercises of `cellnas exercises`: what to write, where it lives in the package, which checks grade it.
 
-An [`Exercise`][cellnas_edu.exercises.catalog.Exercise] names a **target**, the package function (or method, `Class.name`) that the
+An [`Exercise`][cellnas_edu.exercises.catalog.Exercise] names a **target**, the package function (or method,
+`Class.name`) that the
 learner re-implements, and the **checks** that grade it: `module::test` ids of the property and
-example tests in [`cellnas_edu.exercises.checks`][cellnas_edu.exercises.checks]. The grader swaps the learner's function in for
+example tests in [`cellnas_edu.exercises.checks`][cellnas_edu.exercises.checks]. The grader swaps the learner's
+function in for
 the target and runs exactly those tests. The stub's docstring (the claim, the paper's section and the
 definitions needed) is `Exercise.statement`, in Markdown with `$...$` math."""
 

@@ -4,12 +4,14 @@ r"""Grade a learner's function with the package's own checks: one swap mechanism
 
 1. The learner's file is compiled and executed as a fresh module (a syntax error, an import error
    or a missing function is a [`UserError`][cellnas_edu.errors.UserError]: one line, exit 2).
-2. [`swapped`][cellnas_edu.exercises.grader.swapped] replaces the package's function by the learner's everywhere it can be reached:
+2. [`swapped`][cellnas_edu.exercises.grader.swapped] replaces the package's function by the learner's everywhere it
+can be reached:
    for a method (`Class.name`) on the class; for a function in its defining module **and** in
    every loaded module that imported it with `from ... import name` (found by identity in
    `sys.modules`), so the check modules, and package code that calls the function, all see the
    learner's version. Everything is restored afterwards.
-3. The learner's function is wrapped by a [`Recorder`][cellnas_edu.exercises.grader.Recorder]: every call is recorded (a deep copy
+3. The learner's function is wrapped by a [`Recorder`][cellnas_edu.exercises.grader.Recorder]: every call is recorded
+(a deep copy
    of its arguments, then the result or the exception) and runs under a per-call time limit
    (`SIGALRM`; a function that loops fails with a timeout instead of hanging the grader).
 4. Each check (a plain function, most of them Hypothesis `@given` tests with
@@ -101,7 +103,8 @@ class ExerciseResult:
 # -- time limits -------------------------------------------------------------------------
 @contextmanager
 def time_limit(seconds: float | None, what: str):
-    """Raise [`LearnerTimeout`][cellnas_edu.exercises.grader.LearnerTimeout] in the block after `seconds` (main thread on POSIX; elsewhere no limit)."""
+    """Raise [`LearnerTimeout`][cellnas_edu.exercises.grader.LearnerTimeout] in the block after `seconds` (main thread
+    on POSIX; elsewhere no limit)."""
     usable = (seconds and seconds > 0 and hasattr(signal, "setitimer")
               and threading.current_thread() is threading.main_thread())
     if not usable:

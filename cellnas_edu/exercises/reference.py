@@ -1,6 +1,7 @@
 r"""Reference solutions that the package did not have before the exercises needed them.
 
-[`spearman_exact_pvalue`][cellnas_edu.exercises.reference.spearman_exact_pvalue] is the exact permutation test of Spearman's $\rho$
+[`spearman_exact_pvalue`][cellnas_edu.exercises.reference.spearman_exact_pvalue] is the exact permutation test of
+Spearman's $\rho$
 (Section 4.1 correlates cell width and depth with convergence over a handful of cells, where
 the large-sample p-value of `scipy.stats.spearmanr` is only an approximation)."""
 

@@ -13,8 +13,10 @@ $\sigma^2$. It measures both around the trained weights $w^*$:
 * beyond the paper, the top Hessian eigenvalue at $w^*$, a direct local
   estimate of $L$: [`hessian`][cellnas_edu.landscape.hessian].
 
-[`grid`][cellnas_edu.landscape.grid] fills a resumable grid ([`store`][cellnas_edu.landscape.store], `landscape.npz`), shared
-across `torchrun` processes ([`distributed`][cellnas_edu.landscape.distributed]); [`measure`][cellnas_edu.landscape.measure] does it
+[`grid`][cellnas_edu.landscape.grid] fills a resumable grid ([`store`][cellnas_edu.landscape.store], `landscape.npz`),
+shared
+across `torchrun` processes ([`distributed`][cellnas_edu.landscape.distributed]);
+[`measure`][cellnas_edu.landscape.measure] does it
 for a run folder (`cellnas landscape`); [`plots`][cellnas_edu.landscape.plots] draws Figures 6-8 and
 [`compare`][cellnas_edu.landscape.compare] sets a family side by side against width and depth
 (`cellnas compare-landscapes`)."""

@@ -9,17 +9,13 @@ tabulates, per run:
   one (`cellnas landscape --hessian`); otherwise the *slice curvature*, the
   central second difference of the 1-D slices averaged over both directions,
 
-
-$$
+    $$
     \kappa = \frac12 \sum_{d \in \{\alpha, \beta\}} \frac{s(+h) - 2 s(0) + s(-h)}{h^2},
-$$
+    $$
 
-$$
-which is the curvature *along the two filter-normalised directions* (a
-lower bound on the largest eigenvalue's scale, in other units): the table
-says which of the two it holds;
-$$
-
+    which is the curvature *along the two filter-normalised directions* (a
+    lower bound on the largest eigenvalue's scale, in other units): the table
+    says which of the two it holds;
 * **near-optimum gradient variance**: the mean of $g$ over the central
   region $|\alpha|, |\beta| \le \mathrm{span}/5$;
 * the normal cell's width and depth (Section 3.2, [`cellnas_edu.cells.topology`][cellnas_edu.cells.topology]).
@@ -90,7 +86,8 @@ def near_optimum_mean(values: np.ndarray, data: LandscapeData, fraction: float =
 
 
 def load_landscape(run_dir: Path) -> LandscapeData:
-    """`RUN_DIR/landscape.npz` with a complete loss grid (one-line [`UserError`][cellnas_edu.errors.UserError] otherwise)."""
+    """`RUN_DIR/landscape.npz` with a complete loss grid (one-line [`UserError`][cellnas_edu.errors.UserError]
+    otherwise)."""
     path = Path(run_dir) / FILENAME
     if not path.exists():
         raise UserError(f"{run_dir}: no {FILENAME} (run 'cellnas landscape {run_dir}' first)")

@@ -6,11 +6,9 @@ with two Gaussian directions $w_1, w_2$ and, "following Li et al. (2018)",
 a ReLU network with BatchNorm is invariant to the scale of each filter, so Li
 et al. rescale the direction filter by filter,
 
-
 $$
 d_{k,j} \leftarrow \frac{d_{k,j}}{\lVert d_{k,j} \rVert} \, \lVert w_{k,j} \rVert ,
 $$
-
 
 where $d_{k,j}$ is filter `j` (row `j` along dimension 0) of the
 direction for parameter tensor `k`. A step of size 1 along every filter then

@@ -8,12 +8,10 @@ covariance**, $\mathbb{E}\lVert \nabla f_i(w) - \nabla f(w) \rVert^2$,
 and that is what we report, over the `M` fixed samples (population
 variance, divisor `M`):
 
-
 $$
 g(w) = \frac{1}{M} \sum_{i=1}^{M} \lVert g_i - \bar g \rVert^2,
 \qquad g_i = \nabla_w f_i(w), \quad \bar g = \frac{1}{M} \sum_i g_i .
 $$
-
 
 Two other views are returned: the per-parameter mean `g / P` (`P` =
 number of parameters the evaluation loss depends on) and the standard
@@ -34,24 +32,20 @@ figures using the standard deviation ... to avoid extremely large values").
   its sum of squared deviations $M_{2,B} = \sum_{i \in B} \lVert g_i - \bar g_B \rVert^2$,
   and two sets merge as
 
-
-$$
+    $$
     M_2 = M_{2,A} + M_{2,B} + \lVert \bar g_B - \bar g_A \rVert^2 \frac{n_A n_B}{n_A + n_B}.
-$$
+    $$
 
-$$
-The textbook shortcut $\sum_i \lVert g_i \rVert^2 - M \lVert \bar g \rVert^2$
-subtracts two large numbers whose difference is the variance: where the mean
-gradient dominates the spread (far from the optimum, at the corners of the
-grid, exactly where Figure 7 turns yellow) the relative error is about
-$\varepsilon \lVert \bar g \rVert^2 / g$ and can exceed 100% in
-float32 or even come out negative. Chan's update only ever adds
-non-negative terms computed from deviations. Within a chunk the mean and
-the squared deviations from it are computed in the gradients' own
-precision (deviations from the chunk's mean cannot cancel
-catastrophically); chunk means and $M_2$ are merged in float64.
-$$
-
+    The textbook shortcut $\sum_i \lVert g_i \rVert^2 - M \lVert \bar g \rVert^2$
+    subtracts two large numbers whose difference is the variance: where the mean
+    gradient dominates the spread (far from the optimum, at the corners of the
+    grid, exactly where Figure 7 turns yellow) the relative error is about
+    $\varepsilon \lVert \bar g \rVert^2 / g$ and can exceed 100% in
+    float32 or even come out negative. Chan's update only ever adds
+    non-negative terms computed from deviations. Within a chunk the mean and
+    the squared deviations from it are computed in the gradients' own
+    precision (deviations from the chunk's mean cannot cancel
+    catastrophically); chunk means and $M_2$ are merged in float64.
 * BatchNorm in evaluation mode is a fixed per-channel affine map,
   $y = x \cdot s + t$ with $s = \gamma / \sqrt{\hat\sigma^2 + \epsilon}$,
   $t = \beta - \hat\mu s$. While per-sample gradients are taken,
@@ -72,11 +66,10 @@ from torch import nn
 from torch.func import functional_call, grad_and_value, vmap
 
 GRADVAR_STATS = ("trace", "per-parameter")
-r"""`--gradvar-stat`: what the gradient-variance plots show. `trace`: $\sqrt{g}$ with `g` the trace
-of the per-sample gradient covariance (Section 4.2.2; Theorem 4.1's sigma^2). `per-parameter`:
-$\sqrt{g / P}$, the per-coordinate mean over the `P` parameters -- Appendix B.4 says the z-axis of
-Figures 7, 8 and 21-24 "has been scaled by 10^-5", which fits a per-parameter (or mini-batch) statistic
-better than the trace."""
+r"""`--gradvar-stat`: what the gradient-variance plots show. `trace`: $\sqrt{g}$ with `g` the trace of the
+per-sample gradient covariance (Section 4.2.2; Theorem 4.1's sigma^2). `per-parameter`: $\sqrt{g / P}$,
+the per-coordinate mean over the `P` parameters -- Appendix B.4 says the z-axis of Figures 7, 8 and 21-24
+"has been scaled by 10^-5", which fits a per-parameter (or mini-batch) statistic better than the trace."""
 
 
 @dataclass(frozen=True)

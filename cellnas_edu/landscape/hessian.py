@@ -8,11 +8,9 @@ directly. Locally, $\nabla f$ is Lipschitz with constant
 $\lVert H \rVert_2 = \max_k |\lambda_k(H)|$, the eigenvalue of largest
 magnitude, which is what **power iteration** converges to:
 
-
 $$
 v_{t+1} = \frac{H v_t}{\lVert H v_t \rVert}, \qquad \lambda_t = v_t^\top H v_t .
 $$
-
 
 At a minimum $H$ is (nearly) positive semi-definite and this is the top
 eigenvalue; elsewhere it may be a negative eigenvalue of larger magnitude, and

@@ -196,7 +196,8 @@ def summarize(data: LandscapeData, gradvar_stat: str = "trace") -> dict:
 
 def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *,
                       on_point: Callable[[int], None] | None = None, context: DistContext | None = None) -> dict:
-    """Measure `run_dir` (see the module docstring); returns [`summarize`][cellnas_edu.landscape.measure.summarize] plus timing and files.
+    """Measure `run_dir` (see the module docstring); returns [`summarize`][cellnas_edu.landscape.measure.summarize]
+    plus timing and files.
 
     Under `torchrun` every process calls this; only rank 0 writes and its
     return value is the full summary (the others return `{}`)."""
@@ -288,7 +289,8 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
 
 
 def _gradvar_chunk(options: LandscapeOptions, model, images, params, context) -> tuple[int, dict]:
-    """`--chunk` as given, or (`None`) chosen from the memory available ([`cellnas_edu.train.cpu.auto_chunk`][cellnas_edu.train.cpu.auto_chunk]:
+    """`--chunk` as given, or (`None`) chosen from the memory available
+    ([`cellnas_edu.train.cpu.auto_chunk`][cellnas_edu.train.cpu.auto_chunk]:
     at most half of it for the per-sample gradients, at most 16), said on stderr and kept in the file's info."""
     if options.chunk is not None:
         return options.chunk, {"chunk": options.chunk, "chunk_rule": "given (--chunk)"}

@@ -148,7 +148,8 @@ class LandscapeData:
 
 
 def settings_mismatch(existing: dict, wanted: dict) -> list[str]:
-    """`["steps: 11 in the file, 21 now", ...]` for every setting of [`SETTINGS`][cellnas_edu.landscape.store.SETTINGS] that differs."""
+    """`["steps: 11 in the file, 21 now", ...]` for every setting of
+    [`SETTINGS`][cellnas_edu.landscape.store.SETTINGS] that differs."""
     return [f"{key}: {existing.get(key)!r} in the file, {wanted.get(key)!r} now"
             for key in SETTINGS if existing.get(key) != wanted.get(key)]
 

@@ -1,10 +1,8 @@
 r"""The loss surface $s(\alpha, \beta)$ of Section 4.2.1, evaluated fast.
 
-
 $$
 s(\alpha, \beta) = \frac{1}{M} \sum_{i=1}^{M} f_i(w^* + \alpha w_1 + \beta w_2)
 $$
-
 
 on a fixed sample of `M` test images, with `f_i` the cross-entropy of image
 `i` and $w_1, w_2$ the filter-normalised directions of

@@ -133,7 +133,8 @@ class Network(nn.Module):
     `drop_path_prob` is a plain attribute: the trainer sets it every epoch
     (the linear NASNet schedule up to 0.2, Appendix A.4). `genotype` is kept
     for checkpoints. `forward` returns the logits only;
-    [`forward_with_aux`][cellnas_edu.nets.model.Network.forward_with_aux] also returns the auxiliary logits in training."""
+    [`forward_with_aux`][cellnas_edu.nets.model.Network.forward_with_aux] also returns the auxiliary logits in
+    training."""
 
     def __init__(self, genotype: Genotype, *, num_classes: int, C: int = 36, layers: int = 20,
                  auxiliary: bool = True, in_channels: int = 3, stem_stride: int = 1, drop_path_prob: float = 0.0):
@@ -211,7 +212,8 @@ def build_network(genotype: Genotype, *, num_classes: int, C: int = 36, layers: 
 
 def network_for_dataset(genotype: Genotype, dataset: str, *, C: int = 36, layers: int = 20, auxiliary: bool = True,
                         drop_path_prob: float = 0.0) -> Network:
-    """The network for a dataset of [`cellnas_edu.data.dataset_info`][cellnas_edu.data.dataset_info] (classes, channels, stem stride)."""
+    """The network for a dataset of [`cellnas_edu.data.dataset_info`][cellnas_edu.data.dataset_info] (classes,
+    channels, stem stride)."""
     from ..data import dataset_info
 
     info = dataset_info(dataset)

@@ -6,7 +6,6 @@ of channels (input = output), `stride` is 1 in a normal cell and 2 for an
 operation of a reduction cell that reads an input node, `affine` switches the
 BatchNorm scale/shift (`True` in the networks trained here).
 
-
 |  |  |
 |---|---|
 | `none` | the search-time zero candidate (never in a derived cell) |
@@ -16,7 +15,6 @@ BatchNorm scale/shift (`True` in the networks trained here).
 | `sep_conv_kxk` | [`SepConv`][cellnas_edu.nets.ops.SepConv]: (ReLU, depthwise kxk, pointwise 1x1, BN) twice |
 | `dil_conv_kxk` | [`DilConv`][cellnas_edu.nets.ops.DilConv]: ReLU, dilated (2) depthwise kxk, pointwise 1x1, BN |
 | `conv_7x1_1x7` | ReLU, 1x7 conv, 7x1 conv, BN (NASNet/AmoebaNet operation) |
-
 
 Every module here is functional in the sense that `torch.func.functional_call`
 and `vmap` need: no in-place updates of activations, no host synchronisation,

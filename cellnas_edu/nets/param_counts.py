@@ -7,7 +7,8 @@ millions with two decimals).
 
 Two ways to count, which the tests check against each other:
 
-* [`network_parameters`][cellnas_edu.nets.param_counts.network_parameters] builds the [`cellnas_edu.nets.model`][cellnas_edu.nets.model] network on
+* [`network_parameters`][cellnas_edu.nets.param_counts.network_parameters] builds the
+  [`cellnas_edu.nets.model`][cellnas_edu.nets.model] network on
   PyTorch's `meta` device (shapes only, no memory) and sums its tensors;
 * [`analytic_parameters`][cellnas_edu.nets.param_counts.analytic_parameters] adds up closed-form counts, operation by
   operation, and shows where the parameters are: with `C` channels a
@@ -71,7 +72,8 @@ class ParamRow:
 
 def network_parameters(genotype: Genotype | str, dataset: str, *, C: int = 36, layers: int = 20,
                        auxiliary: bool = True) -> int:
-    """Parameter count of the network built by [`cellnas_edu.nets.model`][cellnas_edu.nets.model] (on the meta device)."""
+    """Parameter count of the network built by [`cellnas_edu.nets.model`][cellnas_edu.nets.model] (on the meta
+    device)."""
     import torch
 
     from .model import count_parameters, network_for_dataset
@@ -118,7 +120,8 @@ def cell_parameters(cell: CellSpec, C_prev_prev: int, C_prev: int, C: int, reduc
 
 def analytic_parameters(genotype: Genotype, *, num_classes: int, C: int = 36, layers: int = 20,
                         auxiliary: bool = True, in_channels: int = 3) -> int:
-    """Closed-form parameter count of [`cellnas_edu.nets.model.build_network`][cellnas_edu.nets.model.build_network]'s network (the stride of the
+    """Closed-form parameter count of [`cellnas_edu.nets.model.build_network`][cellnas_edu.nets.model.build_network]'s
+    network (the stride of the
     stem does not matter)."""
     total = in_channels * 3 * C * 9 + batchnorm(3 * C)  # stem: 3x3 conv to 3C channels, BatchNorm
     C_prev_prev, C_prev, C_curr = 3 * C, 3 * C, C

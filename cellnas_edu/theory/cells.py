@@ -14,13 +14,12 @@ same symbols $W^{(k)}$ and uses $\partial \hat f / \partial \hat y^{(k)} =
 when both cells produce the same node values, i.e. when the widest cell is
 evaluated at
 
-
 $$
 V^{(k)} = W^{(k)} W^{(k-1)} \cdots W^{(1)} \qquad (k = 1, \dots, n),
 $$
 
-
-which is what [`identified_widest_weights`][cellnas_edu.theory.cells.identified_widest_weights] returns. Every "widest cell"
+which is what [`identified_widest_weights`][cellnas_edu.theory.cells.identified_widest_weights] returns. Every "widest
+cell"
 quantity in [`cellnas_edu.theory`][cellnas_edu.theory] (its gradients, block Lipschitz constants
 $L^{(k)}$, gradient variances $\sigma^{(k)}$) is taken at this
 point. Under this identification the widest cell's parameters depend on *all*

@@ -9,12 +9,10 @@ $\partial \hat f/\partial \hat y^{(k)} = \partial f/\partial y^{(k)}$.
 
 The relative error of one comparison is
 
-
 $$
 \frac{\lVert \mathrm{lhs} - \mathrm{rhs} \rVert_F}{\max(\lVert \mathrm{lhs} \rVert_F,\;
 \sum_k \lVert \mathrm{term}_k \rVert_F)}
 $$
-
 
 (`0` when everything is exactly zero): dividing by the size of the summed
 terms keeps the measure meaningful when the terms cancel.

@@ -2,7 +2,6 @@ r"""Per-sample gradients of both cells by autograd, and the right-hand sides of 
 
 Appendix C.2 writes the gradients of the two cells of Figure 26 as
 
-
 $$
 \frac{\partial f}{\partial W^{(i)}} = \frac{\partial f}{\partial y^{(i)}} x^T \qquad (1)
 $$
@@ -13,7 +12,6 @@ $$
   = \sum_{k=i}^n A_k^T \frac{\partial \hat f}{\partial \hat y^{(k)}} x^T B^T \qquad (3)
   = \sum_{k=i}^n A_k^T \frac{\partial f}{\partial W^{(k)}} B^T \qquad (4)
 $$
-
 
 with $A_k = W^{(k)} \cdots W^{(i+1)}$ and $B = W^{(i-1)} \cdots W^{(1)}$
 ([`left_factor`][cellnas_edu.theory.cells.left_factor], [`right_factor`][cellnas_edu.theory.cells.right_factor]).

@@ -4,11 +4,9 @@ Block-wise Lipschitz smoothness (Beck & Tetruashvili, 2013; equation (5)) of a
 $C^2$ loss with respect to block $W^{(i)}$ -- all other blocks fixed,
 gradient differences and weight differences measured in the Frobenius norm -- is
 
-
 $$
 L^{(i)} = \sup_{W^{(i)}} \big\lVert \nabla^2_{W^{(i)}} f \big\rVert_2 ,
 $$
-
 
 the spectral norm of the block Hessian seen as a symmetric $d^2 \times d^2$
 operator on $\mathrm{vec}(W^{(i)})$ (mean value theorem). At one point the
@@ -20,22 +18,23 @@ Three independent ways to get the narrowest cell's block constant:
 * [`narrowest_block_hessian`][cellnas_edu.theory.hessian.narrowest_block_hessian]: the dense Hessian by
   `torch.autograd.functional.hessian`, then the largest absolute eigenvalue
   (`numpy.linalg.eigvalsh`, [`symmetric_spectral_norm`][cellnas_edu.theory.hessian.symmetric_spectral_norm]);
-* [`power_iteration_norm`][cellnas_edu.theory.hessian.power_iteration_norm] on Hessian-vector products (Lanczos, `scipy.sparse.linalg.eigsh`)
-  ([`BlockHessianVectorProduct`][cellnas_edu.theory.hessian.BlockHessianVectorProduct], double backward through one retained graph);
-* for the quadratic, the closed form [`quadratic_narrowest_block_constant`][cellnas_edu.theory.hessian.quadratic_narrowest_block_constant].
+* [`power_iteration_norm`][cellnas_edu.theory.hessian.power_iteration_norm] on Hessian-vector products (Lanczos,
+  `scipy.sparse.linalg.eigsh`)
+  ([`BlockHessianVectorProduct`][cellnas_edu.theory.hessian.BlockHessianVectorProduct], double backward through one
+  retained graph);
+* for the quadratic, the closed form
+  [`quadratic_narrowest_block_constant`][cellnas_edu.theory.hessian.quadratic_narrowest_block_constant].
 
 **Structure (the reason Theorem 4.2 fails).** Let $A_k = W^{(k)} \cdots
 W^{(i+1)}$, $B = W^{(i-1)} \cdots W^{(1)}$. With all other blocks fixed, the
 identified widest weights $V^{(k)} = A_k W^{(i)} B$ (`k >= i`) are *linear*
 in $W^{(i)}$, so $\hat f = f \circ (\text{linear map})$ and exactly
 
-
 $$
 \nabla^2_{W^{(i)}} \hat f = J^T H J, \qquad
 J: \Delta \mapsto (A_k \Delta B)_{k=i}^n,\quad
 H = \nabla^2_{(V^{(i)}, \dots, V^{(n)})} f ,
 $$
-
 
 with no curvature term from the map. [`chain_jacobian`][cellnas_edu.theory.hessian.chain_jacobian] builds $J$
 (row-major vectorisation: $\mathrm{vec}(A \Delta B) = (A \otimes B^T)
@@ -77,7 +76,8 @@ def narrowest_hessian(problem: CellProblem) -> np.ndarray:
 
 
 def narrowest_block_hessian(problem: CellProblem, i: int, full: np.ndarray | None = None) -> np.ndarray:
-    r"""Dense $\nabla^2_{W^{(i)}} \hat f$, `(d*d, d*d)`: diagonal block `i` of [`narrowest_hessian`][cellnas_edu.theory.hessian.narrowest_hessian]
+    r"""Dense $\nabla^2_{W^{(i)}} \hat f$, `(d*d, d*d)`: diagonal block `i` of
+    [`narrowest_hessian`][cellnas_edu.theory.hessian.narrowest_hessian]
     (pass `full` to reuse it)."""
     full = narrowest_hessian(problem) if full is None else full
     return full[i - 1, i - 1]

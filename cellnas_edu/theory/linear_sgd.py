@@ -57,7 +57,8 @@ $\nabla^2_{V^{(k)}} f$, Frobenius norms as in
 ($\frac1N \sum_s \lVert g_s - \bar g \rVert_F^2$ per block, as in
 [`variance`][cellnas_edu.theory.variance]) are measured at steps `0, T/4, T/2, T` on
 the first seeds. They are computed by the vectorised closed forms
-[`block_hessians`][cellnas_edu.theory.linear_sgd.block_hessians] and [`per_sample_gradients`][cellnas_edu.theory.linear_sgd.per_sample_gradients] (the Hessian is
+[`block_hessians`][cellnas_edu.theory.linear_sgd.block_hessians] and
+[`per_sample_gradients`][cellnas_edu.theory.linear_sgd.per_sample_gradients] (the Hessian is
 $J^T H J$ with no curvature from the linear map, see
 [`hessian`][cellnas_edu.theory.hessian]), which `tests/test_theory_linear_sgd.py`
 checks against the verifier's autograd functions.
@@ -83,7 +84,8 @@ ALPHA = 0.05
 
 @dataclass(frozen=True)
 class Setting:
-    """The size of the experiment. `default_setting` and [`quick_setting`][cellnas_edu.theory.linear_sgd.quick_setting] are the two used."""
+    """The size of the experiment. `default_setting` and
+    [`quick_setting`][cellnas_edu.theory.linear_sgd.quick_setting] are the two used."""
 
     ns: tuple[int, ...] = (2, 3, 4, 6)
     lrs: dict = field(default_factory=lambda: {"quadratic": (0.01, 0.03, 0.1, 0.3),
@@ -558,7 +560,8 @@ def _median(values: np.ndarray) -> float | None:
 
 
 def run_linear_sgd(setting: Setting | None = None, seed: int = 0, quick: bool = False) -> dict:
-    """Every configuration of `setting` (default: `default_setting`, or [`quick_setting`][cellnas_edu.theory.linear_sgd.quick_setting] with
+    """Every configuration of `setting` (default: `default_setting`, or
+    [`quick_setting`][cellnas_edu.theory.linear_sgd.quick_setting] with
     `quick`); returns the JSON of `cellnas theory sgd --json` / `theory/linear_cells_sgd.py --json`."""
     if setting is None:
         setting = quick_setting(seed) if quick else default_setting(seed)

@@ -4,12 +4,10 @@ r"""Theorem 4.2 (block-wise Lipschitz smoothness, Appendix C.3): measured exactl
 of $W^{(j)}$ -- used in the proof as the 2-norm $\lVert W^{(j)} \rVert_2$
 -- and $L^{(i)}$ the block-Lipschitz constant (5) of the widest cell,
 
-
 $$
 \Big\lVert \frac{\partial \hat f}{\partial W^{(i)}_1} - \frac{\partial \hat f}{\partial W^{(i)}_2} \Big\rVert
 \le \Big(\prod_{j=1}^{i-1} \lambda^{(j)}\Big) L^{(i)} \lVert W^{(i)}_1 - W^{(i)}_2 \rVert .
 $$
-
 
 **What is measured.** The narrowest cell's block constant
 $\hat L^{(i)} = \lVert \nabla^2_{W^{(i)}} \hat f \rVert_2$ (Frobenius norms on
@@ -48,11 +46,9 @@ failure does not depend on how "2-norm" is read for gradients.)
 \lambda^{(j)}$ ($a_i = 1$), $b = \prod_{j=1}^{i-1} \lambda^{(j)}$ and
 $H_{kl} = \partial^2 f / \partial V^{(k)} \partial V^{(l)}$ of the widest cell,
 
-
 $$
 \hat L^{(i)} \le b^2 \sum_{k=i}^n \sum_{l=i}^n a_k\, a_l\, \lVert H_{kl} \rVert_2 ,
 $$
-
 
 which for objectives separable over nodes ($H_{kl} = 0$ for $k \ne l$,
 e.g. the quadratic) is $b^2 \sum_{k=i}^n a_k^2 L^{(k)}$.
@@ -77,11 +73,13 @@ any" $W^{(i)}_1, W^{(i)}_2$, and so does the conclusion. What is measured is
 the spectral norm of a block Hessian *at one point*, i.e. the local constant.
 A violation at a point refutes the global theorem only when the local
 constants are the global ones -- for objectives with a constant Hessian
-(`constant_hessian`: the quadratic and [`cross_curvature_counterexample`][cellnas_edu.theory.lipschitz.cross_curvature_counterexample]),
+(`constant_hessian`: the quadratic and
+[`cross_curvature_counterexample`][cellnas_edu.theory.lipschitz.cross_curvature_counterexample]),
 whose blocks are counted as `global_refutations`. Elsewhere the local narrow
 constant may exceed the bound built from the local widest constant while the
 *global* constants (suprema over all weights) still satisfy it; those blocks
-are `pointwise_violations`. For them [`estimate_global_constants`][cellnas_edu.theory.lipschitz.estimate_global_constants]
+are `pointwise_violations`. For them
+[`estimate_global_constants`][cellnas_edu.theory.lipschitz.estimate_global_constants]
 maximises the block-Hessian norm of both cells by multi-start projected
 gradient ascent over a box around the point (a lower estimate of each
 supremum over the box) and reports whether the violation survives
@@ -91,7 +89,8 @@ global-versus-global.
 block of the widest cell has zero curvature, $L^{(k)} = 0$ for every `k`
 and every point, so the stated bound is 0, while the narrowest cell
 (`n = 2, d = 1, x = 1, w_2 = 1`) has $\hat f = w_2 w_1^2$ and
-$\hat L^{(1)} = 2 w_2 = 2$ ([`cross_curvature_counterexample`][cellnas_edu.theory.lipschitz.cross_curvature_counterexample]).
+$\hat L^{(1)} = 2 w_2 = 2$
+([`cross_curvature_counterexample`][cellnas_edu.theory.lipschitz.cross_curvature_counterexample]).
 Scaling $F$ by `c` keeps every $L^{(k)} = 0$ and makes
 $\hat L^{(1)} = 2c$: no function of the $\lambda^{(j)}$ and the
 $L^{(k)}$ bounds $\hat L^{(i)}$. The corrected bound needs the cross
@@ -225,7 +224,8 @@ def block_lipschitz_record(problem: CellProblem, i: int, narrow_full: np.ndarray
 
 
 def problem_records(problem: CellProblem, power: bool = True, seed: int = 0) -> list[dict]:
-    """[`block_lipschitz_record`][cellnas_edu.theory.lipschitz.block_lipschitz_record] for every block of `problem` (Hessians computed once)."""
+    """[`block_lipschitz_record`][cellnas_edu.theory.lipschitz.block_lipschitz_record] for every block of `problem`
+    (Hessians computed once)."""
     narrow_full, wide_full = narrowest_hessian(problem), widest_hessian(problem)
     return [block_lipschitz_record(problem, i, narrow_full, wide_full, power, seed + i)
             for i in range(1, problem.n + 1)]
@@ -269,7 +269,8 @@ def find_smallest_counterexample(max_n: int = 3, max_d: int = 2, max_entry: int 
     """The smallest violation of the stated Theorem 4.2 among small integer cells (quadratic, one input, zero
     targets): sizes are tried in the order `(n, d) = (1, 1), (1, 2), ..., (2, 1), ...`; within the first size
     that has a violation, hypothesis searches and shrinks block index and entries (deterministic,
-    `derandomize`). Returns [`counterexample_dict`][cellnas_edu.theory.lipschitz.counterexample_dict] (measured again by autograd); raises
+    `derandomize`). Returns [`counterexample_dict`][cellnas_edu.theory.lipschitz.counterexample_dict] (measured again
+    by autograd); raises
     `hypothesis.errors.NoSuchExample` when nothing up to `max_n, max_d` violates."""
     for n in range(1, max_n + 1):
         for d in range(1, max_d + 1):
@@ -309,7 +310,8 @@ def cross_curvature_counterexample() -> tuple[CellProblem, int]:
 
 
 def cross_curvature_dict() -> dict:
-    """[`cross_curvature_counterexample`][cellnas_edu.theory.lipschitz.cross_curvature_counterexample] measured: every widest block constant, the stated and corrected bounds,
+    """[`cross_curvature_counterexample`][cellnas_edu.theory.lipschitz.cross_curvature_counterexample] measured: every
+    widest block constant, the stated and corrected bounds,
     the narrowest constant, and the constant again with the objective scaled by 10 (no bound from (5) alone)."""
     problem, i = cross_curvature_counterexample()
     record = block_lipschitz_record(problem, i, power=False)
@@ -447,7 +449,8 @@ def estimate_global_constants(problem: CellProblem, i: int, radius: float = 1.0,
 
 def global_estimates(problems: list[tuple[str, CellProblem]], records: list[dict], quick: bool = False,
                      seed: int = 0) -> dict:
-    """[`estimate_global_constants`][cellnas_edu.theory.lipschitz.estimate_global_constants] for the pointwise violations of `records` (all of them, or the first 3
+    """[`estimate_global_constants`][cellnas_edu.theory.lipschitz.estimate_global_constants] for the pointwise
+    violations of `records` (all of them, or the first 3
     with fewer starts and steps when `quick`)."""
     pointwise = [r for r in records if r["stated_violated"] and r["constants"] == "local"]
     chosen = sorted(pointwise, key=lambda r: (r["d"], r["n"]))[:2] if quick else pointwise
@@ -478,7 +481,8 @@ def global_estimates(problems: list[tuple[str, CellProblem]], records: list[dict
 
 def instance_problems(seed: int = 0, quick: bool = False) -> list[tuple[str, CellProblem]]:
     """`(source, problem)` pairs: random Gaussian instances, structured families
-    ([`structured_problems`][cellnas_edu.theory.problems.structured_problems]) and hypothesis-generated integer instances."""
+    ([`structured_problems`][cellnas_edu.theory.problems.structured_problems]) and hypothesis-generated integer
+    instances."""
     rng = np.random.default_rng(seed)
     random_count, hyp_count = (6, 3) if quick else (24, 12)
     problems = [("random", random_problem(rng, objective=OBJECTIVE_NAMES[k % len(OBJECTIVE_NAMES)]))
@@ -524,7 +528,8 @@ def summarize(records: list[dict]) -> dict:
 
 
 def run_theorem_4_2(seed: int = 0, quick: bool = False, keep_records: bool = False) -> dict:
-    """Check Theorem 4.2 on every block of every instance of [`instance_problems`][cellnas_edu.theory.lipschitz.instance_problems]; find the smallest
+    """Check Theorem 4.2 on every block of every instance of
+    [`instance_problems`][cellnas_edu.theory.lipschitz.instance_problems]; find the smallest
     counterexample with hypothesis. The result follows the schema of `theory/theorem_4_2.py --json`."""
     problems = instance_problems(seed, quick)
     records = []

@@ -8,14 +8,12 @@ targets)` maps `(N, n, d)` and `(N, ...)` to the `N` per-sample losses; the
 cell loss is their mean, so expectations and variances over the data set are
 exact averages.
 
-
 | name | per-sample loss | separable | quadratic |
 |---|---|---|---|
 | `quadratic` | $\tfrac12 \sum_k \lVert z_k - t_k \rVert^2$ | yes | yes |
 | `log_cosh` | $\sum_{k,r} \log\cosh(z_{kr} - t_{kr})$ | yes | no |
-| `cross_entropy` | softmax cross-entropy of $R\,\mathrm{vec}(z)$ against a one-hot label (fixed read-out `R`) | no | no |
+| `cross_entropy` | softmax cross-entropy of $R\,\mathrm{vec}(z)$ vs. a one-hot label (fixed read-out `R`) | no | no |
 | `tanh_squared` | $\tfrac12 \lVert \tanh(R\,\mathrm{vec}(z)) - t \rVert^2$ | no | no |
-
 
 *Separable* means $F(z) = \sum_k F_k(z_k)$: the cross-node Hessian blocks
 $\partial^2 F / \partial z_k \partial z_l$ vanish for $k \ne l$,
@@ -29,7 +27,8 @@ make a point: [`cross_product`][cellnas_edu.theory.objectives.cross_product], $F
 is a polynomial of degree two, so its Hessian is constant as well
 (`constant_hessian`), but it has *no* curvature inside any single node: every
 block constant $L^{(k)}$ of the widest cell is 0, while the nodes are
-coupled ([`cellnas_edu.theory.lipschitz.cross_curvature_counterexample`][cellnas_edu.theory.lipschitz.cross_curvature_counterexample])."""
+coupled
+([`cellnas_edu.theory.lipschitz.cross_curvature_counterexample`][cellnas_edu.theory.lipschitz.cross_curvature_counterexample])."""
 
 from __future__ import annotations
 

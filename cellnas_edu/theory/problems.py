@@ -5,12 +5,10 @@ treats the sample as the source of gradient noise), so "the expectation over
 inputs" in Theorem 4.3 is an exact average over the uniform distribution on the
 data set:
 
-
 $$
 \hat f(W) = \frac1N \sum_{s=1}^N F(\hat z(W, x_s), t_s), \qquad
 f(V) = \frac1N \sum_{s=1}^N F(z(V, x_s), t_s).
 $$
-
 
 [`random_problem`][cellnas_edu.theory.problems.random_problem] draws the instances the theory scripts check;
 [`quadratic_single_input`][cellnas_edu.theory.problems.quadratic_single_input] builds the hand-checkable problems of the

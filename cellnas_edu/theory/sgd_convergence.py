@@ -5,12 +5,10 @@ $f^*$, stochastic gradients of variance at most $\sigma^2$, step sizes
 $\gamma_k < 1/L$ and $w_R$ drawn from the iterates with probability
 $\gamma_k / H$, $H = \sum_{k=1}^N \gamma_k$,
 
-
 $$
 \mathbb{E} \lVert \nabla f(w_R) \rVert^2 \le \frac{2 (f(w_0) - f^*)}{H}
 + \frac{L \sigma^2}{H} \sum_{k=1}^N \gamma_k^2 .
 $$
-
 
 (Ghadimi & Lan number the iterates $w_1, \dots, w_N$ with $w_1$ the
 start, which the paper calls $w_0$; $w_R$ ranges over the `N` points

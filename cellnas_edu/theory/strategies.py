@@ -35,7 +35,8 @@ def integer_single_input_cells(draw, max_n: int = 3, max_d: int = 2, max_entry: 
 
 
 def as_quadratic_problem(example) -> tuple[CellProblem, int]:
-    """Turn an [`integer_single_input_cells`][cellnas_edu.theory.strategies.integer_single_input_cells] example into `(problem, i)`."""
+    """Turn an [`integer_single_input_cells`][cellnas_edu.theory.strategies.integer_single_input_cells] example into
+    `(problem, i)`."""
     _, _, i, weights, x = example
     return quadratic_single_input(weights, x), i
 

@@ -1,4 +1,5 @@
-"""All theory checks in one call: [`theory_summary`][cellnas_edu.theory.summary.theory_summary] (used by `cellnas theory` and the tour).
+"""All theory checks in one call: [`theory_summary`][cellnas_edu.theory.summary.theory_summary] (used by
+`cellnas theory` and the tour).
 
 The registry [`CHECKS`][cellnas_edu.theory.summary.CHECKS] maps each check to its `run` function (keyword
 arguments `seed` and `quick`) and its text report; the scripts in

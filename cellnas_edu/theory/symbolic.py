@@ -85,7 +85,8 @@ def symbolic_identity_for(n: int, d: int) -> dict:
 
 
 def symbolic_identity_check(sizes=((2, 2), (3, 2))) -> dict:
-    """Run [`symbolic_identity_for`][cellnas_edu.theory.symbolic.symbolic_identity_for] for each `(n, d)`; `verdict` is `"holds"` when (1)-(4) expand to zero
+    """Run [`symbolic_identity_for`][cellnas_edu.theory.symbolic.symbolic_identity_for] for each `(n, d)`; `verdict`
+    is `"holds"` when (1)-(4) expand to zero
     for every size (and the control does not, for `n >= 2`)."""
     start = time.perf_counter()
     cases = []

@@ -4,13 +4,11 @@ r"""Theorem 4.3 (gradient variance, Appendix C.4): exact per-sample variances ag
 $\mathbb{E} \lVert \partial f/\partial W^{(k)} - \mathbb{E}\, \partial f/\partial W^{(k)} \rVert^2
 \le (\sigma^{(k)})^2$, then
 
-
 $$
 \mathbb{E} \Big\lVert \frac{\partial \hat f}{\partial W^{(i)}}
 - \mathbb{E} \frac{\partial \hat f}{\partial W^{(i)}} \Big\rVert^2
 \le n \sum_{k=i}^n \Big(\frac{\sigma^{(k)}}{\lambda^{(i)}} \prod_{j=1}^k \lambda^{(j)}\Big)^2 . \qquad (13)
 $$
-
 
 **What is measured.** The expectation is over the uniform distribution on a
 finite data set, so every quantity is exact: per-sample gradients by autograd
@@ -123,7 +121,8 @@ def _ratio(measured: float, bound: float) -> float:
 
 
 def problem_variance_records(problem: CellProblem) -> list[dict]:
-    """[`variance_record`][cellnas_edu.theory.variance.variance_record] for every block (per-sample gradients computed once)."""
+    """[`variance_record`][cellnas_edu.theory.variance.variance_record] for every block (per-sample gradients computed
+    once)."""
     narrow, wide = narrowest_weight_gradients(problem), widest_weight_gradients(problem)
     equal = widest_weight_gradients(problem, problem.weights)
     return [variance_record(problem, i, narrow, wide, equal) for i in range(1, problem.n + 1)]

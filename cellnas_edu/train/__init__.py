@@ -2,7 +2,8 @@
 
 The public interface (`TRAIN_CONTRACT`):
 
-* [`TrainConfig`][cellnas_edu.train.TrainConfig], [`PRESETS`][cellnas_edu.train.PRESETS], [`make_config`][cellnas_edu.train.make_config] (`config.py`):
+* [`TrainConfig`][cellnas_edu.train.TrainConfig], [`PRESETS`][cellnas_edu.train.PRESETS],
+  [`make_config`][cellnas_edu.train.make_config] (`config.py`):
   one dataclass configures every run; the presets are the paper's
   `convergence` and `generalization` settings and two small CPU ones;
 * [`train`][cellnas_edu.train.train] -> [`RunSummary`][cellnas_edu.train.RunSummary] (`loop.py`): resumable, exact on

@@ -47,7 +47,8 @@ def rng_state(device: torch.device | None = None) -> dict:
 
 
 def set_rng_state(state: dict, device: torch.device | None = None) -> None:
-    """Restore what [`rng_state`][cellnas_edu.train.checkpoint.rng_state] returned (the CUDA part only where this process uses CUDA)."""
+    """Restore what [`rng_state`][cellnas_edu.train.checkpoint.rng_state] returned (the CUDA part only where this
+    process uses CUDA)."""
     python = state["python"]
     random.setstate((python["version"], tuple(python["state"]), python["gauss"]))
     numpy = state["numpy"]

@@ -39,7 +39,8 @@ from dataclasses import asdict, dataclass
 from ..data import DATASETS as _DATASET_INFO
 
 DATASETS = tuple(_DATASET_INFO)
-"""The dataset names, in the order of [`cellnas_edu.data.DATASETS`][cellnas_edu.data.DATASETS] (their one home)."""
+"""The dataset names, in the order of [`cellnas_edu.data.DATASETS`][cellnas_edu.data.DATASETS] (their one
+home)."""
 DEVICES = ("auto", "cpu", "cuda")
 MAX_SEED = 2**63 - 1
 """seeds go to torch (< 2**64), NumPy (mod 2**32) and Python, and offsets (+ epoch, + rank) are added to them"""
@@ -50,13 +51,14 @@ MAX_RATE = 1e6
 uses 0.0025 to 0.25"""
 
 RUNTIME_FIELDS = ("data_root", "device", "compile", "num_workers")
-"""Fields that may differ when a run is resumed: where the data lives and how the work is executed. Bitwise-
-equal continuation needs the same values."""
+"""Fields that may differ when a run is resumed: where the data lives and how the work is executed.
+Bitwise-equal continuation needs the same values."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class TrainConfig:
-    """Everything that determines a training run (see `TRAIN_CONTRACT`); build it with [`make_config`][cellnas_edu.train.config.make_config].
+    """Everything that determines a training run (see `TRAIN_CONTRACT`); build it with
+    [`make_config`][cellnas_edu.train.config.make_config].
 
     `batch_size` is the global batch: under `torchrun` each of `W`
     processes takes `batch_size / W` images per step, so the optimiser sees

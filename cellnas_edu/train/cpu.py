@@ -133,7 +133,8 @@ def available_memory() -> tuple[int, str]:
 
 
 def available_device_memory(device: torch.device) -> tuple[int, str]:
-    """Free memory where the tensors live: `torch.cuda.mem_get_info` on CUDA, [`available_memory`][cellnas_edu.train.cpu.available_memory] else."""
+    """Free memory where the tensors live: `torch.cuda.mem_get_info` on CUDA,
+    [`available_memory`][cellnas_edu.train.cpu.available_memory] else."""
     device = torch.device(device)
     if device.type == "cuda":
         free, _total = torch.cuda.mem_get_info(device)

@@ -254,7 +254,8 @@ def _train(config: TrainConfig, out_dir: Path, resume: bool, progress: bool,
 def _plan_on_main(ctx: distributed.DistContext, out_dir: Path, config: TrainConfig, genotype, resume: bool,
                   held: ExitStack):
     """On rank 0: lock the run folder for the life of the run (`held`), remove the temporaries a killed
-    write left, and [`plan_run`][cellnas_edu.train.rundir.plan_run] (reading only); the other processes receive its plan or its error."""
+    write left, and [`plan_run`][cellnas_edu.train.rundir.plan_run] (reading only); the other processes receive its
+    plan or its error."""
 
     def plan():
         folder = RunFolder(out_dir)

@@ -4,7 +4,8 @@
 fail deep inside torch (or swap for minutes). [`check_training_memory`][cellnas_edu.train.memory.check_training_memory]
 adds up what the run must hold at least: the weights, their gradients and the
 SGD momentum (`3 x 4` bytes per parameter, the closed-form count of
-[`cellnas_edu.nets.param_counts.analytic_parameters`][cellnas_edu.nets.param_counts.analytic_parameters]) and, for one batch, the
+[`cellnas_edu.nets.param_counts.analytic_parameters`][cellnas_edu.nets.param_counts.analytic_parameters]) and, for one
+batch, the
 output of the stem and of every cell, kept for the backward pass (`4` bytes
 per value). The true peak is higher (every operation keeps intermediate
 tensors), so a run refused by this bound could never have fitted."""

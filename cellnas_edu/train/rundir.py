@@ -147,7 +147,8 @@ def write_status(out_dir: Path, state: str, epochs_done: int) -> None:
 
 @dataclass
 class LoadedRun:
-    """A run read back by [`load_run`][cellnas_edu.train.rundir.load_run]: its config, genotype, network (eval mode) and metrics."""
+    """A run read back by [`load_run`][cellnas_edu.train.rundir.load_run]: its config, genotype, network (eval mode)
+    and metrics."""
 
     config: TrainConfig
     genotype: Genotype

@@ -20,7 +20,8 @@ copied or moved and still be resumed and measured.
 Integrity (issue 12): one trainer at a time holds the folder's lock
 ([`RunFolder.lock`][cellnas_edu.train.runfolder.RunFolder.lock]; a second gets one line naming the holder's PID);
 holding it, the trainer removes the temporaries a killed write left
-([`RunFolder.remove_stale_temporaries`][cellnas_edu.train.runfolder.RunFolder.remove_stale_temporaries]) and, on resume, truncates a torn
+([`RunFolder.remove_stale_temporaries`][cellnas_edu.train.runfolder.RunFolder.remove_stale_temporaries]) and, on
+resume, truncates a torn
 last line of `metrics.jsonl` ([`RunFolder.metrics_torn`][cellnas_edu.train.runfolder.RunFolder.metrics_torn])."""
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ class RunFolder:
         return exclusive_lock(self.path, LOCK, what, hint="; wait for it to finish or choose another --out")
 
     def remove_stale_temporaries(self) -> list[Path]:
-        """Remove `.<file>.<random>.tmp` left by a process killed while writing (call holding [`lock`][cellnas_edu.train.runfolder.RunFolder.lock])."""
+        """Remove `.<file>.<random>.tmp` left by a process killed while writing (call holding
+        [`lock`][cellnas_edu.train.runfolder.RunFolder.lock])."""
         return remove_stale_temporaries(self.path, FILES)
 
     def is_empty(self) -> bool:

@@ -26,8 +26,8 @@ GRADED = settings(
     phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
-"""Settings of every graded property test: quick (a few seconds per exercise), derandomized (the same examples
-on every run, so a learner sees the same counterexample twice) and without the example database."""
+"""Settings of every graded property test: quick (a few seconds per exercise), derandomized (the same
+examples on every run, so a learner sees the same counterexample twice) and without the example database."""
 
 GRADED_SLOW = settings(GRADED, max_examples=20)
 """Fewer examples for the theory checks (each needs autograd Hessians)."""
