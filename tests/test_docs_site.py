@@ -21,6 +21,8 @@ What "renders" means here, and how it is checked:
   every ``<img>`` has loaded (``complete`` with a natural width); no request
   the page made (scripts, styles, KaTeX fonts, figures) got an error status,
   and images are served with an image content type.
+* The search index (``search/search_index.json``) holds formulas as plain
+  text (``scripts/mkdocs_search_math_hook.py``), no TeX.
 * The index and theory pages are screenshot under ``artifacts/docs-site/``
   (non-blank PNGs), and the palette toggle switches theory.html to the dark
   "slate" scheme, where the background is dark and formulas are light.
@@ -375,3 +377,15 @@ def test_every_page_renders_math_and_images_in_chromium(site, server, tmp_path):
     assert typeset > 100, f"only {typeset} formulas on the whole site"
     assert any(path.endswith(".woff2") for path, _, _ in log), "the KaTeX fonts were never loaded"
     assert not problems, f"{len(problems)} problems on {len(pages)} pages:\n" + "\n".join(problems)
+
+
+def test_search_index_has_no_tex(site):
+    """Search results show formulas as text: the index holds no TeX delimiters or commands outside code."""
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    offenders = []
+    for doc in index["docs"]:
+        text = re.sub(r"<code>.*?</code>", "", doc["title"] + " " + doc["text"], flags=re.S)
+        match = re.search(r"\\\(|\\\[|\$\$|\\[A-Za-z]{2,}\b|:math:", text)
+        if match:
+            offenders.append(f"{doc['location']}: ...{text[max(0, match.start() - 40): match.end() + 40]}...")
+    assert not offenders, f"TeX in {len(offenders)} search entries:\n" + "\n".join(offenders[:10])
