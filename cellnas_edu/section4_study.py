@@ -48,8 +48,10 @@ from . import exact_stats as xs
 
 # -- the protocol ----------------------------------------------------------------------------------------------
 
-#: The network and data of every run (on top of the ``cpu-mini`` preset): about 5 core-seconds a run.
-NETWORK = dict(init_channels=4, layers=5, train_subset=640, test_subset=320, batch_size=32, grad_clip=None)
+#: The network and data of every run (on top of the ``cpu-mini`` preset): about 3 core-seconds a run.
+NETWORK = dict(init_channels=4, layers=5, train_subset=384, test_subset=192, batch_size=32, grad_clip=None)
+#: The pilot's data size (the plan's first version; amended to ``NETWORK`` before the main run, see Chapter 3).
+PILOT_NETWORK = dict(NETWORK, train_subset=640, test_subset=320)
 EPOCHS = 3
 DATASET = "fashion-mnist"
 PRESET = "cpu-mini"
@@ -60,7 +62,7 @@ OPERATION_VARIANTS = 5
 OPERATION_VARIANT_SEED = 0
 PILOT_VARIANT_SEED = 2
 LANDSCAPE_SEEDS = 3
-LANDSCAPE_SAMPLES = 128
+LANDSCAPE_SAMPLES = 64
 HESSIAN_TOL = 1e-2
 HESSIAN_MAX_ITER = 20
 WIDTHS_REQUIRED = (1.5, 2.0, 2.5, 3.0, 3.5)
@@ -97,17 +99,41 @@ TINY = dict(network=dict(init_channels=2, layers=4, train_subset=64, test_subset
             epochs=2, connection_variants=3, operation_variants=2, variant_seed=1, seeds=2)
 
 
-def spec(name: str, seeds: int | None = None, *, tiny: bool = False, lrs=None):
-    """The :class:`~cellnas_edu.convergence.ConvergenceSpec` of experiment ``name`` (``tiny``: the test scale)."""
+#: Paper scale (Appendix A.3/A.4): the ``convergence`` preset on CIFAR-10, the Table 2 family, on a GPU.
+PAPER = dict(preset="convergence", dataset="cifar10", seeds=3)
+
+
+def spec(name: str, seeds: int | None = None, *, tiny: bool = False, paper: bool = False, lrs=None,
+         data_root: str | None = None):
+    """The :class:`~cellnas_edu.convergence.ConvergenceSpec` of experiment ``name``.
+
+    ``tiny``: the test scale (seconds). ``paper``: the paper's protocol
+    (600 epochs, C = 36, L = 20, CIFAR-10 under ``data_root``, the Table 2
+    family of 13 connection variants); it writes the same results schema, so
+    a GPU user's ``summary.json`` replaces the CPU one and the book rebuilds
+    with paper-scale numbers.
+    """
     from .convergence import ConvergenceSpec
 
+    if tiny and paper:
+        raise ValueError("tiny and paper exclude each other")
     network, epochs = (TINY["network"], TINY["epochs"]) if tiny else (NETWORK, EPOCHS)
-    seeds = seeds or (TINY["seeds"] if tiny else SEEDS)
-    common = dict(arch="DARTS", preset=PRESET, dataset=DATASET, epochs=epochs, overrides=dict(network))
+    seeds = seeds or (TINY["seeds"] if tiny else PAPER["seeds"] if paper else SEEDS)
+    if paper:
+        overrides = {"data_root": data_root} if data_root else {}
+        common = dict(arch="DARTS", preset=PAPER["preset"], dataset=PAPER["dataset"], epochs=None,
+                      overrides=overrides)
+    else:
+        common = dict(arch="DARTS", preset=PRESET, dataset=DATASET, epochs=epochs, overrides=dict(network))
     if name == "section4_pilot":
+        if not tiny and not paper:
+            common["overrides"] = dict(PILOT_NETWORK)
         return ConvergenceSpec(kind="connections", count=2, variant_seed=PILOT_VARIANT_SEED,
                                lrs=tuple(lrs or (0.025,)), seeds=2 if tiny else 3, **common)
     if name == "convergence_study":
+        if paper:
+            return ConvergenceSpec(kind="connections", family="table2", variant_seed=0,
+                                   lrs=tuple(lrs or LEARNING_RATES), seeds=seeds, **common)
         count = TINY["connection_variants"] if tiny else CONNECTION_VARIANTS
         vseed = TINY["variant_seed"] if tiny else choose_variant_seed()
         return ConvergenceSpec(kind="connections", count=count, variant_seed=vseed,
@@ -117,6 +143,13 @@ def spec(name: str, seeds: int | None = None, *, tiny: bool = False, lrs=None):
         return ConvergenceSpec(kind="operations", count=count, variant_seed=OPERATION_VARIANT_SEED,
                                lrs=tuple(lrs or (0.025,)), seeds=seeds, **common)
     raise ValueError(f"unknown experiment {name!r}")
+
+
+def epochs_of(spec_) -> int:
+    """The epochs a spec resolves to (the preset's when ``spec_.epochs`` is ``None``)."""
+    from .train.config import PRESETS
+
+    return spec_.epochs or PRESETS[spec_.preset]["epochs"]
 
 
 # -- per-run records --------------------------------------------------------------------------------------------
@@ -139,7 +172,7 @@ def run_records(out_dir, spec_) -> list[dict]:
         for cell in cells:
             for seed in range(spec_.seeds):
                 folder = run_dir(out_dir, lr, cell.label, seed)
-                record = read_run(folder, spec_.epochs)
+                record = read_run(folder, epochs_of(spec_))
                 if not record.done:
                     continue
                 losses = record.test_loss
@@ -379,15 +412,15 @@ def _bootstrap_sd_ratio(ops: list[dict], con: list[dict], metric: str, n_boot: i
 # -- Section 4.2: measurements and analysis ---------------------------------------------------------------------
 
 
-def _measure_one(folder: str) -> dict:
+def _measure_one(folder: str, samples: int = LANDSCAPE_SAMPLES, device: str = "cpu") -> dict:
     import torch
 
     from .landscape.measure import LandscapeOptions, measure_landscape
 
     torch.set_num_threads(1)
     started = time.perf_counter()
-    opts = LandscapeOptions(steps=1, span=1.0, samples=LANDSCAPE_SAMPLES, seed=0, gradvar=True, hessian=True,
-                            hessian_tol=HESSIAN_TOL, hessian_max_iter=HESSIAN_MAX_ITER, device="cpu",
+    opts = LandscapeOptions(steps=1, span=1.0, samples=samples, seed=0, gradvar=True, hessian=True,
+                            hessian_tol=HESSIAN_TOL, hessian_max_iter=HESSIAN_MAX_ITER, device=device,
                             progress=False, weights="final")
     summary = measure_landscape(folder, opts)
     return {"folder": folder, "seconds": time.perf_counter() - started, **{k: summary.get(k) for k in (
@@ -395,7 +428,8 @@ def _measure_one(folder: str) -> dict:
         "grad_var_center", "grad_var_per_parameter_center", "grad_var_num_parameters")}}
 
 
-def measure_landscape_runs(out_dir, spec_, lr: float = 0.025, seeds: int = LANDSCAPE_SEEDS, jobs: int = 2) -> list:
+def measure_landscape_runs(out_dir, spec_, lr: float = 0.025, seeds: int = LANDSCAPE_SEEDS, jobs: int = 2,
+                           samples: int = LANDSCAPE_SAMPLES, device: str = "cpu") -> list:
     """Measure seeds ``0..seeds-1`` of every cell at ``lr`` (resumable: a measured run is read back)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -403,12 +437,13 @@ def measure_landscape_runs(out_dir, spec_, lr: float = 0.025, seeds: int = LANDS
     from .convergence import experiment_cells, read_run, run_dir
     from .genotypes import resolve_genotype
 
-    cells = experiment_cells(resolve_genotype(spec_.arch), spec_.kind, spec_.count, spec_.variant_seed)
+    cells = experiment_cells(resolve_genotype(spec_.arch), spec_.kind, spec_.count, spec_.variant_seed,
+                             spec_.family)
     todo, results = [], []
     for cell in cells:
         for seed in range(seeds):
             folder = run_dir(out_dir, lr, cell.label, seed)
-            if read_run(folder, spec_.epochs).state != "finished":
+            if read_run(folder, epochs_of(spec_)).state != "finished":
                 continue
             cache = folder / "section4_landscape.json"
             if cache.exists():
@@ -425,10 +460,11 @@ def measure_landscape_runs(out_dir, spec_, lr: float = 0.025, seeds: int = LANDS
 
     if jobs == 1:
         for _, _, folder in todo:
-            keep(_measure_one(str(folder)))
+            keep(_measure_one(str(folder), samples, device))
     elif todo:
+        folders = [str(f) for _, _, f in todo]
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for result in pool.map(_measure_one, [str(f) for _, _, f in todo]):
+            for result in pool.map(_measure_one, folders, [samples] * len(folders), [device] * len(folders)):
                 keep(result)
     return results
 

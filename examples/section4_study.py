@@ -46,17 +46,17 @@ def _write(name, data, args, timing, root):
 
 
 def pilot(args, clock, root):
-    spec = s4.spec("section4_pilot", tiny=args.tiny)
+    spec = s4.spec("section4_pilot", tiny=args.tiny, paper=args.paper, data_root=args.data_root)
     out = Path(args.out) / "pilot"
     run_convergence(spec, out, resume=True, progress=False, jobs=args.jobs, n_boot=100)
     records = s4.run_records(out, spec)
     variance = s4.pilot_variance(records)
-    family = s4.spec("convergence_study", tiny=args.tiny)
+    family = s4.spec("convergence_study", tiny=args.tiny, paper=args.paper)
     from cellnas_edu.convergence import experiment_cells
     from cellnas_edu.genotypes import resolve_genotype
 
     widths = [float(c.width) for c in experiment_cells(resolve_genotype("DARTS"), "connections", family.count,
-                                                        family.variant_seed)]
+                                                        family.variant_seed, family.family)]
     observed = sorted({round(abs(v["standardized_slope"]), 2) for v in variance["per_lr"]
                        if v["standardized_slope"] is not None})
     effects = sorted({0.25, 0.5, 1.0, *observed})
@@ -70,7 +70,8 @@ def pilot(args, clock, root):
 
 
 def convergence(args, clock, root):
-    spec = s4.spec("convergence_study", tiny=args.tiny, lrs=args.lrs)
+    spec = s4.spec("convergence_study", args.seeds, tiny=args.tiny, paper=args.paper, lrs=args.lrs,
+                   data_root=args.data_root)
     out = Path(args.out) / "connections"
     run_convergence(spec, out, resume=True, progress=False, jobs=args.jobs, n_boot=100)
     timing = _timing(clock, "convergence")
@@ -90,17 +91,19 @@ def _per_run(timing, records):
 
 
 def landscape(args, clock, root):
-    spec = s4.spec("convergence_study", tiny=args.tiny, lrs=(0.025,))
+    spec = s4.spec("convergence_study", args.seeds, tiny=args.tiny, paper=args.paper, lrs=(0.025,),
+                   data_root=args.data_root)
     out = Path(args.out) / "connections"
     seeds = 2 if args.tiny else s4.LANDSCAPE_SEEDS
-    measurements = s4.measure_landscape_runs(out, spec, lr=0.025, seeds=seeds, jobs=args.jobs)
+    measurements = s4.measure_landscape_runs(out, spec, lr=0.025, seeds=seeds, jobs=args.jobs,
+                                             samples=args.landscape_samples, device=args.device)
     timing = _timing(clock, "landscape")
     _analyze_landscape(args, spec, out, measurements, timing, root)
 
 
 def _analyze_landscape(args, spec, out, measurements, timing, root):
     records = s4.landscape_records(measurements, s4.run_records(out, spec))
-    data = {"protocol": {"samples": s4.LANDSCAPE_SAMPLES, "hessian_tol": s4.HESSIAN_TOL,
+    data = {"protocol": {"samples": args.landscape_samples, "hessian_tol": s4.HESSIAN_TOL,
                          "hessian_max_iter": s4.HESSIAN_MAX_ITER, "lr": 0.025, "weights": "final",
                          "runs_of": "convergence_study"},
             "records": records, "analysis": s4.analyze_landscape(records, n_boot=args.n_boot),
@@ -109,15 +112,17 @@ def _analyze_landscape(args, spec, out, measurements, timing, root):
 
 
 def operations(args, clock, root):
-    spec = s4.spec("operation_variants_study", tiny=args.tiny)
-    conn = s4.spec("convergence_study", tiny=args.tiny, lrs=(0.025,))
+    spec = s4.spec("operation_variants_study", args.seeds, tiny=args.tiny, paper=args.paper,
+                   data_root=args.data_root)
+    conn = s4.spec("convergence_study", args.seeds, tiny=args.tiny, paper=args.paper, lrs=(0.025,),
+                   data_root=args.data_root)
     out = Path(args.out) / "operations"
     # DARTS itself is the same run in both studies (same protocol, same seeds): share it instead of retraining
     shared = []
     for seed in range(spec.seeds):
         src = run_dir(Path(args.out) / "connections", 0.025, "DARTS", seed)
         dst = run_dir(out, 0.025, "DARTS", seed)
-        if read_run(src, spec.epochs).state == "finished" and not dst.exists():
+        if read_run(src, s4.epochs_of(spec)).state == "finished" and not dst.exists():
             shutil.copytree(src, dst, ignore=shutil.ignore_patterns("landscape.npz", "section4_landscape.json"))
         if dst.exists():
             shared.append(seed)
@@ -146,6 +151,13 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=2, help="worker processes, one thread each (default 2)")
     parser.add_argument("--n-boot", type=int, default=s4.N_BOOT, help="bootstrap replicates")
     parser.add_argument("--tiny", action="store_true", help="the test scale: seconds, not minutes")
+    parser.add_argument("--paper", action="store_true",
+                        help="the paper's protocol on a GPU (CIFAR-10, 600 epochs, C=36, L=20, Table 2 family)")
+    parser.add_argument("--data-root", default=None, help="dataset folder (with --paper: CIFAR-10)")
+    parser.add_argument("--seeds", type=int, default=None, help="seeds per cell (default 5; 3 with --paper)")
+    parser.add_argument("--landscape-samples", type=int, default=s4.LANDSCAPE_SAMPLES,
+                        help="test images of the Section 4.2 measurements (default %(default)s)")
+    parser.add_argument("--device", default="cpu", help="device of the Section 4.2 measurements (cpu | cuda)")
     args = parser.parse_args(argv)
     args.argv = argv
     root = Path(args.results) if args.results else None
@@ -163,8 +175,26 @@ def analyze(args, clock, root):
     def t(key):
         return {k: round(v, 1) for k, v in timing[key].items()}
 
-    conn = s4.spec("convergence_study", tiny=args.tiny)
+    conn = s4.spec("convergence_study", args.seeds, tiny=args.tiny, paper=args.paper, data_root=args.data_root)
     _analyze_convergence(args, conn, Path(args.out) / "connections", t("convergence"), root)
+    if "operations" in timing:
+        ops = s4.spec("operation_variants_study", args.seeds, tiny=args.tiny, paper=args.paper,
+                      data_root=args.data_root)
+        conn25 = s4.spec("convergence_study", args.seeds, tiny=args.tiny, paper=args.paper, lrs=(0.025,),
+                         data_root=args.data_root)
+        shared = [s for s in range(ops.seeds) if run_dir(Path(args.out) / "operations", 0.025, "DARTS", s).exists()]
+        _analyze_operations(args, ops, conn25, Path(args.out) / "operations", t("operations"), root, shared)
+    if "landscape" in timing:
+        import json as _json
+
+        out = Path(args.out) / "connections"
+        measurements = [_json.loads(p.read_text()) for p in sorted(out.glob("0.025/*/seed*/section4_landscape.json"))]
+        _analyze_landscape(args, conn25_spec(args), out, measurements, t("landscape"), root)
+
+
+def conn25_spec(args):
+    return s4.spec("convergence_study", args.seeds, tiny=args.tiny, paper=args.paper, lrs=(0.025,),
+                   data_root=args.data_root)
 
 
 if __name__ == "__main__":
