@@ -356,7 +356,8 @@ def _spread(records: list[dict], metric: str) -> dict:
               for c in cells]
     groups = [g for g in groups if len(g) >= 2]
     means = [float(np.mean(g)) for g in groups]
-    pooled = math.sqrt(sum((len(g) - 1) * float(np.var(g, ddof=1)) for g in groups) / sum(len(g) - 1 for g in groups))
+    dfs = sum(len(g) - 1 for g in groups)
+    pooled = math.sqrt(sum((len(g) - 1) * float(np.var(g, ddof=1)) for g in groups) / dfs) if dfs else 0.0
     return {"between_cell_sd": float(np.std(means, ddof=1)), "seed_sd": pooled,
             "ratio": float(np.std(means, ddof=1)) / pooled if pooled else None}
 
@@ -385,7 +386,8 @@ def analyze_operations(records: list[dict], connection_records: list[dict] | Non
             boot = _bootstrap_sd_ratio(records, connection_records, metric, n_boot)
             out["contrast"].append({"metric": metric, "operations_between_sd": ops["between_cell_sd"],
                                     "connections_between_sd": con["between_cell_sd"],
-                                    "ratio": ops["between_cell_sd"] / con["between_cell_sd"],
+                                    "ratio": ops["between_cell_sd"] / con["between_cell_sd"]
+                                    if con["between_cell_sd"] else None,
                                     "ratio_low": boot[0], "ratio_high": boot[1]})
     return out
 
@@ -405,6 +407,8 @@ def _bootstrap_sd_ratio(ops: list[dict], con: list[dict], metric: str, n_boot: i
         sb = np.std(mb, ddof=1)
         if sb > 0:
             ratios.append(np.std(ma, ddof=1) / sb)
+    if not ratios:
+        return None, None
     low, high = np.quantile(ratios, [0.025, 0.975])
     return float(low), float(high)
 
@@ -507,7 +511,10 @@ def analyze_landscape(records: list[dict], n_boot: int = N_BOOT) -> dict:
     for t in tests:
         t["p_holm"] = adjusted[f"{t['quantity']}|{t['property']}"]
     cells = cell_table_landscape(records)
-    return {"tests": tests, "cells": cells, "alpha": ALPHA}
+    params = [r["metrics"]["num_parameters"] for r in records]
+    return {"tests": tests, "cells": cells, "alpha": ALPHA,
+            "converged_runs": sum(bool(r["metrics"]["hessian_converged"]) for r in records),
+            "min_parameters": min(params) if params else None, "max_parameters": max(params) if params else None}
 
 
 def _association(records: list[dict], q: str, metric: str, n_boot: int) -> dict:
