@@ -23,11 +23,22 @@ import shutil
 import sys
 from pathlib import Path
 
+from cellnas_edu import convergence as _convergence
 from cellnas_edu import section4_study as s4
-from cellnas_edu.convergence import read_run, run_convergence, run_dir
+from cellnas_edu.convergence import read_run, run_dir
 from cellnas_edu.results import write_summary
 
 STAGES = ("pilot", "convergence", "landscape", "operations", "analyze")
+
+
+def run_convergence(spec, out, **kwargs):
+    """The package's runner without its per-run curve plots (the study draws its figures from results/)."""
+    plot = _convergence.plot_curves
+    _convergence.plot_curves = lambda *args, **kw: None
+    try:
+        return _convergence.run_convergence(spec, out, **kwargs)
+    finally:
+        _convergence.plot_curves = plot
 
 
 def _command(argv) -> str:
