@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import resource
 import time
 from dataclasses import dataclass
@@ -476,10 +475,12 @@ def measure_landscape_runs(out_dir, spec_, lr: float = 0.025, seeds: int = LANDS
 def landscape_records(measurements: list[dict], convergence_records: list[dict]) -> list[dict]:
     """Per measured run: the Section 4.2 numbers next to the run's convergence metrics (AUC, epoch-1 loss)."""
     by_key = {(r["label"], r["seed"], r["lr"]): r for r in convergence_records}
+    order = {label: i for i, label in enumerate(dict.fromkeys(r["label"] for r in convergence_records))}
     out = []
-    for m in sorted(measurements, key=lambda m: (m["label"] != "DARTS", m["label"], m["seed"])):
+    for m in sorted(measurements, key=lambda m: (order[m["label"]], m["seed"])):
         conv = by_key[(m["label"], m["seed"], m["lr"])]
-        out.append({"label": m["label"], "width": m["width"], "depth": m["depth"], "lr": m["lr"], "seed": m["seed"],
+        out.append({"label": m["label"], "original": conv.get("original", False), "width": m["width"],
+                    "depth": m["depth"], "lr": m["lr"], "seed": m["seed"],
                     "diverged": conv["diverged"], "metrics": {
                         "top_hessian_eigenvalue": m["top_hessian_eigenvalue"],
                         "hessian_converged": m["hessian_converged"],
@@ -669,4 +670,4 @@ def protocol_json(spec_) -> dict:
     return {"arch": spec_.arch, "kind": spec_.kind, "variants": spec_.count, "variant_seed": spec_.variant_seed,
             "learning_rates": list(spec_.lrs), "seeds": spec_.seeds, "epochs": spec_.epochs, "dataset": spec_.dataset,
             "preset": spec_.preset, **spec_.overrides, "threads_per_run": 1, "workers": 2,
-            "nice": os.environ.get("CELLNAS_NICE", "5")}
+            "priority": "nice 5 for the pilot; the main run moved to the default priority (Chapter 3, amendment)"}

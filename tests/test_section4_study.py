@@ -152,3 +152,12 @@ def test_a_wrong_number_in_a_results_file_fails():
     tampered["primary"][0]["p_exact"] *= 1.01
     with pytest.raises(AssertionError):
         assert_same(tampered, _roundtrip(s4.analyze_convergence(summary["records"])))
+
+
+def test_examples_readme_types_no_run_time():
+    """Run times come from the results files' provenance (the figures page quotes them), never typed by hand."""
+    import re
+
+    readme = (ROOT / "examples" / "README.md").read_text(encoding="utf-8")
+    typed = re.findall(r"~?\d+(?:\.\d+)?\s*(?:s|sec|seconds|min|minutes|h|hours)\b", readme)
+    assert not typed, f"examples/README.md types run times: {typed}"
