@@ -47,7 +47,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from cellnas_edu.genotypes import get_genotype
+from cellnas_edu.cells.genotypes import get_genotype
 from cellnas_edu.landscape import (
     PerturbedWeights,
     gradient_variance,
@@ -55,7 +55,7 @@ from cellnas_edu.landscape import (
     mean_loss,
     random_direction_pair,
 )
-from cellnas_edu.model import build_network
+from cellnas_edu.nets.model import build_network
 
 #: per setting: layers, C, surface images N, eval batch, gradvar images, chunk, chunk sweep, loop images, repeats
 SIZES = {

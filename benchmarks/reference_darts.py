@@ -2,7 +2,7 @@
 
 This file is deliberately written from scratch in the style of the original
 DARTS repository (``operations.py`` + ``model.py``), in eager fp32, with no
-reference to :mod:`cellnas_edu.model`: it is the "plain implementation" the
+reference to :mod:`cellnas_edu.nets.model`: it is the "plain implementation" the
 package's network and training step are timed against (Appendix A.3: 20 cells,
 ``C = 36``, reductions at cells ``L/3`` and ``2L/3``). The two must have the same
 number of parameters; ``bench_train.py`` and ``tests/test_benchmarks.py`` assert it.

@@ -7,6 +7,7 @@ Usage::
     python benchmarks/run.py --only train --json
     python benchmarks/run.py --only train --quick --tiny   # seconds: a smoke test of the harness itself
     python benchmarks/run.py --quick --threads 1           # pin torch's CPU threads (shared machines)
+    python benchmarks/run.py --only train --cpu-mini-only --threads 1 [--cpu-compile]   # the CPU fast path rows
 
 A benchmark module exposes ``run(quick: bool, device: str) -> dict`` and may
 accept ``tiny: bool`` as a keyword (the harness passes it only with
@@ -65,14 +66,19 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def run_all(quick: bool, device: str, only: list[str] | None = None, tiny: bool = False) -> dict:
+def run_all(quick: bool, device: str, only: list[str] | None = None, tiny: bool = False,
+            cpu_compile: bool = False, cpu_mini_only: bool = False) -> dict:
     """Run the chosen benchmarks and return ``{name: result dict}`` (each with its wall-clock ``seconds``)."""
     results = {}
     for name, path in discover(only).items():
         module = load(name, path)
         kwargs = {"quick": quick, "device": device}
-        if tiny and "tiny" in inspect.signature(module.run).parameters:
+        parameters = inspect.signature(module.run).parameters
+        if tiny and "tiny" in parameters:
             kwargs["tiny"] = True
+        for flag, on in (("cpu_compile", cpu_compile), ("cpu_mini_only", cpu_mini_only)):
+            if on and flag in parameters:
+                kwargs[flag] = True
         started = time.perf_counter()
         result = module.run(**kwargs)
         result["seconds"] = round(time.perf_counter() - started, 2)
@@ -103,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer steps")
     parser.add_argument("--tiny", action="store_true", help="tiny sizes (seconds; checks the harness, not speed)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--cpu-compile", action="store_true",
+                        help="train: also time torch.compile on cpu-mini (minutes of warm-up, stated in the row)")
+    parser.add_argument("--cpu-mini-only", action="store_true",
+                        help="train: only the cpu-mini rows (skip the 20-cell DARTS row)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these benchmarks (e.g. train)")
     parser.add_argument("--device", default="auto", help="auto (default) | cpu | cuda")
     parser.add_argument("--threads", type=int, default=None,
@@ -115,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.threads < 1:
             raise SystemExit(f"run.py: error: --threads must be at least 1, got {args.threads}")
         torch.set_num_threads(args.threads)
-    results = run_all(args.quick, device, args.only, args.tiny)
+    results = run_all(args.quick, device, args.only, args.tiny, args.cpu_compile, args.cpu_mini_only)
     if args.json:
         print(json.dumps({"device": device, "quick": args.quick, "tiny": args.tiny, "results": results}, indent=2))
         return 0

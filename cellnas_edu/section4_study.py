@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import exact_stats as xs
+from .convergence import exact_stats as xs
 
 # -- the protocol ----------------------------------------------------------------------------------------------
 
@@ -82,7 +82,7 @@ def choose_variant_seed(arch: str = "DARTS", count: int = CONNECTION_VARIANTS, p
     range with no hand-picking of cells.
     """
     from .convergence import experiment_cells
-    from .genotypes import resolve_genotype
+    from .cells.genotypes import resolve_genotype
 
     genotype = resolve_genotype(arch)
     for seed in range(limit):
@@ -161,8 +161,8 @@ def run_records(out_dir, spec_) -> list[dict]:
     the analysis counts a diverged run's loss as ``+inf`` (worse than any).
     """
     from .convergence import experiment_cells, read_run, run_dir
-    from .convergence_stats import area_under_curve
-    from .genotypes import resolve_genotype
+    from .convergence.stats import area_under_curve
+    from .cells.genotypes import resolve_genotype
     from .io import read_jsonl
 
     cells = experiment_cells(resolve_genotype(spec_.arch), spec_.kind, spec_.count, spec_.variant_seed, spec_.family)
@@ -252,7 +252,7 @@ def _trend(records: list[dict], prop: str, metric: str, n_boot: int = N_BOOT) ->
 
 def cell_table(records: list[dict]) -> list[dict]:
     """Per cell: width, depth, mean and 95% t-interval of each metric over finished seeds, diverged count."""
-    from .convergence_stats import mean_interval
+    from .convergence.stats import mean_interval
 
     rows = []
     for c in _cells(records):
@@ -438,7 +438,7 @@ def measure_landscape_runs(out_dir, spec_, lr: float = 0.025, seeds: int = LANDS
     from concurrent.futures import ProcessPoolExecutor
 
     from .convergence import experiment_cells, read_run, run_dir
-    from .genotypes import resolve_genotype
+    from .cells.genotypes import resolve_genotype
 
     cells = experiment_cells(resolve_genotype(spec_.arch), spec_.kind, spec_.count, spec_.variant_seed,
                              spec_.family)

@@ -14,12 +14,11 @@ import argparse
 import json
 from pathlib import Path
 
-from cellnas_edu.adaptation import adapt
-from cellnas_edu.drawing import caption_of, draw_cells
-from cellnas_edu.genotypes import POPULAR, get_genotype
-from cellnas_edu.paper_topologies import FIGURE1, FIGURE25
-from cellnas_edu.tables import display_name
-from cellnas_edu.topology import Topology, format_width
+from cellnas_edu.cells.adaptation import adapt
+from cellnas_edu.cells.drawing import caption_of, draw_cells
+from cellnas_edu.cells.genotypes import POPULAR, display_name, get_genotype
+from cellnas_edu.cells.topology import Topology, format_width
+from cellnas_edu.paper import FIGURE1, FIGURE25
 
 
 def rows() -> list[dict]:

@@ -23,11 +23,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cellnas_edu.genotypes import get_genotype, save_genotype
+from cellnas_edu.cells.genotypes import get_genotype, save_genotype
+from cellnas_edu.cells.variants import variant_family
 from cellnas_edu.landscape import LandscapeOptions, measure_landscape
 from cellnas_edu.landscape.compare import compare_landscapes, format_table, write_comparison_figures, write_table
 from cellnas_edu.train import make_config, train
-from cellnas_edu.variants import variant_family
 
 CPU = {"dataset": "fashion-mnist", "preset": "cpu-mini", "variants": 2, "epochs": 3,
        "steps": 9, "span": 1.0, "samples": 128, "chunk": 16, "device": "cpu"}

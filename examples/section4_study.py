@@ -12,7 +12,7 @@ Stages, each resumable (finished runs are skipped) and each writing its
 
 ``--tiny`` runs the same pipeline at test scale (seconds); ``--results`` and
 ``--out`` choose where results and runs go. The library does the work
-(:mod:`cellnas_edu.section4_study`, :mod:`cellnas_edu.exact_stats`).
+(:mod:`cellnas_edu.section4_study`, :mod:`cellnas_edu.convergence.exact_stats`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from cellnas_edu import convergence as _convergence
+from cellnas_edu.convergence import runner as _runner
 from cellnas_edu import section4_study as s4
 from cellnas_edu.convergence import read_run, run_dir
 from cellnas_edu.results import write_summary
@@ -33,12 +34,12 @@ STAGES = ("pilot", "convergence", "landscape", "operations", "analyze")
 
 def run_convergence(spec, out, **kwargs):
     """The package's runner without its per-run curve plots (the study draws its figures from results/)."""
-    plot = _convergence.plot_curves
-    _convergence.plot_curves = lambda *args, **kw: None
+    plot = _runner.plot_curves
+    _runner.plot_curves = lambda *args, **kw: None
     try:
         return _convergence.run_convergence(spec, out, **kwargs)
     finally:
-        _convergence.plot_curves = plot
+        _runner.plot_curves = plot
 
 
 def _command(argv) -> str:
@@ -64,7 +65,7 @@ def pilot(args, clock, root):
     variance = s4.pilot_variance(records)
     family = s4.spec("convergence_study", tiny=args.tiny, paper=args.paper)
     from cellnas_edu.convergence import experiment_cells
-    from cellnas_edu.genotypes import resolve_genotype
+    from cellnas_edu.cells.genotypes import resolve_genotype
 
     widths = [float(c.width) for c in experiment_cells(resolve_genotype("DARTS"), "connections", family.count,
                                                         family.variant_seed, family.family)]

@@ -1,7 +1,7 @@
 """Where the popular cells sit in their whole connection space (Appendix A.2, Observation 3.1).
 
 Enumerates every connection variant of the five normal cells of Figure 1
-(:func:`cellnas_edu.space.connection_space`: 14,400 variants for the 7-node
+(:func:`cellnas_edu.cells.space.connection_space`: 14,400 variants for the 7-node
 cells, 518,400 for the 8-node ones) and draws, per cell, the number of variants
 at each (width, depth) as a heat map, with the original cell marked. Prints the
 share of the space at least as wide and at most as deep as the original.
@@ -17,11 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from cellnas_edu.genotypes import POPULAR, get_genotype
+from cellnas_edu.cells.genotypes import POPULAR, display_name, get_genotype
+from cellnas_edu.cells.space import connection_space
+from cellnas_edu.cells.topology import format_width
 from cellnas_edu.io import atomic_save
-from cellnas_edu.space import connection_space
-from cellnas_edu.tables import display_name
-from cellnas_edu.topology import format_width
 
 
 def space_grid(space) -> tuple[list, list[int], np.ndarray]:

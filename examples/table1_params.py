@@ -10,10 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from cellnas_edu.genotypes import ADAPTED
-from cellnas_edu.param_counts import TABLE1_DATASETS, TABLE1_PARAMS_M, parameter_table
-
-DISPLAY = {"DARTS_V2": "DARTS", "SNAS_MILD": "SNAS"}
+from cellnas_edu.cells.genotypes import ADAPTED, DISPLAY_NAMES
+from cellnas_edu.nets.param_counts import TABLE1_DATASETS, TABLE1_PARAMS_M, parameter_table
 
 
 def table1_rows() -> list[dict]:
@@ -25,7 +23,7 @@ def table1_rows() -> list[dict]:
             paper = TABLE1_PARAMS_M[original][dataset]
             ours = counts[(original, dataset)], counts[(adapted, dataset)]
             rows.append({
-                "architecture": DISPLAY.get(original, original),
+                "architecture": DISPLAY_NAMES.get(original, original),
                 "dataset": dataset,
                 "paper_params_m": list(paper),
                 "params_m": [row.params_m for row in ours],

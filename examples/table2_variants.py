@@ -21,14 +21,13 @@ import argparse
 import json
 from pathlib import Path
 
-from cellnas_edu.drawing import draw_family
-from cellnas_edu.genotypes import get_genotype
+from cellnas_edu.cells.drawing import draw_family
+from cellnas_edu.cells.genotypes import display_name, get_genotype
+from cellnas_edu.cells.space import connection_space
+from cellnas_edu.cells.topology import Topology, format_width
+from cellnas_edu.cells.variants import variant_family
 from cellnas_edu.io import atomic_write_json
-from cellnas_edu.paper_topologies import TABLE2_BASE, TABLE2_VARIANTS
-from cellnas_edu.space import connection_space
-from cellnas_edu.tables import display_name
-from cellnas_edu.topology import Topology, format_width
-from cellnas_edu.variants import variant_family
+from cellnas_edu.paper import TABLE2_BASE, TABLE2_VARIANTS
 
 
 def pair(width, depth) -> str:

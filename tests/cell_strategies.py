@@ -1,31 +1,9 @@
-"""Hypothesis strategies for cells in the DARTS convention (Section 3.1), shared by the topology tests."""
+"""Hypothesis strategies for cells in the DARTS convention (Section 3.1), shared by the topology tests.
 
-from hypothesis import strategies as st
+The strategies live in :mod:`cellnas_edu.cells.strategies`, so that the graded checks of
+``cellnas exercises`` (which ship with the package) draw the same cells as this suite.
+"""
 
-from cellnas_edu.cellspec import NUM_INPUTS, OPERATIONS, CellSpec, Genotype
+from cellnas_edu.cells.strategies import cells, genotypes
 
-
-@st.composite
-def cells(draw, min_nodes: int = 1, max_nodes: int = 5, full_concat: bool | None = None) -> CellSpec:
-    """A random valid cell: ``n`` intermediate nodes, two (op, source) pairs each, a non-empty concat.
-
-    ``full_concat=True`` concatenates every intermediate node (NASNet, ENAS, DARTS, SNAS normal cells),
-    ``False`` a strict subset when ``n > 1`` (AmoebaNet normal cell), ``None`` either.
-    """
-    n = draw(st.integers(min_nodes, max_nodes))
-    edges = []
-    for node in range(NUM_INPUTS, NUM_INPUTS + n):
-        for _ in range(2):
-            edges.append((draw(st.sampled_from(OPERATIONS[1:])), draw(st.integers(0, node - 1))))
-    nodes = list(range(NUM_INPUTS, NUM_INPUTS + n))
-    if full_concat:
-        concat = nodes
-    else:
-        max_size = n - 1 if (full_concat is False and n > 1) else n
-        concat = draw(st.lists(st.sampled_from(nodes), min_size=1, max_size=max_size, unique=True))
-    return CellSpec(edges, sorted(concat))
-
-
-@st.composite
-def genotypes(draw, max_nodes: int = 5) -> Genotype:
-    return Genotype(draw(cells(max_nodes=max_nodes)), draw(cells(max_nodes=max_nodes)), name="random")
+__all__ = ["cells", "genotypes"]

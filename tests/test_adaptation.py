@@ -9,17 +9,21 @@ widest cell exactly when ``concat`` holds every intermediate node. When
 reduction cells) the unconcatenated nodes die, and a depth-3 variant is wider.
 """
 
-from fractions import Fraction
-
 import pytest
-from cell_strategies import cells, genotypes
-from hypothesis import given
 
-from cellnas_edu.adaptation import adapt, adapt_cell
-from cellnas_edu.genotypes import ADAPTED, POPULAR, get_genotype
-from cellnas_edu.paper_topologies import FIGURE1, FIGURE25
-from cellnas_edu.space import connection_space
-from cellnas_edu.topology import Topology, cell_depth, cell_width
+from cellnas_edu.cells.adaptation import adapt, adapt_cell
+from cellnas_edu.cells.genotypes import ADAPTED, POPULAR, get_genotype
+from cellnas_edu.cells.space import connection_space
+from cellnas_edu.cells.topology import Topology, cell_depth, cell_width
+
+# The property exercises of Chapter 7 live with the graded checks of `cellnas exercises` (one source):
+from cellnas_edu.exercises.checks.ch7_adaptation import (  # noqa: F401 - collected here
+    test_adaptation_keeps_operations_concat_and_partial_order,
+    test_adaptation_never_deepens,
+    test_adaptation_never_narrows_a_fully_concatenated_cell,
+    test_adapted_width_is_the_concat_size,
+)
+from cellnas_edu.paper import FIGURE1, FIGURE25
 
 CELLS = [(name, kind) for name in POPULAR for kind in ("normal", "reduce")]
 
@@ -101,45 +105,9 @@ def test_amoebanet_has_a_wider_variant_than_its_adaptation(spaces):
     assert FIGURE1["AmoebaNet"] == (4, 4) and FIGURE25["AmoebaNet"] == (3, 2)
 
 
-# -- properties as exercises --------------------------------------------------------
-@given(cells())
-def test_adaptation_never_deepens(cell):
-    """Exercise (Section 5): the SNAS pattern makes every live node read the inputs only, so depth becomes 2."""
-    adapted = adapt_cell(cell)
-    assert cell_depth(adapted) == 2 <= cell_depth(cell)
-
-
-@given(cells())
-def test_adapted_width_is_the_concat_size(cell):
-    """Exercise: after adaptation exactly the concatenated nodes are live, each a whole c: width = |concat| c."""
-    adapted = adapt_cell(cell)
-    assert adapted.live_nodes() == set(cell.concat)
-    assert cell_width(adapted) == len(cell.concat)
-
-
-@given(cells(full_concat=True))
-def test_adaptation_never_narrows_a_fully_concatenated_cell(cell):
-    """Exercise: with every node concatenated (NASNet, ENAS, DARTS, SNAS normal cells) adaptation never narrows.
-
-    Without that condition the claim is false: Figure 1(b) (AmoebaNet, 4c) and
-    Figure 25(b) (its adaptation, 3c) are a counterexample printed in the paper.
-    """
-    assert cell_width(adapt_cell(cell)) == cell.num_intermediate >= cell_width(cell)
-
-
 def test_adaptation_can_narrow_when_concat_is_partial():
     amoeba = get_genotype("AmoebaNet")
     assert cell_width(adapt_cell(amoeba.normal)) < cell_width(amoeba.normal)
     assert cell_width(adapt_cell(amoeba.reduce)) == 3 < cell_width(amoeba.reduce) == 4
 
 
-@given(genotypes())
-def test_adaptation_keeps_operations_concat_and_partial_order(genotype):
-    """Exercise: adaptation rewrites sources only (Section 5): same operations, positions and concat in both cells."""
-    adapted = adapt(genotype)
-    for kind in ("normal", "reduce"):
-        before, after = genotype.cell(kind), adapted.cell(kind)
-        assert after.ops == before.ops and after.concat == before.concat
-        assert after.sources == tuple(k % 2 for k in range(len(before.edges)))
-    assert adapt(adapted) == adapted
-    assert isinstance(cell_width(adapted.normal), Fraction)

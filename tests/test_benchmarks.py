@@ -29,8 +29,8 @@ def _load(name: str):
                                              ("NASNet", False)])
 def test_reference_network_has_the_package_networks_parameter_count(arch, auxiliary):
     """The plain baseline is the same network: equal parameter counts (Appendix A.3: L = 20, C = 36)."""
-    from cellnas_edu.genotypes import get_genotype
-    from cellnas_edu.model import build_network, count_parameters
+    from cellnas_edu.cells.genotypes import get_genotype
+    from cellnas_edu.nets.model import build_network, count_parameters
 
     reference = _load("reference_darts")
     g = get_genotype(arch)
@@ -45,8 +45,8 @@ def test_reference_network_has_the_package_networks_parameter_count(arch, auxili
 
 def test_reference_network_computes_the_same_function():
     """With the same weights, the two implementations give the same logits on even-sized CIFAR inputs."""
-    from cellnas_edu.genotypes import get_genotype
-    from cellnas_edu.model import build_network
+    from cellnas_edu.cells.genotypes import get_genotype
+    from cellnas_edu.nets.model import build_network
 
     reference = _load("reference_darts")
     g = get_genotype("DARTS")
@@ -82,3 +82,35 @@ def test_harness_lists_and_rejects_names():
     with pytest.raises(SystemExit, match="no benchmark named nope"):
         run.discover(["nope"])
     assert "speedup" in run.format_table([{"name": "x", "speedup": 2.0}])
+
+
+def test_train_benchmark_has_cpu_mini_rows(capsys):
+    """Issue 15: the train benchmark's rows hold the cpu-mini fast path against plain eager fp32, with speedups."""
+    run = _load("run")
+    assert run.main(["--only", "train", "--quick", "--tiny", "--device", "cpu", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)["results"]["train"]
+    mini = [row for row in result["rows"] if row["network"].startswith("cpu-mini")]
+    assert [row["what"].split(":")[0] for row in mini] == ["train step"] * 3 + ["evaluation"]
+    assert "ours (package, CPU fast path) vs plain eager fp32" in mini[0]["what"]
+    for row in mini:
+        assert row["speedup"] > 0 and row["speedup_cpu_time"] > 0 and row["threads"] == 1
+        assert row["ours_img_s"] > 0 and row["plain_img_s"] > 0
+    assert set(result["cpu_mini"]["load_average"]) == {"before", "after"}
+    assert result["cpu_mini"]["compile"] is None
+
+
+def test_cpu_mini_only_returns_just_those_rows():
+    bench = _load("bench_train")
+    result = bench.run(quick=True, device="cpu", tiny=True, cpu_mini_only=True)
+    assert all(row["network"].startswith("cpu-mini") for row in result["rows"])
+    assert result["speedup"] == result["rows"][0]["speedup"]
+
+
+def test_committed_cpu_summary_schema():
+    """results/bench_cpu/summary.json: provenance and the cpu-mini row the README quotes."""
+    path = BENCHMARKS.parent / "results" / "bench_cpu" / "summary.json"
+    summary = json.loads(path.read_text())
+    assert set(summary["provenance"]) >= {"command", "version", "git_commit", "date", "machine", "seconds"}
+    rows = summary["results"]["train"]["rows"]
+    headline = next(r for r in rows if r["network"] == "cpu-mini" and "ours (package" in r["what"])
+    assert headline["threads"] == 1 and headline["speedup"] > 0

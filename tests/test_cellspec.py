@@ -2,7 +2,7 @@
 
 import pytest
 
-from cellnas_edu.cellspec import CellSpec, Genotype
+from cellnas_edu.cells.cellspec import CellSpec, Genotype
 
 GOOD = [("sep_conv_3x3", 0), ("sep_conv_3x3", 1), ("skip_connect", 0), ("dil_conv_3x3", 2)]
 

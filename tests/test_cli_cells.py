@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from cellnas_edu.cells.genotypes import builtin_names, get_genotype, save_genotype
 from cellnas_edu.cli import main
-from cellnas_edu.genotypes import builtin_names, get_genotype, save_genotype
 
 
 def run_json(capsys, argv):
@@ -125,7 +125,7 @@ def test_variants_from_a_file_and_output(capsys, tmp_path):
     data = run_json(capsys, ["variants", path, "--kind", "operations", "--count", "3", "--json", "-o", str(out)])
     assert json.loads(out.read_text()) == data
     assert all((v["width"], v["depth"]) == (3.5, 3) for v in data["variants"])
-    assert_one_line_error(capsys, ["variants", "DARTS", "--count", "-2"], "--count must be >= 0")
+    assert_one_line_error(capsys, ["variants", "DARTS", "--count", "-2"], "--count must be between 0 and 10000")
 
 
 def test_adapt_json_and_output(capsys, tmp_path):

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
+from cellnas_edu.cells.genotypes import get_genotype
 from cellnas_edu.cli import main
 from cellnas_edu.convergence import (
     ConvergenceSpec,
@@ -22,14 +23,13 @@ from cellnas_edu.convergence import (
     run_dir,
     summarize,
 )
-from cellnas_edu.convergence_stats import (
+from cellnas_edu.convergence.stats import (
     area_under_curve,
     mean_interval,
     one_way_anova,
     spearman_with_bootstrap,
     split_diverged,
 )
-from cellnas_edu.genotypes import get_genotype
 from cellnas_edu.io import append_jsonl, atomic_write_json
 
 
@@ -239,7 +239,7 @@ def test_paper_protocol_is_wired_to_cifar10_on_cuda(tmp_path):
     from pathlib import Path
 
     from cellnas_edu.convergence import _config_for
-    from cellnas_edu.paper_topologies import TABLE2_VARIANTS
+    from cellnas_edu.paper import TABLE2_VARIANTS
 
     path = Path(__file__).resolve().parents[1] / "examples" / "figure3_convergence.py"
     spec_ = importlib.util.spec_from_file_location("_figure3", path)
@@ -249,11 +249,8 @@ def test_paper_protocol_is_wired_to_cifar10_on_cuda(tmp_path):
     cells = experiment_cells(get_genotype(spec.arch), spec.kind, spec.count, spec.variant_seed, spec.family)
     assert [(float(c.width), c.depth) for c in cells[1:]] == list(TABLE2_VARIANTS["DARTS_V2"])
     assert len({c.genotype.normal for c in cells}) == 14  # 13 distinct variants besides the original
-    genotype_path = tmp_path / "C3.json"
-    from cellnas_edu.genotypes import save_genotype
-
-    save_genotype(cells[3].genotype, genotype_path)
-    config = _config_for(spec, genotype_path, 0.25, 2)
+    config = _config_for(spec, cells[3], 0.25, 2)
+    assert config.arch == "C3" and config.build_genotype() == cells[3].genotype  # the genotype travels as data
     assert (config.dataset, config.device, config.epochs, config.batch_size) == ("cifar10", "cuda", 600, 80)
     assert (config.init_channels, config.layers, config.lr, config.seed) == (36, 20, 0.25, 2)
     assert (config.auxiliary, config.cutout, config.drop_path_prob, config.augment) == (False, 0, 0.0, True)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from cellnas_edu.drawing import caption_of, cell_arrows, draw_cells, draw_family, draw_genotype, node_positions
-from cellnas_edu.genotypes import get_genotype
-from cellnas_edu.variants import variant_family
+from cellnas_edu.cells.drawing import caption_of, cell_arrows, draw_cells, draw_family, draw_genotype, node_positions
+from cellnas_edu.cells.genotypes import get_genotype
+from cellnas_edu.cells.variants import variant_family
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from cellnas_edu import exact_stats as xs
+from cellnas_edu.convergence import exact_stats as xs
 
 
 def brute_spearman_p(x, y, alternative):

@@ -1,11 +1,11 @@
-"""Networks built from cells (cellnas_edu.model; Appendix A.3, A.4)."""
+"""Networks built from cells (cellnas_edu.nets.model; Appendix A.3, A.4)."""
 
 import pytest
 import torch
 from torch.func import functional_call, vmap
 
-from cellnas_edu.genotypes import AmoebaNet_ADAPT, builtin_names, get_genotype
-from cellnas_edu.model import Cell, Network, build_network, count_parameters, network_for_dataset
+from cellnas_edu.cells.genotypes import AmoebaNet_ADAPT, builtin_names, get_genotype
+from cellnas_edu.nets.model import Cell, Network, build_network, count_parameters, network_for_dataset
 
 torch.set_num_threads(1)
 

@@ -1,10 +1,10 @@
-"""The DARTS operations (cellnas_edu.ops; Appendix A.3 builds networks "following DARTS")."""
+"""The DARTS operations (cellnas_edu.nets.ops; Appendix A.3 builds networks "following DARTS")."""
 
 import pytest
 import torch
 
-from cellnas_edu.cellspec import OPERATIONS
-from cellnas_edu.ops import OPS, DilConv, FactorizedReduce, SepConv, drop_path
+from cellnas_edu.cells.cellspec import OPERATIONS
+from cellnas_edu.nets.ops import OPS, DilConv, FactorizedReduce, SepConv, drop_path
 
 torch.set_num_threads(1)
 

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
+from cellnas_edu.cells.genotypes import ADAPTED, builtin_names, get_genotype
 from cellnas_edu.cli import main
 from cellnas_edu.data import dataset_info
-from cellnas_edu.genotypes import ADAPTED, builtin_names, get_genotype
-from cellnas_edu.param_counts import (
+from cellnas_edu.nets.param_counts import (
     TABLE1_DATASETS,
     TABLE1_PARAMS_M,
     analytic_parameters,
@@ -117,7 +117,7 @@ def test_params_bad_input_is_one_line(capsys, argv, fragment):
 
 def test_table1_counts_the_operations_of_dead_nodes():
     """The adapted cells' dead nodes are built: without them AmoebaNet_ADAPT would be 2.78M, not Table 1's 3.60M."""
-    from cellnas_edu.cellspec import Genotype
+    from cellnas_edu.cells.cellspec import Genotype
 
     def without_dead_operations(cell):  # a parameter-free pooling in place of every dead node's operation
         dead = cell.dead_nodes()

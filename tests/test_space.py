@@ -11,10 +11,9 @@ from cell_strategies import cells
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cellnas_edu.cellspec import CellSpec
-from cellnas_edu.genotypes import get_genotype
-from cellnas_edu.paper_topologies import FIGURE_FAMILIES, TABLE2_VARIANTS
-from cellnas_edu.space import (
+from cellnas_edu.cells.cellspec import CellSpec
+from cellnas_edu.cells.genotypes import get_genotype
+from cellnas_edu.cells.space import (
     connection_space,
     decode_sources,
     enumeration_count,
@@ -23,7 +22,8 @@ from cellnas_edu.space import (
     variant_index,
     variant_topologies,
 )
-from cellnas_edu.topology import cell_depth, cell_width
+from cellnas_edu.cells.topology import cell_depth, cell_width
+from cellnas_edu.paper import FIGURE_FAMILIES, TABLE2_VARIANTS
 
 
 @pytest.fixture(scope="module")

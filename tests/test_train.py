@@ -162,7 +162,7 @@ def test_a_diverging_run_is_recorded_and_stops_cleanly(tmp_path, capsys):
     run with exit 0, a metrics line marked diverged and status 'diverged'; resuming it does nothing."""
     out = tmp_path / "diverged"
     flags = ["train", "--arch", "DARTS", "--dataset", "synthetic", "--preset", "smoke", "--device", "cpu",
-             "--lr", "1e6", "--epochs", "3", "--train-subset", "128", "--out", str(out), "--no-progress"]
+             "--lr", "1e10", "--epochs", "3", "--train-subset", "128", "--out", str(out), "--no-progress"]
     assert main([*flags, "--json"]) == 0
     captured = capsys.readouterr()
     summary = json.loads(captured.out)

@@ -8,10 +8,10 @@ from cell_strategies import cells, genotypes
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cellnas_edu.cellspec import SEARCH_SPACE_OPERATIONS, CellSpec
-from cellnas_edu.genotypes import get_genotype
-from cellnas_edu.topology import cell_depth, cell_width
-from cellnas_edu.variants import (
+from cellnas_edu.cells.cellspec import SEARCH_SPACE_OPERATIONS, CellSpec
+from cellnas_edu.cells.genotypes import get_genotype
+from cellnas_edu.cells.topology import cell_depth, cell_width
+from cellnas_edu.cells.variants import (
     random_connection_cell,
     random_operation_cell,
     space_size,

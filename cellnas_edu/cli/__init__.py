@@ -1,11 +1,14 @@
 """The ``cellnas`` command: one subcommand per module in this package.
 
-Each subcommand module defines ``HELP`` (one line), ``add_arguments(parser)``
+Each subcommand module defines ``add_arguments(parser)`` (its one-line help is in :data:`COMMANDS`)
 and ``run(args) -> int``. Only the module of the chosen subcommand is imported,
 so ``cellnas cells`` starts without importing torch.
 
-Errors: a :class:`~cellnas_edu.errors.UserError` or ``ValueError`` raised by a
-subcommand, and any argument error, print one line on stderr and exit 2.
+Errors: every error of input or environment (a :class:`~cellnas_edu.errors.UserError`,
+``ValueError``, any ``OSError``, a corrupt file, a too deeply nested JSON file,
+running out of memory: see :func:`~cellnas_edu.errors.one_line_message`) and
+any argument error print one line on stderr and exit 2. Other exceptions are
+bugs of the package and keep their traceback (exit 1).
 """
 
 from __future__ import annotations
@@ -14,7 +17,32 @@ import argparse
 import importlib
 import sys
 
-from ..errors import UserError
+from ..errors import one_line_message
+
+#: the largest seed any command accepts: torch, NumPy (mod 2**32) and Python take it, and seed + offset stays < 2**64
+MAX_SEED = 2**63 - 1
+
+
+def seed_arg(text: str) -> int:
+    """argparse type of every ``--seed``: an integer in ``0..2**63 - 1``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"seed must be between 0 and 2**63 - 1, got {text[:40]}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type of counts that must be at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 #: subcommand -> (module, one-line help). The order is the order of ``cellnas --help``.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -39,6 +67,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare-landscapes": (
         "cellnas_edu.cli.compare_landscapes",
         "side-by-side landscapes of several runs against width and depth",
+    ),
+    "exercises": (
+        "cellnas_edu.cli.exercises",
+        "write the package's functions yourself; its property tests grade them",
     ),
 }
 
@@ -80,14 +112,17 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(COMMANDS[args.command][0])
     try:
         return int(module.run(args) or 0)
-    except (UserError, ValueError) as exc:
-        print(f"cellnas {args.command}: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print(f"cellnas {args.command}: interrupted; results written so far are kept", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        message = one_line_message(exc)
+        if message is None:  # a bug of the package: keep the traceback
+            raise
+        print(f"cellnas {args.command}: error: {message}", file=sys.stderr)
+        return 2
 
 
 def emit_json(obj) -> None:

@@ -7,12 +7,10 @@ width and depth before and after. ``-o`` saves the adapted genotype as JSON.
 
 from __future__ import annotations
 
-from ..adaptation import adapt
-from ..genotypes import resolve_genotype, save_genotype
-from ..topology import Topology
+from ..cells.adaptation import adapt
+from ..cells.genotypes import resolve_genotype, save_genotype
+from ..cells.topology import Topology
 from . import emit_json
-
-HELP = "the widest-and-shallowest adaptation of a cell (Section 5, Figure 25)"
 
 
 def add_arguments(parser) -> None:

@@ -1,17 +1,15 @@
 """``cellnas analyze FILE.json``: width and depth of the cells in a user's genotype file (Section 3.2).
 
-The file uses the DARTS layout (see :mod:`cellnas_edu.genotypes`). A malformed
+The file uses the DARTS layout (see :mod:`cellnas_edu.cells.genotypes`). A malformed
 file is reported on one line that names the file, the cell, the node and the
 operation (exit status 2).
 """
 
 from __future__ import annotations
 
-from ..genotypes import load_genotype
-from ..tables import cell_table, format_cell_table
+from ..cells.genotypes import load_genotype
+from ..cells.tables import cell_table, format_cell_table
 from . import emit_json
-
-HELP = "width and depth of the cells in a genotype JSON file"
 
 
 def add_arguments(parser) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from ..tables import cell_table, format_cell_table
+from ..cells.tables import cell_table, format_cell_table
 from . import emit_json
-
-HELP = "width and depth of every built-in cell (Figure 1, Figure 25)"
 
 
 def add_arguments(parser) -> None:

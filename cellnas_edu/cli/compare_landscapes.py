@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from . import emit_json
 
-HELP = "side-by-side landscapes of several runs against width and depth"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("run_dirs", metavar="RUN_DIR", nargs="+", help="run folders holding landscape.npz")

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import sys
 
-from . import emit_json
-
-HELP = "train a cell and its variant family and compare convergence (Section 4.1)"
+from . import emit_json, positive_int, seed_arg
 
 
 def add_arguments(parser) -> None:
@@ -25,7 +23,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--variants", choices=("connections", "operations"), default="connections",
                         help="random connection variants (Figures 3, 4) or operation variants (Figure 5)")
     parser.add_argument("--count", type=int, default=4, help="number of variants K (C1..CK; Table 2 uses 13)")
-    parser.add_argument("--variant-seed", type=int, default=0, help="seed of the variant family (default 0)")
+    parser.add_argument("--variant-seed", type=seed_arg, default=0, help="seed of the variant family (default 0)")
     parser.add_argument("--family", choices=("random", "table2"), default="random",
                         help="random: K seeded draws (Appendix A.2); table2: 13 draws with the widths and depths "
                         "of Table 2 (DARTS, ENAS, AmoebaNet, NASNet; --count is ignored)")
@@ -44,9 +42,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--train-subset", type=int, default=None, help="use this many training images")
     parser.add_argument("--test-subset", type=int, default=None, help="use this many test images")
     parser.add_argument("--device", default=None, help="auto | cpu | cuda (default: the preset's, auto)")
-    parser.add_argument("--jobs", type=int, default=1,
+    parser.add_argument("--jobs", type=positive_int, default=1,
                         help="train this many runs at once in worker processes (CPU; default 1)")
-    parser.add_argument("--threads-per-job", type=int, default=1, help="torch threads per worker with --jobs > 1")
+    parser.add_argument("--threads-per-job", type=positive_int, default=1,
+                        help="torch threads per worker with --jobs > 1")
     parser.add_argument("--out", required=True, help="experiment folder (runs go to OUT/<lr>/<label>/seed<k>/)")
     parser.add_argument("--resume", action="store_true", help="continue an experiment in OUT (finished runs skipped)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")

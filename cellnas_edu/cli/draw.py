@@ -7,14 +7,11 @@ random variants C1..CK with their widths and depths (Figures 2, 10, 11).
 
 from __future__ import annotations
 
-from ..drawing import caption_of, draw_cells, draw_family
-from ..genotypes import resolve_genotype
-from ..tables import display_name
-from ..topology import Topology
-from ..variants import KINDS, variant_family
-from . import emit_json
-
-HELP = "draw a cell's topology as PNG or SVG (Figure 1 style)"
+from ..cells.drawing import MAX_PANELS, caption_of, draw_cells, draw_family
+from ..cells.genotypes import display_name, resolve_genotype
+from ..cells.topology import Topology
+from ..cells.variants import KINDS, variant_family
+from . import emit_json, seed_arg
 
 
 def add_arguments(parser) -> None:
@@ -24,7 +21,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--variants", type=int, default=0, metavar="K",
                         help="also draw K random variants (a Figure 2-style family)")
     parser.add_argument("--kind", choices=KINDS, default="connections", help="variant kind (default: connections)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the variant family (default: 0)")
+    parser.add_argument("--seed", type=seed_arg, default=0, help="seed of the variant family (default: 0)")
     parser.add_argument("--columns", type=int, default=5, help="panels per row of a family grid (default: 5)")
     parser.add_argument("--op-labels", dest="op_labels", action="store_true", default=None,
                         help="label arrows with operation names (default: on for one cell, off for a family)")
@@ -33,8 +30,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    if args.variants < 0:
-        raise ValueError(f"--variants must be >= 0, got {args.variants}")
+    if not 0 <= args.variants < MAX_PANELS:
+        raise ValueError(f"--variants must be between 0 and {MAX_PANELS - 1} (one panel each), got {args.variants}")
     if args.columns < 1:
         raise ValueError(f"--columns must be >= 1, got {args.columns}")
     genotype = resolve_genotype(args.name)

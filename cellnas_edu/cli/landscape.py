@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from . import emit_json
-
-HELP = "loss surface, gradient variance and Hessian sharpness of a run (Section 4.2)"
+from . import emit_json, seed_arg
 
 
 def add_arguments(parser) -> None:
@@ -27,11 +25,13 @@ def add_arguments(parser) -> None:
                         help="M test images, a seeded class-balanced sample (default 1000; paper: 10000)")
     parser.add_argument("--gradvar", action="store_true", help="also the gradient variance g(alpha, beta) (Fig. 7, 8)")
     parser.add_argument("--hessian", action="store_true", help="also the top Hessian eigenvalue at the trained weights")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the directions, the sample and the Hessian start")
+    parser.add_argument("--seed", type=seed_arg, default=0,
+                        help="seed of the directions, the sample and the Hessian start")
     parser.add_argument("--keep-bias-bn", action="store_true",
                         help="also move biases and BatchNorm parameters (default: their directions are zero)")
-    parser.add_argument("--chunk", type=int, default=16,
-                        help="samples per vmap call for per-sample gradients (memory grows linearly; default 16)")
+    parser.add_argument("--chunk", type=int, default=None,
+                        help="samples per vmap call for per-sample gradients (memory grows linearly; default: from "
+                             "the memory available, at most half of it and at most 16, said on stderr)")
     parser.add_argument("--batch-size", type=int, default=256, help="batch size of the evaluation passes")
     parser.add_argument("--hessian-tol", type=float, default=1e-3, help="relative tolerance of power iteration")
     parser.add_argument("--hessian-max-iter", type=int, default=100, help="iteration cap of power iteration")

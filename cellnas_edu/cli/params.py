@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from . import emit_json
 
-HELP = "parameter counts of the built-in networks (Table 1)"
-
 _COLUMNS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "tiny-imagenet-200": "Tiny-ImageNet-200"}
+
+
+def _layers(text: str) -> int:
+    import argparse
+
+    from ..train.config import MAX_LAYERS
+
+    value = _positive(text)
+    if value > MAX_LAYERS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_LAYERS} cells (the paper uses 20), got {value}")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -25,13 +34,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true",
                         help="print a JSON list of {name, dataset, params_m, params, paper_params_m}")
     parser.add_argument("--C", type=_positive, default=36, help="initial channels (default 36, Appendix A.3)")
-    parser.add_argument("--layers", type=_positive, default=20, help="number of cells L (default 20, Appendix A.3)")
+    parser.add_argument("--layers", type=_layers, default=20, help="number of cells L (default 20, Appendix A.3)")
     parser.add_argument("--no-auxiliary", dest="auxiliary", action="store_false",
                         help="leave out the auxiliary head (Table 1 counts it)")
 
 
 def format_param_table(rows) -> str:
-    """Rows of :func:`~cellnas_edu.param_counts.parameter_table` as a text table, one line per genotype."""
+    """Rows of :func:`~cellnas_edu.nets.param_counts.parameter_table` as a text table, one line per genotype."""
     datasets = list(dict.fromkeys(row.dataset for row in rows))
     names = list(dict.fromkeys(row.name for row in rows))
     cell = {(row.name, row.dataset): row for row in rows}
@@ -49,7 +58,7 @@ def format_param_table(rows) -> str:
 
 
 def run(args) -> int:
-    from ..param_counts import parameter_table
+    from ..nets.param_counts import parameter_table
 
     if args.C % 2:
         raise ValueError(f"--C must be even (FactorizedReduce splits channels in two), got {args.C}")

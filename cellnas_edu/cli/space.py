@@ -1,18 +1,16 @@
 """``cellnas space NAME``: every connection variant of a cell, tabulated by width and depth (Appendix A.2).
 
 Enumerates the whole space that Appendix A.2 samples random connection
-variants from (:mod:`cellnas_edu.space`) and places the original cell in it.
+variants from (:mod:`cellnas_edu.cells.space`) and places the original cell in it.
 Imports numpy only (no torch), so it answers in about a second.
 """
 
 from __future__ import annotations
 
-from ..genotypes import resolve_genotype
-from ..space import connection_space
-from ..topology import format_width
+from ..cells.genotypes import resolve_genotype
+from ..cells.space import connection_space
+from ..cells.topology import format_width
 from . import emit_json
-
-HELP = "enumerate a cell's whole connection space (Appendix A.2)"
 
 
 def add_arguments(parser) -> None:

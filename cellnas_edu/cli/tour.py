@@ -29,8 +29,6 @@ from pathlib import Path
 
 from . import emit_json
 
-HELP = "the guided tour: cell table, theorem checks, a short training run"
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("--out", default="out/tour", help="folder for the drawings, the run and the curve "
@@ -65,8 +63,8 @@ _FIGURE1_PANELS = "abcde"
 
 def _paper_value(name: str, kind: str) -> str:
     """The printed width and depth of a built-in's normal cell (Figure 1 or Figure 25), or ``""``."""
-    from ..genotypes import ADAPTED, POPULAR
-    from ..paper_topologies import FIGURE1, FIGURE25
+    from ..cells.genotypes import ADAPTED, POPULAR
+    from ..paper import FIGURE1, FIGURE25
 
     if kind != "normal":
         return ""
@@ -81,17 +79,17 @@ def _paper_value(name: str, kind: str) -> str:
 
 
 def display_name_of(name: str) -> str:
-    from ..tables import DISPLAY_NAMES
+    from ..cells.genotypes import DISPLAY_NAMES
 
     return DISPLAY_NAMES.get(name, name)
 
 
 def step_cells(tour: Tour) -> dict:
     """Step 1: Section 3.2's width and depth of every built-in cell, checked against Figures 1 and 25."""
-    from ..drawing import draw_cells
-    from ..genotypes import ADAPTED, POPULAR, get_genotype
-    from ..tables import cell_table, display_name
-    from ..topology import Topology, format_width
+    from ..cells.drawing import draw_cells
+    from ..cells.genotypes import ADAPTED, POPULAR, display_name, get_genotype
+    from ..cells.tables import cell_table, format_table
+    from ..cells.topology import Topology, format_width
 
     tour.say("A cell is a small graph: 2 input nodes, a few intermediate nodes, one output node (Section 3.1).")
     tour.say("Width = how many intermediate nodes read the inputs directly (in units of c, a node fed by one input")
@@ -108,15 +106,11 @@ def step_cells(tour: Tour) -> dict:
         table.append({"architecture": name, "cell": row.cell, "width, depth": label,
                       "dead nodes": ", ".join(map(str, row.dead)) or "-", "paper": paper, "match": match})
     keys = list(table[0])
-    sizes = [max(len(k), *(len(t[k]) for t in table)) for k in keys]
-    tour.say("  ".join(k.ljust(s) for k, s in zip(keys, sizes)).rstrip())
-    tour.say("  ".join("-" * s for s in sizes))
-    for t in table:
-        tour.say("  ".join(t[k].ljust(s) for k, s in zip(keys, sizes)).rstrip())
+    tour.say(format_table(keys, [tuple(t[k] for k in keys) for t in table]))
     tour.say()
     tour.say("Dead nodes feed nothing that reaches the output, so they do not count in the width (see")
-    tour.say("cellnas_edu/topology.py for why the figures force this reading). *_ADAPT are the widest-and-shallowest")
-    tour.say("adaptations of Section 5.")
+    tour.say("cellnas_edu/cells/topology.py for why the figures force this reading). *_ADAPT are the widest-and-")
+    tour.say("shallowest adaptations of Section 5.")
 
     popular = [get_genotype(name) for name in POPULAR]
     figure1 = draw_cells([(g.normal, f"{display_name(g)}, {Topology.of(g.normal).label()}") for g in popular],
@@ -207,33 +201,30 @@ def plot_accuracy_curve(metrics: list[dict], path: Path, title: str) -> Path:
     return path
 
 
-def _train_single_threaded(config, run_dir: Path):
-    """Train with one torch thread: the network is small, and on a busy or shared 2-core machine two intra-op
-    threads per process slow training down several times (measured on a shared 2-core machine: 94 s per epoch
-    with two threads, 16 s with one)."""
-    import torch
-
+def _train_with_cpu_threads(config, run_dir: Path):
+    """Train with the threads :func:`cellnas_edu.train.cpu.choose_threads` picks: the idle cores (all of them on an
+    idle laptop, one on a busy machine). On a shared 2-core machine two intra-op threads per process slowed
+    training down several times (94 s per epoch with two threads, 16 s with one)."""
     from ..train import train
+    from ..train.cpu import choose_threads, torch_threads
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(choose_threads(jobs=1)):
         return train(config, run_dir, resume=True, progress=True)
-    finally:
-        torch.set_num_threads(before)
 
 
 def step_training(tour: Tour) -> dict:
     """Step 3: train a small DARTS network on real images and watch the test accuracy per epoch."""
+    from ..train.runfolder import RunFolder
+
     config, size = _training_config(tour)
     run_dir = tour.out / f"run-{config.dataset}-{size}"
     tour.say(f"Now a real (small) training run: the DARTS cell, {config.layers} cells of C={config.init_channels} "
              f"channels, on {config.train_subset} {config.dataset} training images for {config.epochs} epochs,")
     tour.say(f"SGD with lr {config.lr:g} and cosine annealing (Appendix A.3, scaled down). The progress bar is on "
              "stderr.")
-    if (run_dir / "status.json").exists():
+    if RunFolder(run_dir).status_path.exists():
         tour.say(f"({run_dir} holds this run already: it is reused or resumed; delete the folder to train again)")
-    summary = _train_single_threaded(config, run_dir)
+    summary = _train_with_cpu_threads(config, run_dir)
     tour.say()
     tour.say("epoch  train loss  test loss  test accuracy")
     for m in summary.metrics:

@@ -16,38 +16,64 @@ from __future__ import annotations
 import argparse
 import os
 
-HELP = "train a network (Appendix A.3/A.4 presets), resumable"
+from . import seed_arg
 
-#: flag destination -> TrainConfig field
-_FLAG_FIELDS = {
-    "arch": "arch", "dataset": "dataset", "epochs": "epochs", "lr": "lr", "seed": "seed", "device": "device",
-    "batch_size": "batch_size", "C": "init_channels", "layers": "layers", "train_subset": "train_subset",
-    "test_subset": "test_subset", "data_root": "data_root",
+#: TrainConfig fields with a flag of their own: field -> (flag, help). The flag's type (and, for ``dataset``
+#: and ``device``, its choices) comes from the dataclass; ``--set key=value`` reaches every other field.
+FLAGS: dict[str, tuple[str, str | None]] = {
+    "arch": ("--arch", "built-in genotype name (e.g. DARTS) or genotype JSON file"),
+    "dataset": ("--dataset", None),
+    "epochs": ("--epochs", None),
+    "lr": ("--lr", "initial learning rate (paper: 0.025; Figure 4: 0.0025, 0.25)"),
+    "seed": ("--seed", None),
+    "device": ("--device", None),
+    "batch_size": ("--batch-size", "global batch size (split over torchrun processes)"),
+    "init_channels": ("--C", "initial channels C (paper: 36)"),
+    "layers": ("--layers", "number of cells L (paper: 20)"),
+    "train_subset": ("--train-subset", "number of training images (seeded, stratified)"),
+    "test_subset": ("--test-subset", "number of test images (seeded, stratified)"),
+    "data_root": ("--data-root", "where the datasets are (default: $CELLNAS_DATA or ~/.cache/cellnas/data)"),
 }
+#: Flags that come before the remaining TrainConfig flags in ``--help``.
+_LEADING = ("arch", "dataset")
+
+
+def _field_flag(parser: argparse.ArgumentParser, field: str) -> None:
+    from ..train.config import DATASETS, DEVICES, field_type
+
+    flag, help_text = FLAGS[field]
+    kwargs: dict = {"dest": field, "help": help_text, "metavar": flag.lstrip("-").replace("-", "_").upper()}
+    base = field_type(field)
+    if field == "dataset":
+        kwargs.update(required=True, help=" | ".join(DATASETS))
+    elif field == "arch":
+        kwargs["required"] = True
+    elif field == "device":
+        kwargs.update(choices=DEVICES[1:] + DEVICES[:1], metavar=None)  # cpu, cuda, auto
+    elif field == "seed":
+        kwargs["type"] = seed_arg  # 0 .. 2**63 - 1
+    elif base in (int, float):
+        kwargs["type"] = base
+    parser.add_argument(flag, **kwargs)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--arch", required=True, help="built-in genotype name (e.g. DARTS) or genotype JSON file")
-    parser.add_argument("--dataset", required=True,
-                        help="cifar10 | cifar100 | tiny-imagenet-200 | fashion-mnist | synthetic")
+    for field in _LEADING:
+        _field_flag(parser, field)
     parser.add_argument("--preset", required=True,
                         help="convergence (Section 4) | generalization (Section 5) | cpu-mini | smoke")
     parser.add_argument("--out", required=True, help="run folder (config, metrics, checkpoints)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--lr", type=float, help="initial learning rate (paper: 0.025; Figure 4: 0.0025, 0.25)")
-    parser.add_argument("--seed", type=int)
-    parser.add_argument("--device", choices=("cpu", "cuda", "auto"))
-    parser.add_argument("--batch-size", type=int, help="global batch size (split over torchrun processes)")
-    parser.add_argument("--C", type=int, help="initial channels C (paper: 36)")
-    parser.add_argument("--layers", type=int, help="number of cells L (paper: 20)")
-    parser.add_argument("--train-subset", type=int, help="number of training images (seeded, stratified)")
-    parser.add_argument("--test-subset", type=int, help="number of test images (seeded, stratified)")
-    parser.add_argument("--data-root", help="where the datasets are (default: $CELLNAS_DATA or ~/.cache/cellnas/data)")
+    for field in FLAGS:
+        if field not in _LEADING:
+            _field_flag(parser, field)
     parser.add_argument("--compile", action="store_true", default=None, help="torch.compile the network")
     parser.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="any other TrainConfig field, e.g. --set cutout=16 --set grad_clip=none")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (CPU runs; default: the idle cores, 1 per process under torchrun "
+                             "with several processes; see cellnas_edu.train.cpu.choose_threads)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--json", action="store_true", help="print the run summary as JSON")
 
@@ -62,15 +88,62 @@ def config_from_args(args: argparse.Namespace):
         if not sep:
             raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
         overrides[key.strip()] = parse_field(key.strip(), value)
-    for flag, field in _FLAG_FIELDS.items():
-        value = getattr(args, flag)
+    for field in FLAGS:
+        value = getattr(args, field)
         if value is not None:
             overrides[field] = value
     if args.compile:
         overrides["compile"] = True
     if args.no_amp:
         overrides["amp"] = False
+    if getattr(args, "resume", False) and "genotype" not in overrides:
+        saved = _saved_genotype(args.out, overrides.get("arch"))
+        if saved is not None:
+            overrides["genotype"] = saved
     return make_config(args.preset, **overrides)
+
+
+def _cpu_threads(config, threads: int | None):
+    """The thread count of a CPU run (:func:`cellnas_edu.train.cpu.choose_threads` unless ``--threads``); CUDA runs
+    keep torch's default."""
+    from contextlib import nullcontext
+
+    import torch
+
+    from ..train.cpu import choose_threads, torch_threads
+
+    if threads is not None and threads < 1:
+        raise ValueError(f"--threads must be at least 1, got {threads}")
+    on_cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
+    if not on_cpu:
+        return nullcontext()
+    if threads is None:
+        threads = choose_threads(jobs=max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1"))))
+    return torch_threads(threads)
+
+
+def _saved_genotype(out: str, arch: str | None) -> dict | None:
+    """On ``--resume``: the genotype in the run folder's config when ``--arch`` (its label) no longer resolves.
+
+    A run folder carries its genotype as data, so a moved folder resumes even
+    when the genotype file named by ``--arch`` is gone; a file that still
+    exists is read and must match (the config check of the trainer).
+    """
+    from ..cells.genotypes import resolve_genotype
+    from ..train.runfolder import RunFolder
+
+    if not arch:
+        return None
+    try:
+        resolve_genotype(arch)
+        return None
+    except (ValueError, OSError):
+        pass
+    try:
+        saved = RunFolder(out).read_config()
+    except Exception:  # noqa: BLE001  (no readable run there: the trainer reports it)
+        return None
+    return saved.get("genotype") if saved.get("arch") == arch else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,7 +151,8 @@ def run(args: argparse.Namespace) -> int:
     from . import emit_json
 
     config = config_from_args(args)
-    summary = train(config, args.out, resume=args.resume, progress=not args.no_progress)
+    with _cpu_threads(config, args.threads):
+        summary = train(config, args.out, resume=args.resume, progress=not args.no_progress)
     if int(os.environ.get("RANK", "0")) != 0:
         return 0
     if args.json:

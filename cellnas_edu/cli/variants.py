@@ -10,20 +10,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..genotypes import resolve_genotype
+from ..cells.genotypes import resolve_genotype
+from ..cells.topology import Topology, format_width
+from ..cells.variants import CELLS, KINDS, variant_family
 from ..io import atomic_write_json
-from ..topology import Topology, format_width
-from ..variants import CELLS, KINDS, variant_family
-from . import emit_json
+from . import emit_json, seed_arg
 
-HELP = "a seeded family of random connection/operation variants (Table 2)"
+#: a family larger than this is no table; (Table 2 uses 13)
+MAX_COUNT = 10_000
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("name", metavar="NAME", help="built-in architecture (see 'cellnas cells') or genotype .json")
     parser.add_argument("--kind", choices=KINDS, default="connections", help="what to resample (default: connections)")
     parser.add_argument("--count", type=int, default=13, help="number of variants K (default: 13, as in Table 2)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--seed", type=seed_arg, default=0, help="random seed (default: 0)")
     parser.add_argument("--cell", choices=CELLS, default="normal",
                         help="which cell to resample (default: normal; 'both' measures the normal cell)")
     parser.add_argument("--distinct", action="store_true",
@@ -52,8 +53,8 @@ def family_json(genotype, name: str, args, family) -> dict:
 
 
 def run(args) -> int:
-    if args.count < 0:
-        raise ValueError(f"--count must be >= 0, got {args.count}")
+    if not 0 <= args.count <= MAX_COUNT:
+        raise ValueError(f"--count must be between 0 and {MAX_COUNT}, got {args.count}")
     genotype = resolve_genotype(args.name)
     name = genotype.name or args.name
     family = variant_family(genotype, kind=args.kind, count=args.count, seed=args.seed, cell=args.cell,

@@ -25,8 +25,10 @@ Formats:
 from __future__ import annotations
 
 import gzip
+import io
 import pickle
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -53,18 +55,109 @@ def _find_folder(root: Path, folder: str, marker: str) -> Path | None:
 
 
 # -- CIFAR ----------------------------------------------------------------------------------------------------------
-def _read_cifar_pickle(path: Path, label_key: str) -> tuple[np.ndarray, np.ndarray]:
+def _numpy_global(module: str, name: str):
+    """``numpy._core.<module>.<name>`` (NumPy 2), else ``numpy.core.<module>.<name>`` (NumPy 1)."""
+    import importlib
+
     try:
-        with open(path, "rb") as handle:
-            batch = pickle.load(handle, encoding="bytes")
+        return getattr(importlib.import_module(f"numpy._core.{module}"), name)
+    except (ImportError, AttributeError):
+        return getattr(importlib.import_module(f"numpy.core.{module}"), name)
+
+
+def _safe_codecs_encode(text, encoding="utf-8"):
+    """``_codecs.encode`` as protocol-2 pickles of ``bytes`` use it: latin-1 text to bytes, nothing else."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError("_codecs.encode only of text as latin1")
+    return text.encode("latin1")
+
+
+def _safe_empty_bytes(*args):
+    """``bytes()`` as protocol-2 pickles write an empty ``bytes``; ``bytes(10**12)`` and the like are refused."""
+    if args:
+        raise pickle.UnpicklingError("bytes(...) only without arguments")
+    return b""
+
+
+#: The only globals a CIFAR batch may name: what the real files (and NumPy's own pickles of a uint8 array,
+#: protocols 2 to 5) use to rebuild an array. Anything else (os.system, builtins.eval, ...) is refused.
+_CIFAR_GLOBALS = {
+    ("numpy", "ndarray"): lambda: np.ndarray,
+    ("numpy", "dtype"): lambda: np.dtype,
+    ("numpy.core.multiarray", "_reconstruct"): lambda: _numpy_global("multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"): lambda: _numpy_global("multiarray", "_reconstruct"),
+    ("numpy.core.numeric", "_frombuffer"): lambda: _numpy_global("numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"): lambda: _numpy_global("numeric", "_frombuffer"),
+    ("_codecs", "encode"): lambda: _safe_codecs_encode,
+    ("__builtin__", "bytes"): lambda: _safe_empty_bytes,
+    ("builtins", "bytes"): lambda: _safe_empty_bytes,
+}
+
+
+class CifarUnpickler(pickle.Unpickler):
+    """A restricted unpickler: dicts, lists, tuples, bytes, str, numbers and NumPy arrays, nothing else.
+
+    A CIFAR "python version" batch is a pickle, and ``pickle.load`` of a crafted
+    file runs arbitrary code. This unpickler admits only the globals of
+    :data:`_CIFAR_GLOBALS` and refuses every other one (``pickle.UnpicklingError``
+    naming it) before it is imported, and it has no persistent-id support.
+    """
+
+    def find_class(self, module: str, name: str):
+        factory = _CIFAR_GLOBALS.get((module, name))
+        if factory is None:
+            raise pickle.UnpicklingError(f"refused to load global {module}.{name}: a CIFAR batch holds only "
+                                         "dicts, lists, bytes, strings, numbers and numpy arrays")
+        return factory()
+
+    def persistent_load(self, pid):
+        raise pickle.UnpicklingError("refused a persistent id: not a CIFAR batch")
+
+
+def restricted_pickle_load(data: bytes):
+    """Unpickle ``data`` with :class:`CifarUnpickler` (``encoding="bytes"``, as for Python 2 pickles)."""
+    return CifarUnpickler(io.BytesIO(data), encoding="bytes").load()
+
+
+def _checked_uint8(value, what: str, shape_tail: tuple[int, ...] | None = None) -> np.ndarray:
+    """``value`` as a uint8 array after checking kind and range (no silent wrap-around of 300 to 44)."""
+    array = np.asarray(value)
+    if array.size == 0 and array.dtype.kind in "iuf":  # an empty list reads as float64
+        return array.astype(np.uint8)
+    if array.dtype.kind not in "iu":
+        raise ValueError(f"{what} has dtype {array.dtype}, expected integers 0..255")
+    if array.size and (int(array.min()) < 0 or int(array.max()) > 255):
+        raise ValueError(f"{what} has values {int(array.min())}..{int(array.max())}, expected 0..255")
+    return array.astype(np.uint8)
+
+
+def _checked_labels(value, num_classes: int) -> np.ndarray:
+    labels = np.asarray(value)
+    if labels.size == 0 and labels.dtype.kind == "f":  # an empty list reads as float64
+        labels = labels.astype(np.int64)
+    if labels.ndim != 1 or labels.dtype.kind not in "iu":
+        raise ValueError(f"labels are {labels.dtype} of shape {labels.shape}, expected a list of integers")
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
+        raise ValueError(f"labels {int(labels.min())}..{int(labels.max())} outside 0..{num_classes - 1}")
+    return labels.astype(np.int64)
+
+
+def _read_cifar_pickle(path: Path, label_key: str, num_classes: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        batch = restricted_pickle_load(path.read_bytes())
+        if not isinstance(batch, dict):
+            raise ValueError(f"holds a {type(batch).__name__}, expected a dict")
         batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
-        data = np.asarray(batch["data"], dtype=np.uint8)
-        labels = np.asarray(batch[label_key], dtype=np.int64)
+        data = _checked_uint8(batch["data"], "data")
+        labels = _checked_labels(batch[label_key], num_classes)
         if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or len(labels) != len(data):
             raise ValueError(f"data has shape {data.shape} and {len(labels)} labels, expected (N, 3072) and N")
+        if len(data) == 0:
+            raise ValueError("no images (zero-size data)")
     except FileNotFoundError:
         raise UserError(f"{path} is missing: extract the CIFAR archive from {CIFAR_URL} again") from None
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, KeyError, TypeError, ValueError) as exc:
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, KeyError, TypeError, ValueError,
+            OverflowError, RecursionError, MemoryError, IndexError, struct.error) as exc:
         if isinstance(exc, KeyError):
             reason = f"no '{exc.args[0]}' entry"
         else:
@@ -88,7 +181,7 @@ def read_cifar(root: Path, num_classes: int, train: bool) -> tuple[torch.Tensor,
     if base is None:
         raise UserError(f"{name} not found in {root / folder}: download {archive} from {CIFAR_URL} and extract it "
                         f"in {root}, or pass --data-root")
-    parts = [_read_cifar_pickle(base / f, label_key) for f in files]
+    parts = [_read_cifar_pickle(base / f, label_key, num_classes) for f in files]
     data = np.concatenate([p[0] for p in parts]).reshape(-1, 3, 32, 32)
     labels = np.concatenate([p[1] for p in parts])
     if labels.min() < 0 or labels.max() >= num_classes:
@@ -119,7 +212,13 @@ def read_tiny_imagenet(root: Path, train: bool) -> tuple[torch.Tensor, torch.Ten
     if base is None:
         raise UserError(f"Tiny-ImageNet-200 not found in {root / 'tiny-imagenet-200'}: download tiny-imagenet-200.zip "
                         f"from {TINY_IMAGENET_URL} and unzip it in {root}, or pass --data-root")
-    wnids = [line.strip() for line in (base / "wnids.txt").read_text().splitlines() if line.strip()]
+    try:
+        wnids = [line.strip() for line in (base / "wnids.txt").read_text().splitlines() if line.strip()]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{base / 'wnids.txt'} is unreadable ({_first_line(exc)})") from None
+    if not wnids:
+        raise UserError(f"{base / 'wnids.txt'} lists no classes: unzip tiny-imagenet-200.zip from "
+                        f"{TINY_IMAGENET_URL} again")
     index = {wnid: i for i, wnid in enumerate(wnids)}
     paths: list[Path] = []
     labels: list[int] = []
@@ -135,7 +234,11 @@ def read_tiny_imagenet(root: Path, train: bool) -> tuple[torch.Tensor, torch.Ten
         annotations = base / "val" / "val_annotations.txt"
         if not annotations.exists():
             raise UserError(f"{annotations} is missing: unzip tiny-imagenet-200.zip from {TINY_IMAGENET_URL} again")
-        for number, line in enumerate(annotations.read_text().splitlines(), start=1):
+        try:
+            annotation_lines = annotations.read_text().splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{annotations} is unreadable ({_first_line(exc)})") from None
+        for number, line in enumerate(annotation_lines, start=1):
             if not line.strip():
                 continue
             fields = line.split("\t")
@@ -143,6 +246,9 @@ def read_tiny_imagenet(root: Path, train: bool) -> tuple[torch.Tensor, torch.Ten
                 raise UserError(f"{annotations} line {number} is not '<file>\\t<wnid>...' with a wnid of wnids.txt")
             paths.append(base / "val" / "images" / fields[0])
             labels.append(index[fields[1]])
+    if not paths:
+        raise UserError(f"{base / 'val' / 'val_annotations.txt'} lists no images: unzip tiny-imagenet-200.zip "
+                        f"from {TINY_IMAGENET_URL} again")
     pixels = _decode_jpegs(paths, 64)
     return (torch.from_numpy(np.ascontiguousarray(pixels.transpose(0, 3, 1, 2))),
             torch.tensor(labels, dtype=torch.int64))
@@ -160,9 +266,11 @@ def _read_idx(path: Path, expected_dims: int) -> np.ndarray:
                              f"expected unsigned bytes with {expected_dims}")
         shape = struct.unpack(f">{dims}I", raw[4: 4 + 4 * dims])
         data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims)
-        if data.size != int(np.prod(shape)):
+        if data.size != int(np.prod(shape, dtype=np.int64)):
             raise ValueError(f"{data.size} bytes of data for shape {shape}")
-    except (OSError, EOFError, struct.error, ValueError) as exc:
+        if data.size == 0:
+            raise ValueError(f"no data (shape {shape})")
+    except (OSError, EOFError, struct.error, ValueError, zlib.error) as exc:
         raise UserError(f"{path} is corrupt or not an idx file ({_first_line(exc)})") from None
     return data.reshape(shape)
 

@@ -18,7 +18,7 @@ tabulates, per run:
   says which of the two it holds;
 * **near-optimum gradient variance**: the mean of :math:`g` over the central
   region :math:`|\alpha|, |\beta| \le \mathrm{span}/5`;
-* the normal cell's width and depth (Section 3.2, :mod:`cellnas_edu.topology`).
+* the normal cell's width and depth (Section 3.2, :mod:`cellnas_edu.cells.topology`).
 
 Spearman rank correlations (:func:`scipy.stats.spearmanr`) of each measure
 with width and with depth summarise the family. The paper's claim predicts a
@@ -98,8 +98,8 @@ def load_landscape(run_dir: Path) -> LandscapeData:
 
 def describe(run_dir: Path, data: LandscapeData) -> RunLandscape:
     """One table row; width and depth of the normal cell from the genotype stored with the grid (Section 3.2)."""
-    from ..genotypes import genotype_from_dict
-    from ..topology import cell_depth, cell_width
+    from ..cells.genotypes import genotype_from_dict
+    from ..cells.topology import cell_depth, cell_width
 
     info = data.info
     try:

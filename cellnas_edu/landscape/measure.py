@@ -22,8 +22,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sys
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -31,8 +33,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import UserError
-from ..topology import cell_depth, cell_width
+from ..cells.topology import cell_depth, cell_width
+from ..errors import UserError, refuse_if_too_big
+from ..io import exclusive_lock, remove_stale_temporaries
 from .directions import DirectionSpec, random_direction_pair
 from .distributed import DistContext, setup
 from .grid import compute_grid
@@ -52,7 +55,7 @@ class LandscapeOptions:
     ignore_bias_bn: bool = True
     gradvar: bool = False
     hessian: bool = False
-    chunk: int = 16
+    chunk: int | None = None  # per-sample gradients per vmap call; None: from the memory available
     batch_size: int = 256
     device: str = "auto"
     hessian_tol: float = 1e-3
@@ -66,12 +69,41 @@ class LandscapeOptions:
         validate_grid(self.steps, self.span)
         for name in ("samples", "chunk", "batch_size", "hessian_max_iter"):
             value = getattr(self, name)
+            if name == "chunk" and value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"--seed must be a non-negative integer, got {self.seed}")
         if not (math.isfinite(self.hessian_tol) and self.hessian_tol > 0):
             raise ValueError(f"--hessian-tol must be a positive number, got {self.hessian_tol}")
+
+
+#: bytes per grid point: loss and grad_var (float64), their done flags (bool), twice (the array and its saved copy)
+GRID_BYTES_PER_POINT = 2 * (8 + 1 + 8 + 1)
+
+
+def check_grid_memory(steps: int) -> None:
+    """Refuse a grid whose arrays alone exceed the memory available (``--steps 100001``: 180 GiB), before
+    anything is allocated or read."""
+    refuse_if_too_big(GRID_BYTES_PER_POINT * steps * steps, f"a {steps}x{steps} grid")
+
+
+def check_chunk_memory(chunk: int, num_parameters: int, device: torch.device) -> None:
+    """Per-sample gradients of ``chunk`` samples hold ``chunk`` copies of the gradient (float32, and as much again
+    for the differences): refuse a chunk that cannot fit on ``device``."""
+    available = None
+    if device.type == "cuda":
+        try:
+            available = torch.cuda.mem_get_info(device)[0]
+        except (RuntimeError, AssertionError):
+            available = None
+    refuse_if_too_big(2 * 4 * chunk * num_parameters, f"--chunk {chunk} per-sample gradients of "
+                      f"{num_parameters:,} parameters", available=available)
+
+
+#: the lock file of ``landscape.npz`` in a run folder, held by the measuring process (rank 0)
+LOCK = ".landscape.lock"
 
 
 def weights_fingerprint(model: nn.Module) -> str:
@@ -161,15 +193,20 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
 
     started = time.perf_counter()
     options.validate()
+    check_grid_memory(options.steps)
     run_dir = Path(run_dir)
     own_context = context is None
     context = setup(options.device) if own_context else context
+    held = ExitStack()  # rank 0's lock on RUN_DIR/landscape.npz, for the whole measurement
     try:
         run = load_run(run_dir, map_location=context.device, weights=options.weights)
         model = run.model.eval()
         indices, images, labels = test_sample(run.config.dataset, run.config.data_root, options.samples,
                                               options.seed, context.device)
         params = landscape_parameters(model, images[:2])
+        if options.gradvar:
+            check_chunk_memory(min(options.chunk, options.samples), sum(p.numel() for p in params.values()),
+                               context.device)
         spec = DirectionSpec(seed=options.seed, ignore_bias_bn=options.ignore_bias_bn)
         settings = {"steps": options.steps, "span": float(options.span), "samples": options.samples,
                     "seed": options.seed, "ignore_bias_bn": options.ignore_bias_bn,
@@ -179,6 +216,9 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
         opened = None
         if context.is_main:
             try:
+                held.enter_context(exclusive_lock(run_dir, LOCK, "landscape",
+                                                  hint=f"; wait for it to finish before measuring {FILENAME}"))
+                remove_stale_temporaries(run_dir, prefix="landscape")
                 opened = open_for_resume(path, settings, indices, options.overwrite)
             except UserError as exc:
                 opened = exc
@@ -187,7 +227,8 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
             raise opened
         data: LandscapeData = opened
         data.info.update(_run_info(run, len(params), sum(p.numel() for p in params.values())))
-        data.info.update({"chunk": options.chunk, "batch_size": options.batch_size,
+        chunk, chunk_info = _gradvar_chunk(options, model, images, params, context)
+        data.info.update({**chunk_info, "batch_size": options.batch_size,
                           "direction_spec": json.dumps(spec.to_dict())})
         if context.is_main:
             data.info["eval_loss"], data.info["eval_acc"] = evaluation_loss(
@@ -196,7 +237,7 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
         before = int(data.loss_done.sum())
         directions = random_direction_pair(params, spec)
         compute_grid(model, params, directions, images, labels, data, gradvar=options.gradvar,
-                     batch_size=options.batch_size, chunk=options.chunk, save=save, progress=options.progress,
+                     batch_size=options.batch_size, chunk=chunk, save=save, progress=options.progress,
                      on_point=on_point, context=context)
         if not context.is_main:
             return {}
@@ -222,8 +263,26 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
                         "seconds": time.perf_counter() - started, "files": files})
         return summary
     finally:
+        held.close()
         if own_context:
             context.close()
+
+
+def _gradvar_chunk(options: LandscapeOptions, model, images, params, context) -> tuple[int, dict]:
+    """``--chunk`` as given, or (``None``) chosen from the memory available (:func:`cellnas_edu.train.cpu.auto_chunk`:
+    at most half of it for the per-sample gradients, at most 16), said on stderr and kept in the file's info."""
+    if options.chunk is not None:
+        return options.chunk, {"chunk": options.chunk, "chunk_rule": "given (--chunk)"}
+    if not options.gradvar:
+        return 16, {"chunk": 16, "chunk_rule": "not used (no --gradvar)"}
+    from ..train.cpu import auto_chunk
+
+    chunk, info = auto_chunk(model, images, sum(p.numel() for p in params.values()), context.device)
+    if context.is_main:
+        print(f"landscape: gradient-variance chunk {chunk} (~{info['chunk_bytes_per_sample'] / 2**20:.0f} MB per "
+              f"sample, {info['chunk_available_bytes'] / 2**30:.1f} GB available ({info['chunk_memory_source']}); "
+              "--chunk sets it)", file=sys.stderr)
+    return chunk, info
 
 
 def _hessian_is_current(info: dict, options: LandscapeOptions) -> bool:

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import json
 import math
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,17 +114,38 @@ class LandscapeData:
     def load(cls, path: Path) -> LandscapeData:
         path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as npz:
-                return cls(
+            with np.load(path, allow_pickle=False) as npz:  # an object array (a pickle) is refused here
+                data = cls(
                     settings=json.loads(str(npz["settings_json"])),
                     alpha=npz["alpha"], beta=npz["beta"], loss=npz["loss"], loss_done=npz["loss_done"],
                     grad_var=npz["grad_var"], grad_var_done=npz["grad_var_done"],
                     sample_indices=npz["sample_indices"], info=json.loads(str(npz["info_json"])),
                 )
+            data._check()
+            return data
         except FileNotFoundError:
             raise UserError(f"{path}: no such file") from None
-        except (OSError, ValueError, KeyError, EOFError) as exc:
-            raise UserError(f"{path}: not a readable landscape file ({type(exc).__name__}: {exc})") from None
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error, TypeError,
+                RecursionError) as exc:
+            reason = (str(exc).strip().splitlines() or [""])[0][:200]
+            raise UserError(f"{path}: not a readable landscape file ({type(exc).__name__}: {reason})") from None
+
+    def _check(self) -> None:
+        """Structure and dtypes of a loaded file (``ValueError``): a hand-edited file fails here, not later."""
+        if not isinstance(self.settings, dict) or not isinstance(self.info, dict):
+            raise ValueError("settings_json and info_json must be JSON objects")
+        for name in ("alpha", "beta"):
+            axis = getattr(self, name)
+            if axis.ndim != 1 or axis.size < 1 or axis.dtype.kind != "f":
+                raise ValueError(f"{name} must be a non-empty 1-D float array, got {axis.dtype} {axis.shape}")
+        shape = (self.alpha.size, self.beta.size)
+        for name, kind in (("loss", "f"), ("loss_done", "b"), ("grad_var", "f"), ("grad_var_done", "b")):
+            array = getattr(self, name)
+            if array.shape != shape or array.dtype.kind != kind:
+                raise ValueError(f"{name} is {array.dtype} {array.shape}, expected "
+                                 f"{'float' if kind == 'f' else 'bool'} {shape}")
+        if self.sample_indices.ndim != 1 or self.sample_indices.dtype.kind not in "iu":
+            raise ValueError(f"sample_indices must be a 1-D integer array, got {self.sample_indices.dtype}")
 
 
 def settings_mismatch(existing: dict, wanted: dict) -> list[str]:

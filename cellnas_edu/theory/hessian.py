@@ -18,7 +18,7 @@ Three independent ways to get the narrowest cell's block constant:
 * :func:`narrowest_block_hessian`: the dense Hessian by
   ``torch.autograd.functional.hessian``, then the largest absolute eigenvalue
   (``numpy.linalg.eigvalsh``, :func:`symmetric_spectral_norm`);
-* :func:`power_iteration_norm` on Hessian-vector products
+* :func:`power_iteration_norm` on Hessian-vector products (Lanczos, ``scipy.sparse.linalg.eigsh``)
   (:class:`BlockHessianVectorProduct`, double backward through one retained graph);
 * for the quadratic, the closed form :func:`quadratic_narrowest_block_constant`.
 
@@ -123,27 +123,38 @@ class BlockHessianVectorProduct:
 
 
 def power_iteration_norm(matvec, shape, seed: int = 0, max_iter: int = 400, tol: float = 1e-11) -> tuple[float, int]:
-    r"""Spectral norm of a symmetric operator by power iteration: :math:`v \leftarrow Hv / \lVert Hv \rVert`.
+    r"""Spectral norm of a symmetric operator :math:`H` from products :math:`v \mapsto Hv` alone.
 
-    The estimate :math:`\lVert H v \rVert` (unit ``v``) never exceeds the true norm and converges to it; the
-    iteration stops when two successive estimates agree to ``tol`` (relative) or after ``max_iter`` products.
-    A pair :math:`\pm\lambda` of top eigenvalues is harmless: :math:`\lVert Hv \rVert = |\lambda|` on their span.
-    Returns ``(estimate, products used)``.
+    The eigenvalue of largest magnitude by ARPACK's Lanczos iteration
+    (:func:`scipy.sparse.linalg.eigsh` on a :class:`~scipy.sparse.linalg.LinearOperator`, ``which="LM"``),
+    started from a seeded random vector; ``tol`` is its relative accuracy and ``max_iter`` bounds its restarts.
+    An operator on fewer than three entries is formed densely from its products. Returns
+    ``(norm, products used)``.
     """
-    generator = torch.Generator().manual_seed(seed)
-    v = torch.randn(shape, generator=generator, dtype=torch.float64)
-    v = v / v.norm()
-    previous = -1.0
-    for step in range(1, max_iter + 1):
-        w = matvec(v)
-        estimate = float(w.norm())
-        if estimate == 0.0:
-            return 0.0, step
-        if abs(estimate - previous) <= tol * estimate:
-            return estimate, step
-        previous = estimate
-        v = w / estimate
-    return estimate, max_iter
+    from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh
+
+    size = int(np.prod(shape))
+    calls = 0
+
+    def product(x: np.ndarray) -> np.ndarray:
+        nonlocal calls
+        calls += 1
+        vector = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64).reshape(shape))
+        return matvec(vector).detach().cpu().numpy().astype(np.float64).reshape(-1)
+
+    if size < 3:  # ARPACK needs k < size - 1
+        dense = np.column_stack([product(e) for e in np.eye(size)]) if size else np.zeros((0, 0))
+        return symmetric_spectral_norm(dense), calls
+    start = torch.randn(size, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).numpy()
+    if not np.any(product(start)):  # H v = 0 for a random v: H = 0 (almost surely), which ARPACK cannot start on
+        return 0.0, calls
+    operator = LinearOperator((size, size), matvec=product, dtype=np.float64)
+    try:
+        (value,) = eigsh(operator, k=1, which="LM", v0=start, tol=tol, maxiter=max_iter, return_eigenvectors=False)
+    except ArpackError:  # e.g. an invariant subspace hit at once; the operator is small: form it
+        dense = np.column_stack([product(e) for e in np.eye(size)])
+        return symmetric_spectral_norm(dense), calls
+    return float(abs(value)), calls
 
 
 def narrowest_block_constant_by_power_iteration(problem: CellProblem, i: int, seed: int = 0,

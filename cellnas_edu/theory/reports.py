@@ -60,7 +60,7 @@ def format_theorem_4_2(result: dict) -> str:
         f"{verdict(result['corrected_bound_violations'] == 0)}  (max measured/bound "
         f"{result['max_measured_over_corrected']:.6f})",
         f"    {result['corrected_bound']}",
-        "  cross-checks: power iteration vs eigvalsh max rel. diff "
+        "  cross-checks: Lanczos (eigsh) on Hessian-vector products vs eigvalsh max rel. diff "
         f"{result['power_iteration']['max_relative_difference']:.1e}"
         f" ({result['power_iteration']['checked']} blocks); Hessian = J^T H J max rel. error "
         f"{result['structure_max_relative_error']:.1e}; quadratic closed form max rel. error "

@@ -20,8 +20,8 @@ def script_main(name: str, description: str, argv: list[str] | None = None) -> i
     parser.add_argument("--seed", type=int, default=0, help="seed of the random and hypothesis instances (default 0)")
     parser.add_argument("--quick", action="store_true", help="fewer instances (a few seconds)")
     args = parser.parse_args(argv)
-    if args.seed < 0:
-        parser.error(f"--seed must be a non-negative integer, got {args.seed}")
+    if not 0 <= args.seed <= 2**63 - 1:
+        parser.error(f"--seed must be an integer between 0 and 2**63 - 1, got {args.seed}")
     result = run_check(name, seed=args.seed, quick=args.quick)
     try:
         if args.json:

@@ -81,7 +81,67 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
         raise UserError(f"{path}: not a cellnas training checkpoint")
     if checkpoint["format"] != CHECKPOINT_FORMAT:
         raise UserError(f"{path}: checkpoint format {checkpoint['format']!r}, expected {CHECKPOINT_FORMAT}")
+    problem = checkpoint_problem(checkpoint)
+    if problem:
+        raise UserError(f"{path}: invalid checkpoint ({problem})")
     return checkpoint
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _state_dict_problem(name: str, value) -> str | None:
+    if not isinstance(value, dict) or not value:
+        return f"{name} is {type(value).__name__ if not isinstance(value, dict) else 'empty'}, expected a state dict"
+    bad = [k for k, v in value.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
+    if bad:
+        return f"{name} entry {bad[0]!r} is not a named tensor"
+    return None
+
+
+def checkpoint_problem(checkpoint: dict) -> str | None:
+    """What is wrong with the structure or ranges of a loaded checkpoint (``None`` if nothing): a hand-crafted
+    ``epoch = -1``, ``epoch = "one"``, an epoch beyond the run's, ``model = {}``, ``rng = []``,
+    ``optimizer = {}``... are caught here, before anything is restored from them."""
+    epoch, config = checkpoint["epoch"], checkpoint["config"]
+    if not isinstance(config, dict):
+        return f"config is a {type(config).__name__}, expected a dict"
+    if not isinstance(checkpoint["genotype"], dict):
+        return f"genotype is a {type(checkpoint['genotype']).__name__}, expected a dict"
+    if not _is_int(epoch):
+        return f"epoch is {epoch!r}, expected an integer"
+    epochs = config.get("epochs")
+    if not _is_int(epochs) or epochs < 1:
+        return f"config epochs is {epochs!r}, expected a positive integer"
+    if not 1 <= epoch <= epochs:
+        return f"epoch {epoch} outside 1..{epochs} (the run's epochs)"
+    problem = _state_dict_problem("model", checkpoint["model"])
+    if problem:
+        return problem
+    optimizer = checkpoint["optimizer"]
+    if (not isinstance(optimizer, dict) or not isinstance(optimizer.get("state"), dict)
+            or not isinstance(optimizer.get("param_groups"), list) or not optimizer["param_groups"]
+            or not all(isinstance(g, dict) and isinstance(g.get("params"), list) for g in optimizer["param_groups"])):
+        return "optimizer is not an optimizer state dict (state, param_groups)"
+    scheduler = checkpoint["scheduler"]
+    if not isinstance(scheduler, dict) or not _is_int(scheduler.get("last_epoch")):
+        return "scheduler is not a scheduler state dict (last_epoch)"
+    if scheduler["last_epoch"] != epoch:
+        return f"scheduler stepped {scheduler['last_epoch']} times after epoch {epoch}"
+    rng = checkpoint["rng"]
+    if not isinstance(rng, list) or not rng:
+        return f"rng is {rng!r}, expected one generator state per process"
+    for state in rng:
+        if (not isinstance(state, dict) or not isinstance(state.get("torch"), torch.Tensor)
+                or state["torch"].dtype != torch.uint8 or not isinstance(state.get("python"), dict)
+                or not isinstance(state.get("numpy"), dict)):
+            return "rng holds a malformed generator state"
+    metrics = checkpoint["metrics"]
+    if (not isinstance(metrics, list) or len(metrics) != epoch
+            or not all(isinstance(m, dict) and m.get("epoch") == i for i, m in enumerate(metrics, 1))):
+        return f"metrics are not the records of epochs 1..{epoch}"
+    return None
 
 
 def load_weights_file(path: Path, map_location="cpu") -> dict:
@@ -94,4 +154,9 @@ def load_weights_file(path: Path, map_location="cpu") -> dict:
         raise UserError(f"{path}: corrupt or truncated weights file ({reason[:160]})") from None
     if not isinstance(data, dict) or any(k not in data for k in ("state_dict", "genotype", "config")):
         raise UserError(f"{path}: not a cellnas weights file")
+    problem = _state_dict_problem("state_dict", data["state_dict"])
+    if problem is None and not (isinstance(data["genotype"], dict) and isinstance(data["config"], dict)):
+        problem = "genotype and config must be dicts"
+    if problem:
+        raise UserError(f"{path}: invalid weights file ({problem})")
     return data

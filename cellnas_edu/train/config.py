@@ -37,8 +37,18 @@ import types
 import typing
 from dataclasses import asdict, dataclass
 
-DATASETS = ("cifar10", "cifar100", "tiny-imagenet-200", "fashion-mnist", "synthetic")
+from ..data import DATASETS as _DATASET_INFO
+
+#: The dataset names, in the order of :data:`cellnas_edu.data.DATASETS` (their one home).
+DATASETS = tuple(_DATASET_INFO)
 DEVICES = ("auto", "cpu", "cuda")
+#: seeds go to torch (< 2**64), NumPy (mod 2**32) and Python, and offsets (+ epoch, + rank) are added to them
+MAX_SEED = 2**63 - 1
+#: far beyond any network of the paper (20 cells); building one this deep alone takes minutes
+MAX_LAYERS = 1_000
+#: learning rate and weight decay: above this an SGD step overflows float32 (1e39 did, mid-run); the paper uses
+#: 0.0025 to 0.25
+MAX_RATE = 1e6
 
 #: Fields that may differ when a run is resumed: where the data lives and how
 #: the work is executed. Bitwise-equal continuation needs the same values.
@@ -52,12 +62,19 @@ class TrainConfig:
     ``batch_size`` is the global batch: under ``torchrun`` each of ``W``
     processes takes ``batch_size / W`` images per step, so the optimiser sees
     the paper's batch of 80 however many processes share the work.
+    ``arch`` is a label; the network is built from ``genotype``, the cells as
+    data (the JSON layout of :meth:`Genotype.to_dict <cellnas_edu.cells.cellspec.Genotype.to_dict>`
+    plus ``name``). Give a :class:`~cellnas_edu.cells.cellspec.Genotype` or
+    its dict; when ``genotype`` is omitted, ``arch`` (a built-in name or a
+    genotype JSON file) is resolved once, here, and never read again, so
+    ``config.json`` and the run folder holding it are self-contained.
     ``drop_path_prob`` is the maximum; epoch ``e`` (from 1) of ``E`` uses
     ``drop_path_prob * (e - 1) / E`` (DARTS: ``drop_path_prob * epoch / epochs``
     with epochs counted from 0).
     """
 
     arch: str
+    genotype: dict | None = None
     dataset: str
     preset: str = "smoke"
     data_root: str | None = None
@@ -85,11 +102,19 @@ class TrainConfig:
     eval_every: int = 1
 
     def __post_init__(self):
+        from ..cells.genotypes import genotype_from_dict, resolve_genotype
+
+        if self.genotype is None and isinstance(self.arch, str) and self.arch:
+            object.__setattr__(self, "genotype", resolve_genotype(self.arch))
+        if hasattr(self.genotype, "to_dict"):  # a Genotype: keep it as JSON data
+            object.__setattr__(self, "genotype", {"name": self.genotype.name, **self.genotype.to_dict()})
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             object.__setattr__(self, f.name, _check_type(f.name, _FIELD_TYPES[f.name], value))
         if not self.arch:
             raise ValueError("arch must name a built-in genotype or a genotype JSON file")
+        genotype = genotype_from_dict(self.genotype)  # validates; ValueError on a bad cell
+        object.__setattr__(self, "genotype", {"name": genotype.name, **genotype.to_dict()})
         if self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r} (known: {', '.join(DATASETS)})")
         if self.preset not in PRESETS:
@@ -104,14 +129,18 @@ class TrainConfig:
         for name in ("seed", "cutout", "num_workers"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be non-negative, got {getattr(self, name)}")
+        if self.seed > MAX_SEED:
+            raise ValueError(f"seed must be at most 2**63 - 1, got {self.seed}")
+        if self.layers > MAX_LAYERS:
+            raise ValueError(f"layers must be at most {MAX_LAYERS} (the paper uses 20), got {self.layers}")
         if self.init_channels < 2 or self.init_channels % 2:
             raise ValueError(f"init_channels (C) must be an even number >= 2, got {self.init_channels}")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number, got {self.lr}")
+        if not (math.isfinite(self.lr) and 0 < self.lr <= MAX_RATE):
+            raise ValueError(f"lr must be a positive number at most {MAX_RATE:g}, got {self.lr}")
         if not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
-        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
-            raise ValueError(f"weight_decay must be non-negative, got {self.weight_decay}")
+        if not (math.isfinite(self.weight_decay) and 0 <= self.weight_decay <= MAX_RATE):
+            raise ValueError(f"weight_decay must be non-negative and at most {MAX_RATE:g}, got {self.weight_decay}")
         if not (math.isfinite(self.auxiliary_weight) and self.auxiliary_weight >= 0):
             raise ValueError(f"auxiliary_weight must be non-negative, got {self.auxiliary_weight}")
         if self.auxiliary_weight > 0 and not self.auxiliary:
@@ -124,6 +153,12 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def build_genotype(self):
+        """The :class:`~cellnas_edu.cells.cellspec.Genotype` this run trains (from ``genotype``, not ``arch``)."""
+        from ..cells.genotypes import genotype_from_dict
+
+        return genotype_from_dict(self.genotype)
+
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
         """Rebuild from ``config.json`` (extra keys such as ``version`` are ignored; missing ones are an error)."""
@@ -133,6 +168,9 @@ class TrainConfig:
         missing = [n for n in names if n not in data and _FIELD_DEFAULTS.get(n, _MISSING) is _MISSING]
         if missing:
             raise ValueError(f"training config lacks field(s): {', '.join(missing)}")
+        if data.get("genotype") is None:
+            raise ValueError("written before run folders carried their genotype (no 'genotype' field); "
+                             "train the run again with this version")
         return cls(**{n: data[n] for n in names if n in data})
 
 
@@ -167,9 +205,18 @@ def _check_type(name: str, kind, value):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{name} must be a number, got {value!r}")
         return float(value)
+    if base is dict:
+        if not isinstance(value, dict):
+            raise ValueError(f"{name} must be a JSON object, got {value!r}")
+        return value
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a string, got {value!r}")
     return value
+
+
+def field_type(name: str) -> type:
+    """The base type of a field (``int | None`` -> ``int``): what a command-line flag for it parses."""
+    return _optional_and_base(_FIELD_TYPES[name])[1]
 
 
 def parse_field(name: str, text: str):
@@ -191,6 +238,10 @@ def parse_field(name: str, text: str):
             return int(text)
         if base is float:
             return float(text)
+        if base is dict:
+            import json
+
+            return json.loads(text)
     except ValueError:
         raise ValueError(f"{name}: cannot read {text!r} as {base.__name__}") from None
     return text
@@ -225,7 +276,7 @@ PRESETS: dict[str, dict] = {
 PAPER_EPOCHS_BY_DATASET = {"tiny-imagenet-200": 300}
 
 
-def make_config(preset: str, **overrides) -> TrainConfig:
+def make_config(preset: str, /, **overrides) -> TrainConfig:
     """The preset's values with ``overrides`` on top (``ValueError`` for an unknown preset or field).
 
     ``arch`` and ``dataset`` have no preset value and must be given. With the
@@ -234,6 +285,9 @@ def make_config(preset: str, **overrides) -> TrainConfig:
     """
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r} (known: {', '.join(PRESETS)})")
+    if "preset" in overrides:
+        raise ValueError("preset is chosen by --preset (the preset argument), not as an override"
+                         f" (got preset={overrides['preset']!r})")
     unknown = sorted(set(overrides) - set(_FIELD_TYPES))
     if unknown:
         raise ValueError(f"unknown config field(s) {', '.join(unknown)} (fields: {', '.join(_FIELD_TYPES)})")

@@ -27,7 +27,9 @@ averages over the test set.
 
 On CUDA the network runs in channels-last memory format under bf16 autocast
 (optionally ``torch.compile``-d) with pinned, non-blocking host-to-device
-copies; on the CPU it runs in plain fp32.
+copies. On the CPU it runs in fp32, channels-last, with multi-tensor SGD and
+clipping (the CPU fast path of :mod:`cellnas_edu.train.cpu`, each choice
+measured there).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,9 +47,9 @@ from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
-from ..genotypes import resolve_genotype
+from ..errors import UserError
 from ..io import append_jsonl, atomic_save
-from . import distributed
+from . import cpu, distributed
 from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint, rng_state, save_checkpoint, seed_everything, set_rng_state
 from .config import TrainConfig
 from .rundir import (
@@ -60,6 +62,7 @@ from .rundir import (
     write_metrics,
     write_status,
 )
+from .runfolder import RunFolder
 
 
 @dataclass
@@ -98,7 +101,7 @@ def _autocast(device: torch.device, amp: bool):
 
 def _to_device(x: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
     if device.type != "cuda":
-        return x.to(device)
+        return x.to(device, memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x.to(device)
     fmt = torch.channels_last if channels_last and x.dim() == 4 else torch.preserve_format
     return x.to(device, non_blocking=True, memory_format=fmt)
 
@@ -143,13 +146,16 @@ def _say(ctx: distributed.DistContext, message: str) -> None:
         tqdm.write(f"train: {message}", file=sys.stderr)
 
 
-def build_optimizer(parameters, config: TrainConfig):
+def build_optimizer(parameters, config: TrainConfig, device=None):
     """SGD with momentum and weight decay, and cosine annealing to zero stepped once per epoch (Appendix A.3).
 
     After ``k`` scheduler steps the learning rate is ``lr / 2 * (1 + cos(pi * k / epochs))``:
     epoch ``e`` (from 1) trains with ``k = e - 1`` and the rate after the last epoch is 0.
+    On the CPU (``device``) the update is multi-tensor (``foreach``, :mod:`cellnas_edu.train.cpu`).
     """
-    optimizer = torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+    foreach = cpu.foreach_for(device) if device is not None else None
+    optimizer = torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay,
+                                foreach=foreach)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs, eta_min=0.0)
     return optimizer, scheduler
 
@@ -167,20 +173,24 @@ def train(config: TrainConfig, out_dir, *, resume: bool = False, progress: bool 
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     ctx = distributed.setup(config.device)
     try:
-        return _train(config, Path(out_dir), resume, progress, ctx)
+        with ExitStack() as held:  # the run folder's lock, taken by rank 0 in _plan_on_main
+            return _train(config, Path(out_dir), resume, progress, ctx, held)
     finally:
         ctx.close()
 
 
 def _train(config: TrainConfig, out_dir: Path, resume: bool, progress: bool,
-           ctx: distributed.DistContext) -> RunSummary:
+           ctx: distributed.DistContext, held: ExitStack) -> RunSummary:
     from ..data import load_dataset
 
     started = time.perf_counter()
-    genotype = resolve_genotype(config.arch)
+    genotype = config.build_genotype()
     if config.batch_size % ctx.world_size:
         raise ValueError(f"batch_size {config.batch_size} is not divisible by the {ctx.world_size} processes")
-    plan = _plan_on_main(ctx, out_dir, config, genotype, resume)
+    from .memory import check_training_memory
+
+    check_training_memory(config, genotype, ctx.device, ctx.world_size)  # before anything is allocated
+    plan = _plan_on_main(ctx, out_dir, config, genotype, resume, held)
     for note in plan.notes:
         _say(ctx, note)
     if plan.state in ("finished", "diverged"):
@@ -244,14 +254,24 @@ def _train(config: TrainConfig, out_dir: Path, resume: bool, progress: bool,
     return _summary(out_dir, metrics, diverged, time.perf_counter() - started)
 
 
-def _plan_on_main(ctx: distributed.DistContext, out_dir: Path, config: TrainConfig, genotype, resume: bool):
-    """:func:`plan_run` on rank 0 (reading only); the other processes receive its plan or its error."""
-    if not ctx.distributed:
+def _plan_on_main(ctx: distributed.DistContext, out_dir: Path, config: TrainConfig, genotype, resume: bool,
+                  held: ExitStack):
+    """On rank 0: lock the run folder for the life of the run (``held``), remove the temporaries a killed
+    write left, and :func:`plan_run` (reading only); the other processes receive its plan or its error."""
+
+    def plan():
+        folder = RunFolder(out_dir)
+        held.enter_context(folder.lock("train"))
+        for stale in folder.remove_stale_temporaries():
+            _say(ctx, f"removed {stale.name}, left by a write that was killed")
         return plan_run(out_dir, config, genotype, resume)
+
+    if not ctx.distributed:
+        return plan()
     verdict = None
     if ctx.is_main:
         try:
-            verdict = plan_run(out_dir, config, genotype, resume)
+            verdict = plan()
         except Exception as exc:  # noqa: BLE001 - raised on every process below
             verdict = exc
     verdict = ctx.broadcast_from_main(verdict)
@@ -291,16 +311,16 @@ class _Run:
 
     @classmethod
     def build(cls, config: TrainConfig, genotype, ctx: distributed.DistContext) -> _Run:
-        from ..model import network_for_dataset
+        from ..nets.model import network_for_dataset
 
         device = ctx.device
         cuda = device.type == "cuda"
         seed_everything(config.seed)  # the same initial weights in every process and on every resume
         net = network_for_dataset(genotype, config.dataset, C=config.init_channels, layers=config.layers,
                                   auxiliary=config.auxiliary, drop_path_prob=0.0)
-        channels_last = cuda and config.channels_last
+        channels_last = cpu.channels_last_for(device, config.channels_last)
         net = net.to(device, memory_format=torch.channels_last) if channels_last else net.to(device)
-        optimizer, scheduler = build_optimizer(net.parameters(), config)
+        optimizer, scheduler = build_optimizer(net.parameters(), config, device)
         step_model: nn.Module = _WithAuxiliary(net)
         if ctx.distributed:
             dead = genotype.normal.dead_nodes() or genotype.reduce.dead_nodes()  # their weights get no gradient
@@ -313,14 +333,18 @@ class _Run:
     def restore(self, path: Path) -> None:
         """Load weights, optimiser, scheduler and this process's RNG states from a checkpoint."""
         checkpoint = load_checkpoint(path, map_location=self.ctx.device)
-        self.net.load_state_dict(checkpoint["model"])
-        self.optimizer.load_state_dict(checkpoint["optimizer"])
-        self.scheduler.load_state_dict(checkpoint["scheduler"])
         states = checkpoint["rng"]
+        try:
+            self.net.load_state_dict(checkpoint["model"])
+            self.optimizer.load_state_dict(checkpoint["optimizer"])
+            self.scheduler.load_state_dict(checkpoint["scheduler"])
+            set_rng_state(states[self.ctx.rank % len(states)], self.ctx.device)
+        except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as exc:
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+            raise UserError(f"{path}: the checkpoint does not fit this run ({reason})") from None
         if len(states) != self.ctx.world_size:
             _say(self.ctx, f"the checkpoint holds the RNG states of {len(states)} process(es), this run has "
                            f"{self.ctx.world_size}: it continues, but not bitwise as the original would")
-        set_rng_state(states[self.ctx.rank % len(states)], self.ctx.device)
 
     def epoch(self, epoch: int, train_loader, test_loader, bar) -> dict:
         """Train epoch ``epoch`` (from 1), evaluate, and return its metrics record."""
@@ -365,6 +389,7 @@ def _train_one_epoch(step_model, net, loader, optimizer, config: TrainConfig, de
     step_model.train()
     sums = torch.zeros(3, dtype=torch.float64, device=device)
     parameters = [p for p in net.parameters() if p.requires_grad]
+    foreach = cpu.foreach_for(device)
     for x, y in loader:
         x = _to_device(x, device, channels_last)
         y = y.to(device, non_blocking=True)
@@ -377,7 +402,7 @@ def _train_one_epoch(step_model, net, loader, optimizer, config: TrainConfig, de
         optimizer.zero_grad(set_to_none=True)
         objective.backward()
         if config.grad_clip is not None:
-            nn.utils.clip_grad_norm_(parameters, config.grad_clip)
+            nn.utils.clip_grad_norm_(parameters, config.grad_clip, foreach=foreach)
         optimizer.step()
         batch = y.shape[0]
         sums[0] += loss.detach() * batch

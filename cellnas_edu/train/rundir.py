@@ -1,13 +1,7 @@
-"""The run folder: what is in it, whether a run may start or resume there, and reading a run back.
+"""Whether a run may start or resume in a folder, writing its files, and reading a run back.
 
-Layout (``TRAIN_CONTRACT``)::
-
-    config.json     asdict(TrainConfig) + package version
-    metrics.jsonl   one line per finished epoch, epochs numbered from 1
-    checkpoint.pt   the latest epoch (atomic; weights_only-safe)
-    model.pt        final weights {"state_dict", "genotype", "config"}
-    status.json     {"state": "running" | "finished" | "diverged", "epochs_done"}
-
+The folder's format (file names, status, metrics, config) is
+:class:`~cellnas_edu.train.runfolder.RunFolder`'s.
 Rules: a folder holding a run with another configuration is never touched;
 a folder holding a run with the same configuration is only continued with
 ``resume``; recorded epochs are never rewritten. A crash between appending an
@@ -25,14 +19,13 @@ from pathlib import Path
 import torch
 
 from .. import __version__
-from ..cellspec import Genotype
+from ..cells.cellspec import Genotype
+from ..cells.genotypes import genotype_from_dict
 from ..errors import UserError
-from ..genotypes import genotype_from_dict, resolve_genotype
-from ..io import atomic_write_json, atomic_write_text, read_jsonl
+from ..io import atomic_write_json, atomic_write_text
 from .checkpoint import load_checkpoint, load_weights_file
 from .config import TrainConfig, config_differences
-
-CONFIG, METRICS, CHECKPOINT, MODEL, STATUS = "config.json", "metrics.jsonl", "checkpoint.pt", "model.pt", "status.json"
+from .runfolder import CHECKPOINT, CONFIG, METRICS, MODEL, STATUS, RunFolder
 
 
 @dataclass
@@ -51,31 +44,29 @@ class RunPlan:
 
 
 def read_config_json(run_dir: Path) -> dict:
-    path = Path(run_dir) / CONFIG
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{run_dir}: not a run folder (no {CONFIG})") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path}: unreadable ({exc})") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: not a training config")
-    return data
+    return RunFolder(run_dir).read_config()
 
 
 def read_metrics(run_dir: Path) -> list[dict]:
-    try:
-        return read_jsonl(Path(run_dir) / METRICS)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    return RunFolder(run_dir).metrics()
 
 
 def plan_run(out_dir: Path, config: TrainConfig, genotype: Genotype, resume: bool) -> RunPlan:
-    """Decide, reading only, whether and where a run starts in ``out_dir`` (``UserError`` if it may not)."""
-    out_dir = Path(out_dir)
+    """Decide, reading only, whether and where a run starts in ``out_dir`` (``UserError`` if it may not).
+
+    Call it holding the folder's lock (:meth:`RunFolder.lock`). On resume the
+    checkpoint is the authority: it must have been trained with this very
+    configuration (``config.json`` edited after the fact, e.g. epochs 4 -> 6
+    or another lr, is refused: the cosine schedule and every recorded epoch
+    depend on them, so a longer or different run is a new run in a new
+    folder), and ``metrics.jsonl`` is cut back to the records it vouches for
+    (a torn last line, or lines of epochs after the checkpoint).
+    """
+    folder = RunFolder(out_dir)
+    out_dir = folder.path
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"{out_dir}: exists and is not a folder")
-    if not out_dir.exists() or not any(out_dir.iterdir()):
+    if folder.is_empty():
         return RunPlan("fresh")
     if not (out_dir / CONFIG).exists():
         raise UserError(f"{out_dir}: exists, is not empty and holds no run ({CONFIG}); choose another --out")
@@ -84,37 +75,55 @@ def plan_run(out_dir: Path, config: TrainConfig, genotype: Genotype, resume: boo
         shown = "; ".join(differences[:3]) + ("; ..." if len(differences) > 3 else "")
         raise UserError(f"{out_dir} holds a run with a different config ({shown}); choose another --out")
     metrics = read_metrics(out_dir)
+    torn = folder.metrics_torn()
     has_checkpoint = (out_dir / CHECKPOINT).exists()
     if not resume:
-        if has_checkpoint or metrics:
+        if has_checkpoint or metrics or torn:
             raise UserError(f"{out_dir} already holds this run ({len(metrics)} epoch(s) recorded); "
                             "pass --resume to continue it or choose another --out")
         return RunPlan("fresh")
+    torn_note = f"{METRICS} ended in a torn line (a crash in the middle of a write): cut back to complete records"
     done, recorded = 0, []
     if has_checkpoint:
         checkpoint = load_checkpoint(out_dir / CHECKPOINT)
         check_genotype(checkpoint["genotype"], genotype, out_dir / CHECKPOINT)
+        check_trained_config(checkpoint["config"], config, out_dir / CHECKPOINT)
         done, recorded = int(checkpoint["epoch"]), list(checkpoint["metrics"])
     if len(metrics) > done and metrics[done].get("diverged"):
-        return RunPlan("diverged", done, metrics[: done + 1],
-                       notes=[f"the run diverged at epoch {done + 1}; nothing to resume"])
+        return RunPlan("diverged", done, recorded[:done] + [metrics[done]], rewrite_metrics=torn,
+                       notes=[f"the run diverged at epoch {done + 1}; nothing to resume"] + ([torn_note] * torn))
     if not has_checkpoint:
-        plan = RunPlan("fresh", rewrite_metrics=bool(metrics))
-        if metrics:
+        plan = RunPlan("fresh", rewrite_metrics=bool(metrics) or torn)
+        if metrics or torn:
             plan.notes.append(f"no checkpoint: dropping {len(metrics)} metrics line(s) and starting at epoch 1")
         return plan
-    plan = RunPlan("finished" if done >= config.epochs else "resume", done, metrics[:done])
+    plan = RunPlan("finished" if done >= config.epochs else "resume", done, recorded[:done])
     if len(metrics) > done:
         plan.rewrite_metrics = True
         plan.notes.append(f"{METRICS} had {len(metrics)} epoch(s) but the checkpoint {done}: "
                           f"truncated to epoch {done} (a crash between the two writes)")
     elif len(metrics) < done:
-        plan.metrics = recorded[:done]
         plan.rewrite_metrics = True
         plan.notes.append(f"{METRICS} had {len(metrics)} epoch(s), the checkpoint {done}: restored from the checkpoint")
+    elif metrics != plan.metrics:
+        plan.rewrite_metrics = True
+        plan.notes.append(f"{METRICS} differs from the epochs the checkpoint recorded: restored from the checkpoint")
+    if torn:
+        plan.rewrite_metrics = True
+        plan.notes.append(torn_note)
     if plan.state == "finished":
         plan.notes.append(f"the run already finished its {done} epochs; nothing to do")
     return plan
+
+
+def check_trained_config(trained: dict, config: TrainConfig, path: Path,
+                         against: str = f"{CONFIG} and the flags") -> None:
+    """Refuse weights trained with another configuration than ``config`` (what ``against`` says)."""
+    differences = config_differences(trained, config)
+    if differences:
+        shown = "; ".join(differences[:3]) + ("; ..." if len(differences) > 3 else "")
+        raise UserError(f"{path} was trained with another config than {against} say ({shown}); "
+                        f"was {CONFIG} edited? A changed run (e.g. more epochs) needs a new --out")
 
 
 def check_genotype(stored: dict, genotype: Genotype, path: Path) -> None:
@@ -160,7 +169,7 @@ def load_run(run_dir, *, map_location="cpu", weights: str = "best available") ->
     Raises a one-line :class:`UserError` for a missing folder, a missing or
     corrupt weights file, and weights of another architecture.
     """
-    from ..model import network_for_dataset
+    from ..nets.model import network_for_dataset
 
     if weights not in ("final", "checkpoint", "best available"):
         raise ValueError(f"weights must be 'final', 'checkpoint' or 'best available', got {weights!r}")
@@ -184,19 +193,16 @@ def load_run(run_dir, *, map_location="cpu", weights: str = "best available") ->
         data = load_checkpoint(run_dir / CHECKPOINT, map_location)
         state_dict, stored_genotype, source = data["model"], data["genotype"], run_dir / CHECKPOINT
         epoch = int(data["epoch"])
+        if epoch > config.epochs:
+            raise UserError(f"{source}: epoch {epoch} of a {config.epochs}-epoch run")
+    if not isinstance(data["config"], dict):
+        raise UserError(f"{source}: not a cellnas weights file (config is not a dict)")
     if data["config"].get("arch") != config.arch:
         raise UserError(f"{source}: checkpoint of another architecture ({data['config'].get('arch')!r}, "
                         f"the run folder says {config.arch!r})")
-    try:
-        genotype = genotype_from_dict(stored_genotype, name=Path(config.arch).stem)
-    except ValueError as exc:
-        raise UserError(f"{source}: bad genotype ({exc})") from None
-    try:
-        expected = resolve_genotype(config.arch)
-    except ValueError:
-        expected = None  # a genotype file that no longer exists: the stored genotype is authoritative
-    if expected is not None and expected != genotype:
-        raise UserError(f"{source}: checkpoint of another architecture than {config.arch!r}")
+    genotype = config.build_genotype()  # the run folder's own copy: no file outside it is read
+    check_genotype(stored_genotype, genotype, source)
+    check_trained_config(data["config"], config, source, against=CONFIG)  # e.g. epochs edited 4 -> 6
     model = network_for_dataset(genotype, config.dataset, C=config.init_channels, layers=config.layers,
                                 auxiliary=config.auxiliary, drop_path_prob=0.0)
     try:

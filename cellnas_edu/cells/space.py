@@ -52,7 +52,7 @@ lexicographically by their source tuples (:func:`decode_sources`,
 
 Nothing loops over variants in Python; the NASNet space (518,400 variants) takes
 a fraction of a second. The results agree with the scalar
-:func:`~cellnas_edu.topology.cell_width` / :func:`~cellnas_edu.topology.cell_depth`
+:func:`~cellnas_edu.cells.topology.cell_width` / :func:`~cellnas_edu.cells.topology.cell_depth`
 (tested on random samples).
 """
 
@@ -133,7 +133,7 @@ def variant_topologies(cell: CellSpec, start: int = 0, stop: int | None = None) 
 
     Returns two arrays ``(half_widths, depths)``; ``half_widths / 2`` is the
     width of Section 3.2 in units of ``c``. Dead nodes do not count, exactly as
-    in :func:`~cellnas_edu.topology.cell_width`.
+    in :func:`~cellnas_edu.cells.topology.cell_width`.
     """
     stop = enumeration_count(cell) if stop is None else stop
     return _topologies_of_sources(cell, decode_sources(cell, np.arange(start, stop, dtype=np.int64)))
@@ -287,8 +287,9 @@ def connection_space(cell: CellSpec, block_size: int = BLOCK_SIZE) -> Connection
     """
     count = enumeration_count(cell)
     if count > MAX_COUNT:
+        shown = f"{count:,}" if count < 10**30 else f"about 10^{int(math.log10(count))}"  # str() stops at 4300 digits
         raise ValueError(
-            f"the connection space of a {cell.num_intermediate}-node cell has {count:,} variants; "
+            f"the connection space of a {cell.num_intermediate}-node cell has {shown} variants; "
             f"enumeration is limited to {MAX_COUNT:,}"
         )
     max_depth = cell.num_intermediate + 1

@@ -13,7 +13,7 @@ the package. Names:
 ``DARTS_V2`` / ``DARTS``  DARTS, second-order search (the cell of Figure 1(d))
 ``SNAS_MILD`` / ``SNAS``  SNAS under the mild constraint (Figure 1(e))
 ``*_ADAPT``               the adapted cells of Figure 25; ``DARTS_ADAPT`` is
-                          produced by :func:`cellnas_edu.adaptation.adapt`
+                          produced by :func:`cellnas_edu.cells.adaptation.adapt`
 ========================  =====================================================
 
 A genotype file is JSON with the DARTS layout::
@@ -60,15 +60,21 @@ def load_genotype(path: str | Path) -> Genotype:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise ValueError(f"{path}: not a genotype ({str(exc).split(':')[0]})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: not a genotype (JSON nested too deeply)") from None
     try:
         return genotype_from_dict(data, name=path.stem)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"{path}: not a genotype (nested too deeply)") from None
 
 
 def save_genotype(genotype: Genotype, path: str | Path) -> None:
     """Write a genotype as JSON (atomically)."""
-    from .io import atomic_write_text
+    from ..io import atomic_write_text
 
     atomic_write_text(Path(path), json.dumps(genotype.to_dict(), indent=1) + "\n")
 
@@ -84,6 +90,14 @@ def _load_builtins() -> dict[str, Genotype]:
 _BUILTINS = _load_builtins()
 #: Short names used in the paper's figures and tables.
 ALIASES = {"DARTS": "DARTS_V2", "SNAS": "SNAS_MILD"}
+#: Names used in the paper's captions for the built-ins whose package names differ (the inverse of ``ALIASES``).
+DISPLAY_NAMES = {"DARTS_V2": "DARTS", "SNAS_MILD": "SNAS"}
+
+
+def display_name(genotype: Genotype) -> str:
+    """The caption name of a genotype (``DARTS_V2`` -> ``DARTS``); ``"cell"`` when unnamed."""
+    name = genotype.name or "cell"
+    return DISPLAY_NAMES.get(name, name)
 
 NASNet = _BUILTINS["NASNet"]
 AmoebaNet = _BUILTINS["AmoebaNet"]

@@ -7,7 +7,7 @@ caption of each sub-figure includes the name of the architecture, width and
 depth of a cell."
 
 Layout: an intermediate node sits in the column of its depth (longest path from
-an input, :func:`~cellnas_edu.topology.node_depths`), so a chain such as
+an input, :func:`~cellnas_edu.cells.topology.node_depths`), so a chain such as
 DARTS's ``0 -> 2 -> 5`` reads left to right and a depth-2 cell is a single
 column. Inputs are the leftmost column, the output node the rightmost. Every
 operation is an arrow (two operations between the same pair of nodes are two
@@ -28,9 +28,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..io import atomic_save
 from .cellspec import NUM_INPUTS, CellSpec, Genotype
-from .io import atomic_save
-from .tables import display_name
+from .genotypes import display_name
 from .topology import Topology, node_depths
 
 FORMATS = {".png": "png", ".svg": "svg"}
@@ -177,6 +177,11 @@ def _circle(center, radius, fill, edge):
     return Circle(center, radius, facecolor=fill, edgecolor=edge, linewidth=0.9, zorder=2)
 
 
+#: Drawing limits: a 10,000-node cell would take minutes and give a 61,512-pixel-wide image; refuse instead.
+MAX_DRAWN_NODES = 32
+MAX_PANELS = 100
+
+
 def _format_of(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -194,6 +199,12 @@ def draw_cells(panels: Sequence[tuple[CellSpec, str]], path, ncols: int = 5, op_
     fmt = _format_of(path)
     if not panels:
         raise ValueError("nothing to draw: no cells given")
+    if len(panels) > MAX_PANELS:
+        raise ValueError(f"{len(panels)} panels are too many to draw legibly (at most {MAX_PANELS})")
+    for cell, caption in panels:
+        if cell.num_intermediate > MAX_DRAWN_NODES:
+            raise ValueError(f"{caption or 'the cell'}: {cell.num_intermediate} intermediate nodes are too many to "
+                             f"draw legibly (at most {MAX_DRAWN_NODES}; the paper's cells have 4 or 5)")
     ncols = max(1, min(ncols, len(panels)))
     nrows = -(-len(panels) // ncols)
     extents = []
@@ -229,7 +240,7 @@ def draw_family(original: CellSpec, variants, path, name: str | None = None, nco
                 op_labels: bool = False) -> Path:
     """Figures 2, 10, 11: the original cell first, then the variants ``C1..CK`` with their captions.
 
-    ``variants`` are :class:`~cellnas_edu.variants.Variant` objects (anything
+    ``variants`` are :class:`~cellnas_edu.cells.variants.Variant` objects (anything
     with ``cell`` and ``caption()``).
     """
     panels = [(original, caption_of(original, name))]

@@ -175,11 +175,20 @@ def _validate_edges(edges: Iterable[Sequence]) -> tuple[tuple[str, int], ...]:
         if isinstance(src, bool) or not isinstance(src, int):
             raise ValueError(f"{where}: source must be an integer node index, got {src!r}")
         if src < 0:
-            raise ValueError(f"{where}: source {src} is negative")
+            raise ValueError(f"{where}: source {_short(src)} is negative")
         if src >= node:
-            raise ValueError(f"{where}: source {src} does not precede node {node} (allowed: 0..{node - 1})")
+            raise ValueError(f"{where}: source {_short(src)} does not precede node {node} (allowed: 0..{node - 1})")
         out.append((op, src))
     return tuple(out)
+
+
+def _short(number: int) -> str:
+    """An integer for an error message: in full up to 12 digits, else its sign and number of digits."""
+    digits = len(str(abs(number))) if abs(number) < 10**4000 else None
+    if digits is not None and digits <= 12:
+        return str(number)
+    size = f"{digits}-digit" if digits is not None else "more-than-4000-digit"
+    return f"{'-' if number < 0 else ''}<a {size} integer>"
 
 
 def _validate_concat(concat: Iterable[int], num_intermediate: int) -> tuple[int, ...]:
@@ -194,7 +203,8 @@ def _validate_concat(concat: Iterable[int], num_intermediate: int) -> tuple[int,
         if isinstance(node, bool) or not isinstance(node, int):
             raise ValueError(f"concat entry {node!r} is not an integer node index")
         if not NUM_INPUTS <= node <= last:
-            raise ValueError(f"concat entry {node} is out of range: intermediate nodes are {NUM_INPUTS}..{last}")
+            raise ValueError(f"concat entry {_short(node)} is out of range: intermediate nodes are "
+                             f"{NUM_INPUTS}..{last}")
         if node in seen:
             raise ValueError(f"concat lists node {node} twice")
         seen.add(node)

@@ -7,7 +7,7 @@ millions with two decimals).
 
 Two ways to count, which the tests check against each other:
 
-* :func:`network_parameters` builds the :mod:`cellnas_edu.model` network on
+* :func:`network_parameters` builds the :mod:`cellnas_edu.nets.model` network on
   PyTorch's ``meta`` device (shapes only, no memory) and sums its tensors;
 * :func:`analytic_parameters` adds up closed-form counts, operation by
   operation, and shows where the parameters are: with ``C`` channels a
@@ -26,7 +26,7 @@ millions rounded (not truncated) to two decimals. Two facts make them match:
 
 * the auxiliary head is counted (the DARTS script's ``count_parameters_in_MB``
   leaves it out, which gives 3.35M instead of 3.83M for DARTS on CIFAR-10);
-* dead nodes keep their operations (:mod:`cellnas_edu.model`). The adapted
+* dead nodes keep their operations (:mod:`cellnas_edu.nets.model`). The adapted
   cells have dead nodes (AmoebaNet_ADAPT: nodes 2, 3 of the normal and 2, 5
   of the reduction cell; NASNet_ADAPT and ENAS_ADAPT: two in the reduction
   cell); without their operations AmoebaNet_ADAPT would have 2.78M
@@ -38,20 +38,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .cellspec import CellSpec, Genotype
-from .genotypes import ADAPTED, builtin_names, get_genotype
-
-#: The three datasets of Table 1, in its column order.
-TABLE1_DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "tiny-imagenet-200")
-
-#: Table 1, Params(M) columns, as printed: architecture -> dataset -> (original, adapted).
-TABLE1_PARAMS_M: dict[str, dict[str, tuple[float, float]]] = {
-    "NASNet": {"cifar10": (4.29, 4.32), "cifar100": (4.42, 4.45), "tiny-imagenet-200": (4.57, 4.60)},
-    "AmoebaNet": {"cifar10": (3.60, 3.60), "cifar100": (3.71, 3.71), "tiny-imagenet-200": (3.83, 3.83)},
-    "ENAS": {"cifar10": (4.32, 4.32), "cifar100": (4.45, 4.45), "tiny-imagenet-200": (4.60, 4.60)},
-    "DARTS_V2": {"cifar10": (3.83, 3.90), "cifar100": (3.95, 4.03), "tiny-imagenet-200": (4.08, 4.16)},
-    "SNAS_MILD": {"cifar10": (3.14, 3.19), "cifar100": (3.26, 3.31), "tiny-imagenet-200": (3.39, 3.45)},
-}
+from ..cells.cellspec import CellSpec, Genotype
+from ..cells.genotypes import ADAPTED, builtin_names, get_genotype
+from ..paper import TABLE1_DATASETS, TABLE1_PARAMS_M  # noqa: F401  (re-exported)
 
 
 def paper_params_m(name: str, dataset: str) -> float | None:
@@ -83,7 +72,7 @@ class ParamRow:
 
 def network_parameters(genotype: Genotype | str, dataset: str, *, C: int = 36, layers: int = 20,
                        auxiliary: bool = True) -> int:
-    """Parameter count of the network built by :mod:`cellnas_edu.model` (on the meta device)."""
+    """Parameter count of the network built by :mod:`cellnas_edu.nets.model` (on the meta device)."""
     import torch
 
     from .model import count_parameters, network_for_dataset
@@ -100,7 +89,7 @@ def batchnorm(C: int) -> int:
 
 
 def operation_parameters(op: str, C: int, stride: int) -> int:
-    """Parameters of one operation of :data:`cellnas_edu.ops.OPS` with ``C`` channels."""
+    """Parameters of one operation of :data:`cellnas_edu.nets.ops.OPS` with ``C`` channels."""
     if op in ("none", "max_pool_3x3", "avg_pool_3x3"):
         return 0
     if op == "skip_connect":
@@ -130,7 +119,7 @@ def cell_parameters(cell: CellSpec, C_prev_prev: int, C_prev: int, C: int, reduc
 
 def analytic_parameters(genotype: Genotype, *, num_classes: int, C: int = 36, layers: int = 20,
                         auxiliary: bool = True, in_channels: int = 3) -> int:
-    """Closed-form parameter count of :func:`cellnas_edu.model.build_network`'s network (the stride of the
+    """Closed-form parameter count of :func:`cellnas_edu.nets.model.build_network`'s network (the stride of the
     stem does not matter)."""
     total = in_channels * 3 * C * 9 + batchnorm(3 * C)  # stem: 3x3 conv to 3C channels, BatchNorm
     C_prev_prev, C_prev, C_curr = 3 * C, 3 * C, C
@@ -149,7 +138,7 @@ def analytic_parameters(genotype: Genotype, *, num_classes: int, C: int = 36, la
 
 
 def _count(name: str, dataset: str, C: int, layers: int, auxiliary: bool) -> int:
-    from .data import dataset_info
+    from ..data import dataset_info
 
     info = dataset_info(dataset)
     return analytic_parameters(get_genotype(name), num_classes=info.num_classes, C=C, layers=layers,

@@ -11,7 +11,7 @@ Appendix A.2 samples two kinds of variants of a cell ``C``:
   their connection topologies. We then replace the operations coupling each
   connection by uniformly randomly sampling from candidate operations". Every
   operation is drawn uniformly from the seven non-``none`` candidates of the
-  DARTS space (:data:`~cellnas_edu.cellspec.SEARCH_SPACE_OPERATIONS`); sources
+  DARTS space (:data:`~cellnas_edu.cells.cellspec.SEARCH_SPACE_OPERATIONS`); sources
   and ``concat`` stay, so width and depth do not change.
 
 A *family* (:func:`variant_family`) is ``K`` such samples sorted as in Table 2,

@@ -1,7 +1,7 @@
 """Width/depth tables of cells (Figure 1, Figure 25), shared by ``cellnas cells``, ``analyze`` and the tour.
 
 :func:`cell_table` measures both cells of every genotype with Section 3.2's
-width and depth (:mod:`cellnas_edu.topology`); :func:`format_cell_table`
+width and depth (:mod:`cellnas_edu.cells.topology`); :func:`format_cell_table`
 prints the rows as a fixed-width text table.
 """
 
@@ -12,16 +12,22 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .cellspec import Genotype
+from .genotypes import DISPLAY_NAMES, display_name  # noqa: F401  (re-exported: they live with the aliases)
 from .topology import cell_depth, cell_width, format_width
 
-#: Names used in the paper's captions for the built-ins whose package names differ.
-DISPLAY_NAMES = {"DARTS_V2": "DARTS", "SNAS_MILD": "SNAS"}
 
+def format_table(header, rows, indent: str = "") -> str:
+    """Column-aligned plain text: ``header`` (strings), a dashed rule, then ``rows`` (tuples of strings).
 
-def display_name(genotype: Genotype) -> str:
-    """The caption name of a genotype (``DARTS_V2`` -> ``DARTS``); ``"cell"`` when unnamed."""
-    name = genotype.name or "cell"
-    return DISPLAY_NAMES.get(name, name)
+    The one table printer of the package (``cellnas cells``, ``analyze``, the
+    tour and the convergence summary all use it).
+    """
+    rows = [tuple(str(v) for v in row) for row in rows]
+    sizes = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
+    out = [indent + "  ".join(h.ljust(s) for h, s in zip(header, sizes)).rstrip()]
+    out.append(indent + "  ".join("-" * s for s in sizes))
+    out.extend(indent + "  ".join(v.ljust(s) for v, s in zip(row, sizes)).rstrip() for row in rows)
+    return "\n".join(out)
 
 
 @dataclass(frozen=True)
@@ -61,8 +67,4 @@ def format_cell_table(rows: list[CellRow]) -> str:
         (row.name, row.cell, format_width(row.width), str(row.depth), ", ".join(map(str, row.dead)) or "-")
         for row in rows
     ]
-    sizes = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(header)]
-    out = ["  ".join(h.ljust(s) for h, s in zip(header, sizes)).rstrip()]
-    out.append("  ".join("-" * s for s in sizes))
-    out.extend("  ".join(v.ljust(s) for v, s in zip(line, sizes)).rstrip() for line in lines)
-    return "\n".join(out)
+    return format_table(header, lines)

@@ -15,9 +15,9 @@ by stacking L = 20 cells. Feature maps are down-sampled at the L/3-th and
 
 Cell semantics (DARTS): the cell's two inputs are the outputs of the two
 previous cells, preprocessed to ``C`` channels (``preprocess0`` is a
-:class:`~cellnas_edu.ops.FactorizedReduce` when the previous cell was a
+:class:`~cellnas_edu.nets.ops.FactorizedReduce` when the previous cell was a
 reduction cell, so that both inputs have the same resolution, otherwise a
-1x1 :class:`~cellnas_edu.ops.ReLUConvBN`; ``preprocess1`` is always the 1x1
+1x1 :class:`~cellnas_edu.nets.ops.ReLUConvBN`; ``preprocess1`` is always the 1x1
 ``ReLUConvBN``). Each intermediate node sums its two operations applied to its
 sources; in a reduction cell an operation that reads an input node (source 0
 or 1) has stride 2. The output concatenates the ``concat`` nodes, so a cell
@@ -33,13 +33,13 @@ of Table 1 (five originals and five adaptations on three datasets, ``C = 36``,
 ``L = 20``) come out exactly, in millions rounded to two decimals (Table 1
 rounds: NASNet on CIFAR-10 has 4,288,944 parameters and is printed 4.29).
 Without the head (the DARTS script's ``count_parameters_in_MB``) DARTS on
-CIFAR-10 would be 3.35M instead of 3.83M. See :mod:`cellnas_edu.param_counts`
+CIFAR-10 would be 3.35M instead of 3.83M. See :mod:`cellnas_edu.nets.param_counts`
 and ``tests/test_params.py``.
 
 Small images: the network works for any input size that survives the stem and
 two reductions (e.g. 1x28x28 Fashion-MNIST: 28 -> 14 -> 7). Stride-2
 operations produce ``ceil(H/2)`` for odd sizes (see
-:class:`~cellnas_edu.ops.FactorizedReduce`), and the auxiliary head falls back
+:class:`~cellnas_edu.nets.ops.FactorizedReduce`), and the auxiliary head falls back
 to adaptive pooling when the map is not 8..10 pixels (:class:`AuxiliaryHead`).
 """
 
@@ -49,12 +49,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .cellspec import CellSpec, Genotype
+from ..cells.cellspec import CellSpec, Genotype
 from .ops import OPS, FactorizedReduce, ReLUConvBN, drop_path
 
 
 class Cell(nn.Module):
-    """One cell built from a :class:`~cellnas_edu.cellspec.CellSpec` (Section 3.1, DARTS ``Cell``).
+    """One cell built from a :class:`~cellnas_edu.cells.cellspec.CellSpec` (Section 3.1, DARTS ``Cell``).
 
     ``C_prev_prev`` and ``C_prev`` are the channel counts of the two previous
     cells' outputs, ``C`` the channel count inside the cell.
@@ -216,7 +216,7 @@ def build_network(genotype: Genotype, *, num_classes: int, C: int = 36, layers: 
 def network_for_dataset(genotype: Genotype, dataset: str, *, C: int = 36, layers: int = 20, auxiliary: bool = True,
                         drop_path_prob: float = 0.0) -> Network:
     """The network for a dataset of :func:`cellnas_edu.data.dataset_info` (classes, channels, stem stride)."""
-    from .data import dataset_info
+    from ..data import dataset_info
 
     info = dataset_info(dataset)
     return build_network(genotype, num_classes=info.num_classes, C=C, layers=layers, auxiliary=auxiliary,

@@ -26,7 +26,7 @@ AmoebaNet cell of Figure 25 a width of ``5c``, but the caption says ``3c``:
 after adaptation its nodes 2 and 3 feed nothing and are not concatenated
 (``normal_concat = [4, 5, 6]``), so they cannot affect the output. Summing over
 *live* nodes only (those with a path to the output, see
-:meth:`~cellnas_edu.cellspec.CellSpec.live_nodes`) reproduces every width and
+:meth:`~cellnas_edu.cells.cellspec.CellSpec.live_nodes`) reproduces every width and
 depth printed in Figures 1, 2, 10, 11, 25 and Table 2 for the cells that are
 given, except two captions that no reading can reproduce:
 

@@ -1,18 +1,31 @@
-"""The widths and depths printed in the paper, transcribed as data (Figures 1, 2, 10, 11, 25; Table 2).
+"""The numbers printed in the paper, transcribed as data: widths and depths (Figures 1, 2, 10, 11, 25;
+Table 2) and parameter counts (Table 1).
 
 Widths are in units of ``c`` (``3.5`` means ``3.5c``). Keys of the per-cell
-tables are built-in genotype names (:mod:`cellnas_edu.genotypes`); the normal
+tables are built-in genotype names (:mod:`cellnas_edu.cells.genotypes`); the normal
 cell is meant everywhere, as in the paper (footnote 3: "We only visualize
 normal cells").
 
-These numbers are what :mod:`cellnas_edu.topology`, :mod:`cellnas_edu.space`
-and :mod:`cellnas_edu.adaptation` are checked against. Two captions are
-errata (see :mod:`cellnas_edu.topology`): Figure 2(a) prints the original DARTS
+These numbers are what :mod:`cellnas_edu.cells.topology`, :mod:`cellnas_edu.cells.space`
+and :mod:`cellnas_edu.cells.adaptation` are checked against. Two captions are
+errata (see :mod:`cellnas_edu.cells.topology`): Figure 2(a) prints the original DARTS
 cell as ``3.5c, 2`` and Figure 10(a) prints the original AmoebaNet cell as
 ``3.5c, 4``; they are kept here verbatim and flagged in :data:`ERRATA`.
 """
 
 from __future__ import annotations
+
+#: The three datasets of Table 1, in its column order.
+TABLE1_DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "tiny-imagenet-200")
+
+#: Table 1, Params(M) columns, as printed: architecture -> dataset -> (original, adapted).
+TABLE1_PARAMS_M: dict[str, dict[str, tuple[float, float]]] = {
+    "NASNet": {"cifar10": (4.29, 4.32), "cifar100": (4.42, 4.45), "tiny-imagenet-200": (4.57, 4.60)},
+    "AmoebaNet": {"cifar10": (3.60, 3.60), "cifar100": (3.71, 3.71), "tiny-imagenet-200": (3.83, 3.83)},
+    "ENAS": {"cifar10": (4.32, 4.32), "cifar100": (4.45, 4.45), "tiny-imagenet-200": (4.60, 4.60)},
+    "DARTS_V2": {"cifar10": (3.83, 3.90), "cifar100": (3.95, 4.03), "tiny-imagenet-200": (4.08, 4.16)},
+    "SNAS_MILD": {"cifar10": (3.14, 3.19), "cifar100": (3.26, 3.31), "tiny-imagenet-200": (3.39, 3.45)},
+}
 
 #: Figure 1 (and Section 3.2's text): the five popular normal cells.
 FIGURE1: dict[str, tuple[float, int]] = {

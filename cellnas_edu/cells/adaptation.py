@@ -22,7 +22,7 @@ by this function.
 Note on cells whose ``concat`` is a strict subset of the intermediate nodes
 (AmoebaNet's ``[4, 5, 6]``): the adaptation leaves the unconcatenated nodes
 dead, so the result is the shallowest cell (depth 2) but not always the widest
-one in the connection space; see :mod:`cellnas_edu.space`.
+one in the connection space; see :mod:`cellnas_edu.cells.space`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,93 @@
+"""The package's layers (issue 9): cells below nets below train below convergence/landscape; theory alone.
+
+Checked on the source with ``ast`` (every ``import`` and ``from ... import``,
+also inside functions), and once at run time: importing ``cellnas_edu.cells``
+does not import torch.
+"""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "cellnas_edu"
+
+#: package -> the cellnas_edu packages/modules it must never import.
+FORBIDDEN = {
+    "cells": {"nets", "data", "train", "convergence", "landscape", "theory", "cli"},
+    "nets": {"train", "convergence", "landscape", "theory", "cli"},
+    "data": {"train", "convergence", "landscape", "theory", "cli"},
+    "train": {"convergence", "landscape", "theory", "cli"},
+    "convergence": {"landscape", "theory", "cli"},
+    "landscape": {"convergence", "theory", "cli"},
+}
+#: theory stands alone: nothing of the package but these shared utilities.
+THEORY_ALLOWED = {"theory", "errors", "io"}
+
+
+def imported_modules(path: Path) -> list[tuple[int, str]]:
+    """``(line, absolute module)`` of every cellnas_edu import in one file."""
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    package = parts if parts[-1] == "__init__" else parts[:-1]
+    package = [p for p in package if p != "__init__"]
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.extend((node.lineno, a.name) for a in node.names if a.name.startswith("cellnas_edu"))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - (node.level - 1)]
+                name = ".".join(base + ([node.module] if node.module else []))
+                if not node.module:  # from . import x: each name may be a module
+                    out.extend((node.lineno, f"{name}.{a.name}") for a in node.names)
+                    continue
+            else:
+                name = node.module or ""
+            if name.startswith("cellnas_edu"):
+                out.append((node.lineno, name))
+    return out
+
+
+def layer_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def violations(package: str, allowed=None, forbidden=()) -> list[str]:
+    found = []
+    for path in sorted((PACKAGE / package).rglob("*.py")):
+        for line, module in imported_modules(path):
+            layer = layer_of(module)
+            if layer is None or layer == package:
+                continue
+            if layer in forbidden or (allowed is not None and layer not in allowed):
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {module} "
+                             f"({package} must not import {layer})")
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_no_import_runs_back_up(package):
+    assert violations(package, forbidden=FORBIDDEN[package]) == []
+
+
+def test_theory_imports_nothing_else_from_the_package():
+    assert violations("theory", allowed=THEORY_ALLOWED) == []
+
+
+def test_the_checker_sees_a_violation(tmp_path):
+    """The ast walk resolves relative imports (guards the guard)."""
+    probe = PACKAGE / "cells" / "topology.py"
+    modules = [m for _, m in imported_modules(probe)]
+    assert "cellnas_edu.cells.cellspec" in modules
+
+
+def test_importing_cells_does_not_import_torch():
+    code = ("import sys, cellnas_edu.cells, cellnas_edu.cells.space, cellnas_edu.cells.variants, "
+            "cellnas_edu.cells.tables, cellnas_edu.cells.drawing, cellnas_edu.paper, cellnas_edu.nets.param_counts; "
+            "heavy = sorted(m for m in ('torch', 'matplotlib', 'scipy') if m in sys.modules); print(heavy)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=PACKAGE.parent)
+    assert result.stdout.strip() == "[]", f"cells/paper/param_counts imported {result.stdout.strip()}"
