@@ -81,8 +81,8 @@ def choose_variant_seed(arch: str = "DARTS", count: int = CONNECTION_VARIANTS, p
     The rule was fixed before training, so the family spans the whole width
     range with no hand-picking of cells.
     """
-    from .convergence import experiment_cells
     from .cells.genotypes import resolve_genotype
+    from .convergence import experiment_cells
 
     genotype = resolve_genotype(arch)
     for seed in range(limit):
@@ -160,9 +160,9 @@ def run_records(out_dir, spec_) -> list[dict]:
     Metrics of a diverged run are ``None`` where the loss was not finite;
     the analysis counts a diverged run's loss as ``+inf`` (worse than any).
     """
+    from .cells.genotypes import resolve_genotype
     from .convergence import experiment_cells, read_run, run_dir
     from .convergence.stats import area_under_curve
-    from .cells.genotypes import resolve_genotype
     from .io import read_jsonl
 
     cells = experiment_cells(resolve_genotype(spec_.arch), spec_.kind, spec_.count, spec_.variant_seed, spec_.family)
@@ -422,7 +422,8 @@ def _measure_one(folder: str, samples: int = LANDSCAPE_SAMPLES, device: str = "c
 
     torch.set_num_threads(1)
     started = time.perf_counter()
-    opts = LandscapeOptions(steps=1, span=1.0, samples=samples, seed=0, gradvar=True, hessian=True,
+    # chunk 16: the per-sample gradients per vmap call the study's measurements were made with
+    opts = LandscapeOptions(steps=1, span=1.0, samples=samples, seed=0, gradvar=True, hessian=True, chunk=16,
                             hessian_tol=HESSIAN_TOL, hessian_max_iter=HESSIAN_MAX_ITER, device=device,
                             progress=False, weights="final")
     summary = measure_landscape(folder, opts)
@@ -437,8 +438,8 @@ def measure_landscape_runs(out_dir, spec_, lr: float = 0.025, seeds: int = LANDS
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from .convergence import experiment_cells, read_run, run_dir
     from .cells.genotypes import resolve_genotype
+    from .convergence import experiment_cells, read_run, run_dir
 
     cells = experiment_cells(resolve_genotype(spec_.arch), spec_.kind, spec_.count, spec_.variant_seed,
                              spec_.family)

@@ -24,9 +24,9 @@ import sys
 from pathlib import Path
 
 from cellnas_edu import convergence as _convergence
-from cellnas_edu.convergence import runner as _runner
 from cellnas_edu import section4_study as s4
 from cellnas_edu.convergence import read_run, run_dir
+from cellnas_edu.convergence import runner as _runner
 from cellnas_edu.results import write_summary
 
 STAGES = ("pilot", "convergence", "landscape", "operations", "analyze")
@@ -64,8 +64,8 @@ def pilot(args, clock, root):
     records = s4.run_records(out, spec)
     variance = s4.pilot_variance(records)
     family = s4.spec("convergence_study", tiny=args.tiny, paper=args.paper)
-    from cellnas_edu.convergence import experiment_cells
     from cellnas_edu.cells.genotypes import resolve_genotype
+    from cellnas_edu.convergence import experiment_cells
 
     widths = [float(c.width) for c in experiment_cells(resolve_genotype("DARTS"), "connections", family.count,
                                                         family.variant_seed, family.family)]

@@ -45,8 +45,8 @@ def _roundtrip(obj):
 
 
 def test_variant_seed_rule_gives_a_family_spanning_every_width():
-    from cellnas_edu.convergence import experiment_cells
     from cellnas_edu.cells.genotypes import resolve_genotype
+    from cellnas_edu.convergence import experiment_cells
 
     seed = s4.choose_variant_seed()
     assert seed == 1
