@@ -85,6 +85,8 @@ def auc_vs_width(summary, out: Path) -> Path:
             vals = [r["metrics"]["auc_test_loss"] for r in recs if r["label"] == cell["label"]]
             if all(v is not None for v in vals):
                 ax.hlines(np.mean(vals), cell["width"] - 0.12, cell["width"] + 0.12, color="darkorange", lw=2)
+        if finite and max(finite) > 20 * min(finite):
+            ax.set_yscale("log")  # the large learning rate's loss blow-ups span orders of magnitude
         ax.set(xlabel="cell width (units of c)", ylabel="AUC of test loss", title=f"lr {lr:g} (x: diverged)")
         ax.grid(alpha=0.3)
     path = out / "section4_auc_vs_width.png"
