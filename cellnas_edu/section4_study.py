@@ -667,8 +667,12 @@ class Clock:
         return entry
 
 
-def protocol_json(spec_) -> dict:
-    return {"arch": spec_.arch, "kind": spec_.kind, "variants": spec_.count, "variant_seed": spec_.variant_seed,
-            "learning_rates": list(spec_.lrs), "seeds": spec_.seeds, "epochs": spec_.epochs, "dataset": spec_.dataset,
-            "preset": spec_.preset, **spec_.overrides, "threads_per_run": 1, "workers": 2,
-            "priority": "nice 5 for the pilot; the main run moved to the default priority (Chapter 3, amendment)"}
+def protocol_json(spec_, *, study: bool = True) -> dict:
+    """The protocol of a results file; ``study`` adds how this book's CPU study was executed."""
+    data = {"arch": spec_.arch, "kind": spec_.kind, "family": spec_.family, "variants": spec_.count,
+            "variant_seed": spec_.variant_seed, "learning_rates": list(spec_.lrs), "seeds": spec_.seeds,
+            "epochs": epochs_of(spec_), "dataset": spec_.dataset, "preset": spec_.preset, **spec_.overrides}
+    if study:
+        data.update(threads_per_run=1, workers=2, priority="nice 5 for the pilot; the main run moved to the "
+                    "default priority (Chapter 3, amendment)")
+    return data

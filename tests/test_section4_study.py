@@ -161,3 +161,23 @@ def test_examples_readme_types_no_run_time():
     readme = (ROOT / "examples" / "README.md").read_text(encoding="utf-8")
     typed = re.findall(r"~?\d+(?:\.\d+)?\s*(?:s|sec|seconds|min|minutes|h|hours)\b", readme)
     assert not typed, f"examples/README.md types run times: {typed}"
+
+
+def test_cellnas_convergence_writes_the_book_schema(tmp_path):
+    """`cellnas convergence --results-name` writes what the chapters quote: a GPU user's file drops in."""
+    import torch
+
+    from cellnas_edu.cli import main as cli_main
+
+    torch.set_num_threads(1)
+    rc = cli_main(["convergence", "DARTS", "--count", "2", "--seeds", "2", "--preset", "smoke", "--dataset",
+                   "synthetic", "--epochs", "2", "--C", "2", "--train-subset", "32", "--test-subset", "16",
+                   "--out", str(tmp_path / "runs"), "--no-progress", "--results-name", "convergence_study",
+                   "--results-root", str(tmp_path / "results")])
+    assert rc == 0
+    summary = load_summary("convergence_study", tmp_path / "results")
+    assert summary["provenance"]["command"].startswith("cellnas convergence")
+    assert len(summary["records"]) == 3 * 2
+    assert_same(summary["analysis"], _roundtrip(s4.analyze_convergence(summary["records"])))
+    # the same quote paths the chapter uses resolve in a user's file
+    assert summary["analysis"]["primary"][0]["hypothesis"] == "width@0.025"
