@@ -215,3 +215,23 @@ def test_compare_landscapes_json(measured, tmp_path, capsys):
 def test_compare_landscapes_without_a_grid_is_one_line(runs, tmp_path, capsys):
     run = fresh_copy(runs["darts"], tmp_path)
     assert_one_line_error(*run_cli(capsys, "compare-landscapes", run, "--out", tmp_path / "cmp"))
+
+
+def test_channels_last_changes_speed_not_values(runs, tmp_path):
+    """The CPU fast path (issue 15) also runs the landscape passes in channels-last format.
+
+    Directions are drawn by shape, so both layouts walk the same plane; the
+    loss surface and the gradient variance agree to float32 rounding, and the
+    file records which layout measured it.
+    """
+    results = {}
+    for layout in (True, False):
+        run = fresh_copy(runs["darts"], tmp_path, f"run_{layout}")
+        results[layout] = measure_landscape(run, LandscapeOptions(
+            steps=3, span=0.4, samples=24, device="cpu", progress=False, gradvar=True, chunk=12,
+            channels_last=layout))
+        data = LandscapeData.load(run / "landscape.npz")
+        assert data.info["memory_format"] == ("channels_last" if layout else "contiguous")
+        results[layout] = (data.loss.copy(), data.grad_var.copy())
+    np.testing.assert_allclose(results[True][0], results[False][0], rtol=1e-5)
+    np.testing.assert_allclose(results[True][1], results[False][1], rtol=1e-4)

@@ -40,6 +40,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default auto")
     parser.add_argument("--plots", action="store_true", help="write RUN_DIR/landscape_*.png (Figures 6-8, slices)")
     parser.add_argument("--overwrite", action="store_true", help="replace a landscape.npz computed with other settings")
+    parser.add_argument("--no-channels-last", action="store_true",
+                        help="keep the default memory format (channels-last is faster, same values up to rounding)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
@@ -53,6 +55,7 @@ def options_from_args(args):
         hessian_tol=args.hessian_tol, hessian_max_iter=args.hessian_max_iter,
         weights="best available" if args.weights == "auto" else args.weights,
         overwrite=args.overwrite, plots=args.plots, progress=not args.no_progress,
+        channels_last=not args.no_channels_last,
     )
 
 
