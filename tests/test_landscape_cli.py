@@ -87,6 +87,32 @@ def test_centre_equals_eval_loss_and_json_summary(measured):
         assert float(npz["eval_loss"]) == summary["eval_loss"]
 
 
+def test_gradvar_stat_per_parameter_selects_g_over_p_and_plots_it(measured, tmp_path, capsys):
+    """--gradvar-stat per-parameter: the JSON keeps the trace, the per-parameter mean and P, and the selected value
+    (grad_var_selected_center) is g / P; the plotted field is sqrt(g / P) (Appendix B.4's scale), the default sqrt(g);
+    an unknown statistic is refused."""
+    from cellnas_edu.landscape.plots import gradvar_std
+
+    run = fresh_copy(measured["darts"][0], tmp_path)
+    shutil.copy(measured["darts"][0] / "landscape.npz", run / "landscape.npz")
+    code, out, err = run_cli(capsys, "landscape", run, *GRID, "--gradvar", "--gradvar-stat", "per-parameter", "--json",
+                             "--plots")
+    assert code == 0, err
+    summary = json.loads(out)
+    p = summary["grad_var_num_parameters"]
+    assert summary["grad_var_stat"] == "per-parameter" and p > 1
+    assert summary["grad_var_selected_center"] == pytest.approx(summary["grad_var_center"] / p, rel=1e-12)
+    assert summary["grad_var_per_parameter_center"] == pytest.approx(summary["grad_var_center"] / p, rel=1e-12)
+    assert (run / "landscape_gradvar_heatmap.png").exists()
+    data = LandscapeData.load(run / "landscape.npz")
+    assert np.allclose(gradvar_std(data, "per-parameter") ** 2 * p, gradvar_std(data) ** 2, rtol=1e-12)
+    assert np.allclose(gradvar_std(data) ** 2, data.grad_var, rtol=1e-12)
+    with pytest.raises(ValueError, match="per-parameter"):
+        gradvar_std(data, "mean")
+    code, out, err = run_cli(capsys, "landscape", run, *GRID, "--gradvar", "--json")
+    assert json.loads(out)["grad_var_selected_center"] == pytest.approx(summary["grad_var_center"], rel=1e-12)
+
+
 def test_plain_surface_centre_is_bit_identical_to_evaluate(runs, tmp_path, capsys):
     """Without --gradvar the centre is one plain evaluation pass at w* itself: the same number as evaluate()."""
     run = fresh_copy(runs["darts"], tmp_path)
@@ -206,6 +232,14 @@ def test_compare_landscapes_json(measured, tmp_path, capsys):
         curvature = 0.5 * ((data.loss[2, 1] - 2 * data.loss[1, 1] + data.loss[0, 1])
                            + (data.loss[1, 2] - 2 * data.loss[1, 1] + data.loss[1, 0])) / h ** 2
         assert row["sharpness"] == pytest.approx(curvature)
+        assert row["num_parameters"] == int(data.info["grad_var_num_parameters"]) > 0
+        assert row["near_optimum_grad_var_per_parameter"] == pytest.approx(data.grad_var[1, 1] / row["num_parameters"])
+    rankings = table["grad_var_rankings"]
+    by_trace = sorted(table["runs"], key=lambda r: r["near_optimum_grad_var"])
+    by_param = sorted(table["runs"], key=lambda r: r["near_optimum_grad_var_per_parameter"])
+    assert rankings["trace"] == [r["label"] for r in by_trace]
+    assert rankings["per_parameter"] == [r["label"] for r in by_param]
+    assert rankings["same"] == (rankings["trace"] == rankings["per_parameter"])
     assert set(table["spearman"].values()) == {None}  # two runs: no rank correlation
     assert "one run" in table["caveat"]
     assert (out_dir / "compare_contours.png").exists() and (out_dir / "compare_gradvar_heatmaps.png").exists()

@@ -26,6 +26,7 @@ from cellnas_edu.landscape import (
     PerturbedWeights,
     affine_batchnorm,
     compute_grid,
+    filter_normalize_,
     filter_normalized_direction,
     gradient_variance,
     grid_axis,
@@ -89,6 +90,31 @@ def test_keep_bias_bn_gives_elementwise_weight_magnitudes():
         if w.dim() == 1:
             torch.testing.assert_close(d[name].abs(), w.detach().abs())
             assert torch.count_nonzero(d[name]) == torch.count_nonzero(w)
+
+
+def test_filter_normalization_rescales_whole_filters_not_entries():
+    """filter_normalize_ multiplies each filter (row) of the Gaussian by one factor ||w_row|| / ||d_row||: the
+    direction is a row-scaled copy of the draw, not the weights' magnitudes entry by entry -- also for matrices when
+    biases are kept. A 0-D tensor is one filter: |d| becomes |w| with d's sign. The defaults: seed 0, filter
+    normalisation, biases and BatchNorm ignored."""
+    g = torch.Generator().manual_seed(5)
+    weight = torch.randn(3, 4, generator=g)
+    draw = torch.randn(3, 4, generator=g)
+    out = filter_normalize_(draw.clone(), weight)
+    factors = weight.norm(dim=1) / (draw.norm(dim=1) + 1e-10)
+    torch.testing.assert_close(out, draw * factors[:, None], rtol=1e-6, atol=1e-7)
+    assert not torch.allclose(out.abs(), weight.abs())
+    scalar = filter_normalize_(torch.tensor(-0.5), torch.tensor(2.0))
+    assert scalar.item() == pytest.approx(-2.0, rel=1e-8)
+    assert DirectionSpec() == DirectionSpec(seed=0, ignore_bias_bn=True, normalization="filter")
+    net = small_bn_net(torch.float32)
+    weights = dict(net.named_parameters())
+    d1, _ = random_direction_pair(weights)
+    assert all(torch.count_nonzero(d1[n]) == 0 for n, w in weights.items() if w.dim() <= 1)
+    kept = filter_normalized_direction(weights, torch.Generator().manual_seed(0), ignore_bias_bn=False)
+    matrix = [n for n, w in weights.items() if w.dim() == 2][0]  # the Linear layer: filter-normalised, not |w|
+    assert not torch.allclose(kept[matrix].abs(), weights[matrix].detach().abs())
+    torch.testing.assert_close(kept[matrix].norm(dim=1), weights[matrix].detach().norm(dim=1), rtol=1e-5, atol=1e-6)
 
 
 def test_directions_regenerate_bit_identically_from_the_seed():
@@ -246,6 +272,60 @@ def test_top_hessian_eigenvalue_matches_dense_hessian():
     assert result.converged
     assert result.eigenvalue == pytest.approx(expected, rel=1e-7)
     assert result.residual < 1e-3
+
+
+class SaddleNet(nn.Module):
+    """Logits ``(3 w_1^2 - w_2^2, 0)`` for every image: with label 0 the loss is softplus(-a), whose Hessian at
+    ``w = 0`` is ``-sigmoid(0) * diag(6, -2) = diag(-3, 1)``: a saddle whose largest-magnitude eigenvalue is -3."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(2, dtype=torch.float64))
+
+    def forward(self, x):
+        a = 3 * self.w[0] ** 2 - self.w[1] ** 2
+        return torch.stack([a, torch.zeros_like(a)]).expand(x.shape[0], 2) + 0 * x.flatten(1)[:, :1]
+
+
+def test_top_hessian_eigenvalue_keeps_the_sign_of_negative_curvature():
+    """At a saddle the eigenvalue of largest magnitude is negative (-3 here, the other one +1) and power iteration
+    must report it with its sign: |lambda| would claim a minimum where there is a direction of descent."""
+    net = SaddleNet().eval()
+    x = torch.zeros(4, 1, dtype=torch.float64)
+    y = torch.zeros(4, dtype=torch.long)
+    result = top_hessian_eigenvalue(net, dict(net.named_parameters()), x, y, tol=1e-12, max_iter=500)
+    assert result.converged
+    assert result.eigenvalue == pytest.approx(-3.0, rel=1e-9)
+    assert result.residual < 1e-6
+    params = dict(net.named_parameters())
+    for bad in ({"tol": 0.0}, {"tol": -1e-3}, {"max_iter": 0}):  # tol = 0 would never stop before max_iter
+        with pytest.raises(ValueError, match="tol > 0 and max_iter >= 1"):
+            top_hessian_eigenvalue(net, params, x, y, **bad)
+    one = top_hessian_eigenvalue(net, params, x, y, tol=1e-12, max_iter=1)
+    assert one.iterations == 1 and not one.converged
+    net.w.requires_grad_(False)  # the caller's requires_grad flags come back afterwards
+    top_hessian_eigenvalue(net, params, x, y, tol=1e-6, max_iter=5)
+    assert not net.w.requires_grad
+
+
+def test_top_hessian_eigenvalue_of_a_zero_hessian_is_zero_at_once():
+    """Logits that do not depend on the parameters (0 * sum w): the Hessian vanishes, Hv = 0 for the start vector,
+    and the iteration stops after one product with eigenvalue 0 (not a division by a zero norm)."""
+    x = torch.zeros(3, 1, dtype=torch.float64)
+    y = torch.zeros(3, dtype=torch.long)
+
+    class Constant(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.tensor([0.5, 1.5], dtype=torch.float64))
+
+        def forward(self, inputs):
+            logits = torch.stack([self.w.sum() * 0, torch.zeros((), dtype=torch.float64)])
+            return logits.expand(inputs.shape[0], 2)
+
+    flat = Constant().eval()
+    result = top_hessian_eigenvalue(flat, dict(flat.named_parameters()), x, y, tol=1e-9, max_iter=50)
+    assert result.eigenvalue == 0.0 and result.converged and result.iterations == 1
 
 
 # ---------------------------------------------------------------- the resumable grid

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from run_helpers import crash_after_checkpoint
 
 from cellnas_edu.cli import main
 from cellnas_edu.errors import UserError
 from cellnas_edu.io import exclusive_lock, read_jsonl
-from cellnas_edu.train import load_run, loop, make_config, train
+from cellnas_edu.train import load_run, make_config, train
 from cellnas_edu.train.runfolder import RunFolder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,15 +38,7 @@ def runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("integrity")
     config = make_config("smoke", **SMOKE)
     train(config, base / "finished", progress=False)
-    save = loop.save_checkpoint
-
-    def crash_after_epoch_2(path, checkpoint):
-        save(path, checkpoint)
-        if checkpoint["epoch"] == 2:
-            raise KeyboardInterrupt
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loop, "save_checkpoint", crash_after_epoch_2)
+    with crash_after_checkpoint(2):
         with pytest.raises(KeyboardInterrupt):
             train(config, base / "partial", progress=False)
     yield base / "finished", base / "partial"

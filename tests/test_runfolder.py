@@ -8,10 +8,11 @@ import json
 import shutil
 
 import pytest
+from run_helpers import crash_after_checkpoint
 
 from cellnas_edu.cells.genotypes import get_genotype, save_genotype
 from cellnas_edu.cli import main
-from cellnas_edu.train import loop, make_config
+from cellnas_edu.train import make_config
 from cellnas_edu.train.runfolder import RunFolder
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -61,15 +62,7 @@ def test_a_copied_partial_run_resumes(tmp_path, capsys):
     first = tmp_path / "a" / "run"
     # A partial run of a 3-epoch protocol: stopped after epoch 2's checkpoint. (Editing config.json of a
     # finished 2-epoch run instead is refused on resume: its checkpoint was trained with epochs 2.)
-    save = loop.save_checkpoint
-
-    def crash_after_epoch_2(path, checkpoint):
-        save(path, checkpoint)
-        if checkpoint["epoch"] == 2:
-            raise KeyboardInterrupt
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loop, "save_checkpoint", crash_after_epoch_2)
+    with crash_after_checkpoint(2):
         assert main(["train", "--arch", "DARTS", *TINY, "--epochs", "3", "--out", str(first)]) == 130
     assert len(RunFolder(first).metrics()) == 2 and RunFolder(first).status()["state"] == "running"
     moved = tmp_path / "b" / "run"

@@ -179,3 +179,32 @@ def test_nasnet_histogram_extremes(spaces):
     data = s.to_json("NASNet", "normal")
     assert data["count"] == 518_400 and data["paper_formula"]["value"] == 720
     assert data["original"] == {"width": 5.0, "depth": 2}
+
+
+def test_space_queries_equal_brute_force_over_the_histogram(spaces):
+    """The histogram is ordered widest first, then shallowest; widest_of_shallowest, shallowest_of_widest,
+    dominating and the fractions equal direct computations over the bins (and, for DARTS, over every variant)."""
+    for name, space in spaces.items():
+        bins = space.histogram
+        assert [(b.width, b.depth) for b in bins] == sorted(((b.width, b.depth) for b in bins),
+                                                            key=lambda t: (-t[0], t[1])), name
+        assert bins[0].width == space.max_width and bins[-1].width == space.min_width
+        shallow = [b for b in bins if b.depth == space.min_depth]
+        assert space.widest_of_shallowest().depth == space.min_depth
+        assert space.widest_of_shallowest().width == max(b.width for b in shallow)
+        wide = [b for b in bins if b.width == space.max_width]
+        assert space.shallowest_of_widest().width == space.max_width
+        assert space.shallowest_of_widest().depth == min(b.depth for b in wide)
+        w, d = space.original.width, space.original.depth
+        expected = sum(b.count for b in bins if (b.width >= w and b.depth <= d) and (b.width > w or b.depth < d))
+        assert space.dominating() == expected, name
+        assert space.dominating(Fraction(2), 3) == sum(
+            b.count for b in bins if b.width >= 2 and b.depth <= 3 and (b.width > 2 or b.depth < 3))
+    darts = spaces["DARTS_V2"]
+    widths, depths = variant_topologies(darts.cell)
+    widths = widths / 2  # half-widths
+    w, d = float(darts.original.width), darts.original.depth
+    better = ((widths >= w) & (depths <= d) & ((widths > w) | (depths < d))).sum()
+    assert darts.dominating() == int(better)
+    assert darts.fraction_at_least_as_wide() == pytest.approx(float((widths >= w).mean()))
+    assert darts.fraction_at_most_as_deep() == pytest.approx(float((depths <= d).mean()))

@@ -26,6 +26,20 @@ def test_theorem_4_2_script_schema(capsys):
     assert result["theorem"] == "4.2" and isinstance(result["instances"], int) and result["instances"] >= 20
     assert isinstance(result["stated_bound_violations"], int) and result["stated_bound_violations"] > 0
     assert result["corrected_bound_violations"] == 0
+    # global refutations (constant Hessian) and pointwise violations (local constants) partition the violations
+    assert result["global_refutations"] + result["pointwise_violations"] == result["stated_bound_violations"]
+    assert 1 <= result["global_refutations"] <= result["constant_hessian_blocks"]
+    glob = result["global_estimates"]
+    assert glob["pointwise_violations"] == result["pointwise_violations"]
+    assert glob["estimated"] == min(2, result["pointwise_violations"])  # --quick: the two smallest blocks
+    # --quick: 6 random problems, every 7th of the 28 structured ones, 3 hypothesis-generated ones
+    assert result["problems"] == 6 + 4 + 3
+    assert sum(result["by_source"][s]["instances"] for s in ("random", "structured", "hypothesis")) == \
+        result["instances"]
+    for row in glob["blocks"]:
+        assert row["narrowest_global_estimate"] >= row["local_measured"] * (1 - 1e-9)
+        assert row["survives"] == (row["narrowest_global_estimate"] > row["stated_bound_from_global_estimates"])
+    assert result["cross_curvature"]["stated_bound"] == 0.0 and result["cross_curvature"]["measured"] == 2.0
     cex = result["counterexample"]
     assert cex["objective"] == "quadratic" and isinstance(cex["i"], int) and 1 <= cex["i"] <= len(cex["W"])
     assert isinstance(cex["x"], list) and isinstance(cex["W"][0][0], list)
@@ -40,6 +54,9 @@ def test_theorem_4_3_script_schema(capsys):
                       ("max_ratio", float), ("eigenvalue_reading_violations", int)):
         assert isinstance(result[key], kind), key
     assert result["stated_bound_violations"] == 0 and result["identity_max_rel_error"] < 1e-10
+    for section in ("identified", "equal_weights"):
+        assert {"violations", "max_ratio", "instances", "worst", "sigma_at"} <= set(result[section])
+    assert result["identified"]["violations"] == 0
 
 
 def test_gradient_identity_script_schema(capsys):

@@ -111,3 +111,12 @@ def test_widest_cell_of_7_and_8_nodes():
         widest = CellSpec([("sep_conv_3x3", k % NUM_INPUTS) for k in range(2 * n)], range(2, 2 + n))
         assert widest.num_nodes == n + 3
         assert (cell_width(widest), cell_depth(widest)) == (expected, 2)
+
+
+def test_min_depth_is_two_and_is_reached():
+    """Section 3.2: the shallowest possible cell goes input -> intermediate -> output, depth 2, and cells of
+    depth 2 exist (ENAS, NASNet); no cell is shallower."""
+    from cellnas_edu.cells.topology import min_depth
+
+    assert min_depth() == 2
+    assert measured("ENAS")[1] == min_depth() and measured("NASNet")[1] == min_depth()

@@ -162,7 +162,7 @@ def test_a_diverging_run_is_recorded_and_stops_cleanly(tmp_path, capsys):
     run with exit 0, a metrics line marked diverged and status 'diverged'; resuming it does nothing."""
     out = tmp_path / "diverged"
     flags = ["train", "--arch", "DARTS", "--dataset", "synthetic", "--preset", "smoke", "--device", "cpu",
-             "--lr", "1e10", "--epochs", "3", "--train-subset", "128", "--out", str(out), "--no-progress"]
+             "--lr", "1e6", "--epochs", "3", "--train-subset", "512", "--out", str(out), "--no-progress"]
     assert main([*flags, "--json"]) == 0
     captured = capsys.readouterr()
     summary = json.loads(captured.out)
@@ -258,3 +258,127 @@ def test_evaluate_is_the_mean_over_samples_not_over_batches():
     assert loss == pytest.approx(F.cross_entropy(logits, y).item(), rel=1e-6)
     assert accuracy == pytest.approx(100.0 * (logits.argmax(1) == y).float().mean().item())
     assert model.training  # the caller's mode is restored
+
+
+def test_resume_restores_the_random_number_generators(tmp_path, monkeypatch, capsys):
+    """The smoke preset draws no random numbers after initialisation (no augmentation, drop path or cutout), so
+    the resume test above cannot see a resume that forgets the RNG states. Here every epoch draws: A.1
+    augmentation, cutout 8 and drop path 0.3 (epoch e uses 0.3 (e - 1)/E, so epochs 2 and 3 drop paths).
+    A tiny run crashed after epoch 1 and resumed must end bit-for-bit where the uninterrupted run ends; a resume
+    without set_rng_state diverges by epoch 3 (its augmentation, cutout and drop-path masks differ)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        config = make_config("smoke", arch="DARTS", dataset="synthetic", device="cpu", epochs=3, train_subset=64,
+                             test_subset=32, batch_size=32, augment=True, cutout=8, drop_path_prob=0.3, layers=3)
+        reference = train(config, tmp_path / "reference", progress=False)
+        _interrupt_at(monkeypatch, 1, before_checkpoint=False)
+        with pytest.raises(KeyboardInterrupt):
+            train(config, tmp_path / "resumed", progress=False)
+        monkeypatch.undo()
+        # pretend two processes wrote the checkpoint: this process (rank 0) restores the first state and says
+        # that the run continues, though not bitwise as a two-process run would
+        path = tmp_path / "resumed" / "checkpoint.pt"
+        checkpoint = torch.load(path, weights_only=True)
+        checkpoint["rng"] = checkpoint["rng"] * 2
+        torch.save(checkpoint, path)
+        capsys.readouterr()
+        resumed = train(config, tmp_path / "resumed", resume=True, progress=False)
+    finally:
+        torch.set_num_threads(threads)
+    assert "RNG states of 2 process(es)" in capsys.readouterr().err
+    assert [m["epoch"] for m in resumed.metrics] == [1, 2, 3]
+    for mine, theirs in zip(resumed.metrics, reference.metrics):
+        for key in ("train_loss", "train_acc", "test_loss", "test_acc"):
+            assert mine[key] == theirs[key], (mine["epoch"], key, mine[key], theirs[key])
+    mine = torch.load(tmp_path / "resumed" / "model.pt", weights_only=True)["state_dict"]
+    theirs = torch.load(tmp_path / "reference" / "model.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(mine[name], theirs[name]) for name in theirs)
+
+
+def test_rng_state_round_trip_through_a_checkpoint_file(tmp_path):
+    """rng_state / set_rng_state (checkpoint module) without a training run: the states of Python, NumPy and torch
+    survive save_checkpoint + load_checkpoint (weights_only), and restoring them replays the same draws --
+    including NumPy's cached Gaussian, which exists only after an odd number of legacy normal draws."""
+    import random
+
+    import numpy as np
+
+    from cellnas_edu.train.checkpoint import (
+        CHECKPOINT_FORMAT,
+        load_checkpoint,
+        rng_state,
+        save_checkpoint,
+        seed_everything,
+        set_rng_state,
+    )
+
+    seed_everything(3)
+    np.random.standard_normal()  # leaves a cached Gaussian behind (legacy generator)
+    random.gauss(0, 1)  # and Python's gauss cache
+    state = rng_state()
+    expected = (random.random(), random.gauss(0, 1), np.random.standard_normal(3).tolist(),
+                torch.rand(3).tolist())
+    checkpoint = {"format": CHECKPOINT_FORMAT, "epoch": 1, "model": {"w": torch.ones(1)},
+                  "optimizer": {"state": {}, "param_groups": [{"params": [0]}]}, "scheduler": {"last_epoch": 1},
+                  "rng": [state], "config": {"epochs": 2}, "genotype": {"name": "x"}, "metrics": [{"epoch": 1}]}
+    save_checkpoint(tmp_path / "c.pt", checkpoint)
+    loaded = load_checkpoint(tmp_path / "c.pt")
+    seed_everything(99)  # move every generator elsewhere
+    set_rng_state(loaded["rng"][0])
+    again = (random.random(), random.gauss(0, 1), np.random.standard_normal(3).tolist(), torch.rand(3).tolist())
+    assert again == expected
+    seed_everything(3)
+    first = (random.random(), np.random.random(), torch.rand(1).item())
+    seed_everything(4)
+    second = (random.random(), np.random.random(), torch.rand(1).item())
+    assert all(a != b for a, b in zip(first, second))  # every generator is reseeded
+    seed_everything(2**32 + 3)  # NumPy takes seeds below 2**32: the seed is reduced modulo 2**32
+    assert np.random.random() == first[1]
+    for other in (67, 2**31 + 3):  # ... and only modulo 2**32
+        seed_everything(other)
+        assert np.random.random() != first[1], other
+    # bumping the format makes every existing run folder unreadable: do it deliberately, and update this line
+    assert CHECKPOINT_FORMAT == 1
+    with pytest.raises(ValueError, match="lacks"):
+        save_checkpoint(tmp_path / "bad.pt", {"epoch": 1})
+    with pytest.raises(UserError, match="format"):
+        save_checkpoint(tmp_path / "old.pt", checkpoint | {"format": CHECKPOINT_FORMAT + 1})
+        load_checkpoint(tmp_path / "old.pt")
+    for change, message in (({"config": {"epochs": 0}}, "config epochs is 0"),
+                            ({"config": {"epochs": "2"}}, "config epochs is '2'"),
+                            ({"metrics": []}, "metrics are not the records"),
+                            ({"metrics": [{"epoch": 2}]}, "metrics are not the records")):
+        torch.save(checkpoint | change, tmp_path / "bad.pt")
+        with pytest.raises(UserError, match=message):
+            load_checkpoint(tmp_path / "bad.pt")
+    torch.save({"epoch": 1}, tmp_path / "foreign.pt")
+    with pytest.raises(UserError, match="not a cellnas"):
+        load_checkpoint(tmp_path / "foreign.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a zip")
+    try:  # the message names the first line of torch's own error, whatever this torch version says
+        torch.load(tmp_path / "junk.pt", weights_only=True)
+    except Exception as exc:  # noqa: BLE001
+        first_line = str(exc).strip().splitlines()[0][:160]
+    with pytest.raises(UserError, match="corrupt") as caught:
+        load_checkpoint(tmp_path / "junk.pt")
+    assert first_line in str(caught.value) and "\n" not in str(caught.value)
+    with pytest.raises(UserError, match="no checkpoint"):
+        load_checkpoint(tmp_path / "missing.pt")
+    # model.pt: {"state_dict", "genotype", "config"}, loaded weights-only like the checkpoint
+    from fractions import Fraction
+
+    from cellnas_edu.train.checkpoint import load_weights_file
+
+    good = {"state_dict": {"w": torch.ones(2)}, "genotype": {"name": "x"}, "config": {"epochs": 1}}
+    torch.save(good, tmp_path / "model.pt")
+    assert torch.equal(load_weights_file(tmp_path / "model.pt")["state_dict"]["w"], torch.ones(2))
+    for missing in ("state_dict", "genotype", "config"):
+        torch.save({k: v for k, v in good.items() if k != missing}, tmp_path / "partial.pt")
+        with pytest.raises(UserError, match="not a cellnas weights file"):
+            load_weights_file(tmp_path / "partial.pt")
+    torch.save(good | {"extra": Fraction(1, 3)}, tmp_path / "pickled.pt")  # arbitrary pickled objects: refused
+    with pytest.raises(UserError, match="corrupt or truncated weights file"):
+        load_weights_file(tmp_path / "pickled.pt")
+    with pytest.raises(UserError, match="corrupt or truncated weights file"):
+        load_weights_file(tmp_path / "junk.pt")

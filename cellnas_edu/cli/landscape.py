@@ -24,6 +24,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--samples", type=int, default=1000,
                         help="M test images, a seeded class-balanced sample (default 1000; paper: 10000)")
     parser.add_argument("--gradvar", action="store_true", help="also the gradient variance g(alpha, beta) (Fig. 7, 8)")
+    parser.add_argument("--gradvar-stat", choices=("trace", "per-parameter"), default="trace",
+                        help="what the gradient-variance plots and grad_var_selected_center show: the trace g of the "
+                             "per-sample gradient covariance (default) or g/P per parameter (Appendix B.4's 1e-5 "
+                             "scale); --json always carries both and P")
     parser.add_argument("--hessian", action="store_true", help="also the top Hessian eigenvalue at the trained weights")
     parser.add_argument("--seed", type=seed_arg, default=0,
                         help="seed of the directions, the sample and the Hessian start")
@@ -51,7 +55,8 @@ def options_from_args(args):
 
     return LandscapeOptions(
         steps=args.steps, span=args.span, samples=args.samples, seed=args.seed, ignore_bias_bn=not args.keep_bias_bn,
-        gradvar=args.gradvar, hessian=args.hessian, chunk=args.chunk, batch_size=args.batch_size, device=args.device,
+        gradvar=args.gradvar, gradvar_stat=args.gradvar_stat, hessian=args.hessian, chunk=args.chunk,
+        batch_size=args.batch_size, device=args.device,
         hessian_tol=args.hessian_tol, hessian_max_iter=args.hessian_max_iter,
         weights="best available" if args.weights == "auto" else args.weights,
         overwrite=args.overwrite, plots=args.plots, progress=not args.no_progress,
@@ -76,7 +81,9 @@ def format_summary(summary: dict) -> str:
     if "grad_var_center" in summary:
         lines.append(f"grad var:     g(0,0) = {num('grad_var_center')}  sqrt = {num('grad_var_std_center')}  "
                      f"per parameter = {num('grad_var_per_parameter_center')} "
-                     f"(trace of the per-sample gradient covariance over {summary['samples']} samples)")
+                     f"(P = {summary.get('grad_var_num_parameters')}; plots show "
+                     f"{'sqrt(g)' if summary.get('grad_var_stat', 'trace') == 'trace' else 'sqrt(g/P)'}; "
+                     f"trace of the per-sample gradient covariance over {summary['samples']} samples)")
     if "top_hessian_eigenvalue" in summary:
         lines.append(f"Hessian:      top eigenvalue {num('top_hessian_eigenvalue')} after "
                      f"{summary['hessian_iterations']} iterations"

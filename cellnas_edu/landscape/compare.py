@@ -56,6 +56,8 @@ class RunLandscape:
     top_hessian_eigenvalue: float | None
     slice_curvature: float | None
     near_optimum_grad_var: float | None
+    num_parameters: int | None = None  #: P, the parameters the evaluation loss depends on (the gradient's length)
+    near_optimum_grad_var_per_parameter: float | None = None  #: the same mean of g / P (Appendix B.4's scale)
 
 
 def _finite_or_none(value):
@@ -107,6 +109,7 @@ def describe(run_dir: Path, data: LandscapeData) -> RunLandscape:
     except (KeyError, ValueError) as exc:
         raise UserError(f"{run_dir}/{FILENAME}: no readable genotype ({exc})") from None
     name = info.get("genotype_name") or info.get("arch") or Path(run_dir).name
+    params = info.get("grad_var_num_parameters")
     return RunLandscape(
         run_dir=str(run_dir),
         label=str(name),
@@ -117,6 +120,9 @@ def describe(run_dir: Path, data: LandscapeData) -> RunLandscape:
         slice_curvature=_finite_or_none(slice_curvature(data)),
         near_optimum_grad_var=_finite_or_none(near_optimum_mean(data.grad_var, data))
         if data.grad_var_done.all() else None,
+        num_parameters=int(params) if params else None,
+        near_optimum_grad_var_per_parameter=_finite_or_none(near_optimum_mean(data.grad_var, data) / params)
+        if data.grad_var_done.all() and params else None,
     )
 
 
@@ -154,6 +160,10 @@ def compare_landscapes(run_dirs: list[Path]) -> tuple[dict, list[LandscapeData]]
         g = [r.near_optimum_grad_var for r in rows]
         correlations["grad_var_vs_width"] = spearman(widths, g)
         correlations["grad_var_vs_depth"] = spearman(depths, g)
+        if all(r.near_optimum_grad_var_per_parameter is not None for r in rows):
+            per = [r.near_optimum_grad_var_per_parameter for r in rows]
+            correlations["grad_var_per_parameter_vs_width"] = spearman(widths, per)
+            correlations["grad_var_per_parameter_vs_depth"] = spearman(depths, per)
     spans = {float(d.settings["span"]) for d in datas}
     table = {
         "runs": [{**asdict(r), "sharpness": s} for r, s in zip(rows, sharpness)],
@@ -165,6 +175,7 @@ def compare_landscapes(run_dirs: list[Path]) -> tuple[dict, list[LandscapeData]]
         "grad_var_note": ("mean of g (trace of the per-sample gradient covariance) over the central region "
                           f"|alpha|, |beta| <= span/{round(1 / CENTRAL_FRACTION)}" if has_gradvar else
                           "not every run has a gradient-variance grid (cellnas landscape --gradvar)"),
+        "grad_var_rankings": gradvar_rankings(rows) if has_gradvar else None,
         "width_depth": "normal cell, Section 3.2 (width in units of c)",
         "spearman": correlations,
         "expected_signs": "Section 4.2: negative with width, positive with depth",
@@ -172,6 +183,18 @@ def compare_landscapes(run_dirs: list[Path]) -> tuple[dict, list[LandscapeData]]
         "same_span": len(spans) == 1,
     }
     return table, datas
+
+
+def gradvar_rankings(rows: list[RunLandscape]) -> dict:
+    """The runs ordered from smallest to largest gradient variance under the trace ``g`` and under ``g / P``.
+
+    The two orders differ only through the parameter counts ``P``, which differ between variants (their
+    reduction cells, and the number of edges that carry parameters): ``same`` says whether they agree."""
+    trace = [r.label for r in sorted(rows, key=lambda r: r.near_optimum_grad_var)]
+    if not all(r.near_optimum_grad_var_per_parameter is not None for r in rows):
+        return {"trace": trace, "per_parameter": None, "same": None}
+    per = [r.label for r in sorted(rows, key=lambda r: r.near_optimum_grad_var_per_parameter)]
+    return {"trace": trace, "per_parameter": per, "same": trace == per}
 
 
 def format_table(table: dict) -> str:

@@ -66,6 +66,12 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad_and_value, vmap
 
+#: ``--gradvar-stat``: what the gradient-variance plots show. ``trace``: :math:`\sqrt{g}` with ``g`` the trace of the
+#: per-sample gradient covariance (Section 4.2.2; Theorem 4.1's sigma^2). ``per-parameter``: :math:`\sqrt{g / P}`,
+#: the per-coordinate mean over the ``P`` parameters -- Appendix B.4 says the z-axis of Figures 7, 8 and 21-24 "has
+#: been scaled by 10^-5", which fits a per-parameter (or mini-batch) statistic better than the trace.
+GRADVAR_STATS = ("trace", "per-parameter")
+
 
 @dataclass(frozen=True)
 class GradientVariance:

@@ -39,6 +39,7 @@ from ..io import exclusive_lock, remove_stale_temporaries
 from ..train.cpu import auto_chunk, channels_last_for
 from .directions import DirectionSpec, random_direction_pair
 from .distributed import DistContext, setup
+from .gradvar import GRADVAR_STATS
 from .grid import compute_grid
 from .hessian import top_hessian_eigenvalue
 from .store import FILENAME, LandscapeData, open_for_resume, validate_grid
@@ -55,6 +56,7 @@ class LandscapeOptions:
     seed: int = 0
     ignore_bias_bn: bool = True
     gradvar: bool = False
+    gradvar_stat: str = "trace"
     hessian: bool = False
     chunk: int | None = None  # per-sample gradients per vmap call; None: from the memory available
     batch_size: int = 256
@@ -69,6 +71,8 @@ class LandscapeOptions:
 
     def validate(self) -> None:
         validate_grid(self.steps, self.span)
+        if self.gradvar_stat not in GRADVAR_STATS:
+            raise ValueError(f"--gradvar-stat must be one of {', '.join(GRADVAR_STATS)}, got {self.gradvar_stat!r}")
         for name in ("samples", "chunk", "batch_size", "hessian_max_iter"):
             value = getattr(self, name)
             if name == "chunk" and value is None:
@@ -144,8 +148,12 @@ def _finite(value):
     return value
 
 
-def summarize(data: LandscapeData) -> dict:
-    """The numbers of a landscape file (``cellnas landscape --json``); non-finite values become ``None``."""
+def summarize(data: LandscapeData, gradvar_stat: str = "trace") -> dict:
+    """The numbers of a landscape file (``cellnas landscape --json``); non-finite values become ``None``.
+
+    The gradient variance is reported both as the trace ``g`` and per parameter ``g / P`` with ``P``;
+    ``grad_var_selected_center`` is the one ``gradvar_stat`` (``--gradvar-stat``) selects, the one the plots show."""
+    stat = gradvar_stat
     done = data.loss[data.loss_done]
     finite = done[np.isfinite(done)]
     c = data.center
@@ -176,6 +184,8 @@ def summarize(data: LandscapeData) -> dict:
             "grad_var_std_center": None if g is None else math.sqrt(g),
             "grad_var_per_parameter_center": None if g is None or not p else g / p,
             "grad_var_num_parameters": p,
+            "grad_var_stat": stat,
+            "grad_var_selected_center": None if g is None else (g if stat == "trace" else (g / p if p else None)),
             "grad_var_points_done": int(data.grad_var_done.sum()),
         })
     if "top_hessian_eigenvalue" in data.info:
@@ -263,8 +273,8 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
         if options.plots:
             from .plots import write_landscape_plots
 
-            files += [str(p) for p in write_landscape_plots(data, run_dir)]
-        summary = summarize(data)
+            files += [str(p) for p in write_landscape_plots(data, run_dir, gradvar_stat=options.gradvar_stat)]
+        summary = summarize(data, options.gradvar_stat)
         if not options.hessian:
             for key in ("top_hessian_eigenvalue", "hessian_iterations", "hessian_converged", "hessian_residual"):
                 summary.pop(key, None)

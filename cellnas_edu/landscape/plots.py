@@ -24,6 +24,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..io import atomic_save
+from .gradvar import GRADVAR_STATS
 from .store import LandscapeData
 
 
@@ -59,16 +60,36 @@ def plot_contours(ax, data: LandscapeData, levels: np.ndarray | None = None, tit
     return cs
 
 
-def gradvar_std(data: LandscapeData) -> np.ndarray:
-    """:math:`\\sqrt{g}` where computed, NaN elsewhere."""
+
+
+def gradvar_scale(data: LandscapeData, stat: str = "trace") -> float:
+    """The divisor of ``g`` for ``stat``: 1 for the trace, ``P`` (parameters the loss depends on) per parameter."""
+    if stat not in GRADVAR_STATS:
+        raise ValueError(f"gradient-variance statistic must be one of {', '.join(GRADVAR_STATS)}, got {stat!r}")
+    if stat == "trace":
+        return 1.0
+    count = data.info.get("grad_var_num_parameters")
+    if not count:
+        raise ValueError("this landscape file does not record the parameter count; recompute it with --gradvar")
+    return float(count)
+
+
+def gradvar_label(stat: str = "trace") -> str:
+    return r"$\sqrt{g}$" if stat == "trace" else r"$\sqrt{g/P}$"
+
+
+def gradvar_std(data: LandscapeData, stat: str = "trace") -> np.ndarray:
+    """:math:`\\sqrt{g}` (``stat='trace'``) or :math:`\\sqrt{g/P}` (``'per-parameter'``) where computed, NaN
+    elsewhere."""
+    scale = gradvar_scale(data, stat)
     with np.errstate(invalid="ignore"):
-        return np.where(data.grad_var_done, np.sqrt(np.maximum(data.grad_var, 0.0)), np.nan)
+        return np.where(data.grad_var_done, np.sqrt(np.maximum(data.grad_var, 0.0) / scale), np.nan)
 
 
 def plot_gradvar_heatmap(ax, data: LandscapeData, vmin: float | None = None, vmax: float | None = None,
-                         title: str | None = None):
-    """Figure 7: heat map of :math:`\\sqrt{g(\\alpha, \\beta)}` on ``ax``."""
-    std = gradvar_std(data)
+                         title: str | None = None, stat: str = "trace"):
+    """Figure 7: heat map of :math:`\\sqrt{g(\\alpha, \\beta)}` (or :math:`\\sqrt{g/P}`) on ``ax``."""
+    std = gradvar_std(data, stat)
     finite = std[np.isfinite(std)]
     if vmax is None and finite.size:
         vmax = float(np.percentile(finite, 95))
@@ -84,16 +105,17 @@ def plot_gradvar_heatmap(ax, data: LandscapeData, vmin: float | None = None, vma
     return image
 
 
-def plot_gradvar_surface(ax3d, data: LandscapeData, zmax: float | None = None, title: str | None = None):
-    """Figure 8: :math:`\\sqrt{g(\\alpha, \\beta)}` as a 3-D surface on a ``projection='3d'`` axis."""
-    std = gradvar_std(data)
+def plot_gradvar_surface(ax3d, data: LandscapeData, zmax: float | None = None, title: str | None = None,
+                         stat: str = "trace"):
+    """Figure 8: :math:`\\sqrt{g(\\alpha, \\beta)}` (or :math:`\\sqrt{g/P}`) as a 3-D surface on a 3-D axis."""
+    std = gradvar_std(data, stat)
     if zmax is not None:
         std = np.minimum(std, zmax)
     A, B = np.meshgrid(data.alpha, data.beta, indexing="ij")
     surface = ax3d.plot_surface(A, B, std, cmap="viridis", linewidth=0, antialiased=True)
     ax3d.set_xlabel(r"$\alpha$")
     ax3d.set_ylabel(r"$\beta$")
-    ax3d.set_zlabel(r"$\sqrt{g}$")
+    ax3d.set_zlabel(gradvar_label(stat))
     if title:
         ax3d.set_title(title, fontsize=9)
     return surface
@@ -133,7 +155,7 @@ def _label(data: LandscapeData) -> str:
     return f"{name} ({width:g}c, {depth})"
 
 
-def write_landscape_plots(data: LandscapeData, out_dir: Path) -> list[Path]:
+def write_landscape_plots(data: LandscapeData, out_dir: Path, gradvar_stat: str = "trace") -> list[Path]:
     """``landscape_contour.png`` (Fig. 6), ``landscape_slices.png``, ``landscape_loss3d.png`` and, with the
     gradient variance, ``landscape_gradvar_heatmap.png`` (Fig. 7) and ``landscape_gradvar3d.png`` (Fig. 8)."""
     out_dir = Path(out_dir)
@@ -157,11 +179,13 @@ def write_landscape_plots(data: LandscapeData, out_dir: Path) -> list[Path]:
     if data.grad_var_done.any():
         fig = Figure(figsize=(4.5, 4.2), layout="constrained")
         ax = fig.add_subplot()
-        image = plot_gradvar_heatmap(ax, data, title=f"{label}: " + r"$\sqrt{g}$ (Figure 7)")
-        fig.colorbar(image, ax=ax, shrink=0.8, label=r"$\sqrt{g(\alpha,\beta)}$")
+        image = plot_gradvar_heatmap(ax, data, title=f"{label}: {gradvar_label(gradvar_stat)} (Figure 7)",
+                                     stat=gradvar_stat)
+        fig.colorbar(image, ax=ax, shrink=0.8, label=gradvar_label(gradvar_stat))
         written.append(save_figure(fig, out_dir / "landscape_gradvar_heatmap.png"))
 
         fig = Figure(figsize=(5, 4.2), layout="constrained")
-        plot_gradvar_surface(fig.add_subplot(projection="3d"), data, title=f"{label}: " + r"$\sqrt{g}$ (Figure 8)")
+        plot_gradvar_surface(fig.add_subplot(projection="3d"), data, stat=gradvar_stat,
+                             title=f"{label}: {gradvar_label(gradvar_stat)} (Figure 8)")
         written.append(save_figure(fig, out_dir / "landscape_gradvar3d.png"))
     return written

@@ -17,11 +17,16 @@ The relative error of one comparison is
 (``0`` when everything is exactly zero): dividing by the size of the summed
 terms keeps the measure meaningful when the terms cancel.
 
-**The identification is necessary.** As a control, (4) is also evaluated with
-the widest cell taken at :math:`V^{(k)} = W^{(k)}` (the literal reading of
-"same symbols"), which is *not* the point whose nodes equal the narrowest
-cell's; there the identity fails for ``n >= 2``
-(``without_identification`` in the result).
+**Only (4) needs the identification.** (1) is a statement about the widest
+cell alone and holds at every :math:`V`; (2) and (3) are statements about the
+narrowest cell alone (chain rule, then transposing a product) and involve no
+widest-cell quantity at all. Only (4), which replaces
+:math:`\partial \hat f/\partial \hat y^{(k)}` by the widest cell's
+:math:`\partial f/\partial y^{(k)}`, needs both cells to have the same node
+values, i.e. :math:`V^{(k)} = W^{(k)} \cdots W^{(1)}`. As a control, (1) and (4)
+are also evaluated with the widest cell taken at :math:`V^{(k)} = W^{(k)}` (the
+literal reading of "same symbols"): (1) still holds there, (4) fails for
+``n >= 2`` (``without_identification`` in the result).
 """
 
 from __future__ import annotations
@@ -70,6 +75,8 @@ def check_problem(problem: CellProblem) -> dict:
         "equation_2": 0.0, "equation_3": 0.0, "equation_4": 0.0,
     }
     naive = widest_weight_gradients(problem, problem.weights)
+    errors["equation_1_without_identification"] = relative_error(
+        naive.flatten(1, 2), equation_1_rhs(problem, problem.weights).flatten(1, 2))
     errors["equation_4_without_identification"] = 0.0
     for i in range(1, problem.n + 1):
         lhs = narrow[:, i - 1]
@@ -100,6 +107,7 @@ def run_gradient_identity(seed: int = 0, quick: bool = False, symbolic: bool = T
     by_objective = {name: dict.fromkeys(EQUATIONS, 0.0) for name in OBJECTIVE_NAMES}
     blocks = 0
     naive_errors = []
+    naive_eq1 = 0.0
     for index in range(count):
         problem = random_problem(rng, objective=OBJECTIVE_NAMES[index % len(OBJECTIVE_NAMES)])
         errors = check_problem(problem)
@@ -107,6 +115,7 @@ def run_gradient_identity(seed: int = 0, quick: bool = False, symbolic: bool = T
         for eq in EQUATIONS:
             worst[eq] = max(worst[eq], errors[eq])
             by_objective[problem.objective.name][eq] = max(by_objective[problem.objective.name][eq], errors[eq])
+        naive_eq1 = max(naive_eq1, errors["equation_1_without_identification"])
         if problem.n >= 2:
             naive_errors.append(errors["equation_4_without_identification"])
     result = {
@@ -114,7 +123,11 @@ def run_gradient_identity(seed: int = 0, quick: bool = False, symbolic: bool = T
         "blocks_checked": blocks,
         "max_relative_error": worst,
         "by_objective": by_objective,
+        "needs_identification": {"equation_1": False, "equation_2": False, "equation_3": False,
+                                 "equation_4": True},
         "without_identification": {
+            "equation_1_max_relative_error": naive_eq1,
+            "equations_2_3": "involve the narrowest cell only: no widest-cell weights to identify",
             "instances": len(naive_errors),
             "failing": int(sum(e > 1e-6 for e in naive_errors)),
             "median_relative_error": float(np.median(naive_errors)) if naive_errors else 0.0,

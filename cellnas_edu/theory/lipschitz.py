@@ -68,19 +68,50 @@ cross constants are an extra assumption unless :math:`F` is separable) gives a
 global block-Lipschitz bound. The bound is tight for ``d = 1`` and the quadratic
 with one input (it is then an equality).
 
+**Global versus pointwise.** Theorem 4.2 is a global statement: (5) holds "for
+any" :math:`W^{(i)}_1, W^{(i)}_2`, and so does the conclusion. What is measured is
+the spectral norm of a block Hessian *at one point*, i.e. the local constant.
+A violation at a point refutes the global theorem only when the local
+constants are the global ones -- for objectives with a constant Hessian
+(``constant_hessian``: the quadratic and :func:`cross_curvature_counterexample`),
+whose blocks are counted as ``global_refutations``. Elsewhere the local narrow
+constant may exceed the bound built from the local widest constant while the
+*global* constants (suprema over all weights) still satisfy it; those blocks
+are ``pointwise_violations``. For them :func:`estimate_global_constants`
+maximises the block-Hessian norm of both cells by multi-start projected
+gradient ascent over a box around the point (a lower estimate of each
+supremum over the box) and reports whether the violation survives
+global-versus-global.
+
+**No bound from (5) alone.** For :math:`F(z) = \langle z_1, z_2 \rangle` every
+block of the widest cell has zero curvature, :math:`L^{(k)} = 0` for every ``k``
+and every point, so the stated bound is 0, while the narrowest cell
+(``n = 2, d = 1, x = 1, w_2 = 1``) has :math:`\hat f = w_2 w_1^2` and
+:math:`\hat L^{(1)} = 2 w_2 = 2` (:func:`cross_curvature_counterexample`).
+Scaling :math:`F` by ``c`` keeps every :math:`L^{(k)} = 0` and makes
+:math:`\hat L^{(1)} = 2c`: no function of the :math:`\lambda^{(j)}` and the
+:math:`L^{(k)}` bounds :math:`\hat L^{(i)}`. The corrected bound needs the cross
+constants :math:`L_{kl} \ge \sup \lVert H_{kl} \rVert_2` (here
+:math:`L_{12} = 1`, and the bound is :math:`2 \cdot 1 = 2`, tight), an
+assumption the paper does not make.
+
 Tolerance: a bound counts as violated when ``measured > bound + 1e-9 * max(bound,
 measured) + 1e-12`` (float64 round-off is ~1e-15 relative).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import torch
 from hypothesis import HealthCheck, find, settings
 from hypothesis.errors import NoSuchExample
 
 from .hessian import (
     chain_jacobian,
     narrowest_block_constant_by_power_iteration,
+    narrowest_block_loss,
     narrowest_hessian,
     operator_norm,
     quadratic_narrowest_block_constant,
@@ -163,7 +194,7 @@ def block_lipschitz_record(problem: CellProblem, i: int, narrow_full: np.ndarray
     record = {
         "objective": problem.objective.name,
         "n": problem.n, "d": problem.d, "samples": problem.num_samples, "i": i,
-        "constants": "global" if problem.objective.quadratic else "local",
+        "constants": "global" if problem.objective.constant_hessian else "local",
         "measured": measured,
         "widest_constants": widest_constants.tolist(),
         "lambda_spectral_norm": lambdas.tolist(),
@@ -259,6 +290,189 @@ def _counterexample_or_none() -> dict | None:
         return None
 
 
+def cross_curvature_counterexample() -> tuple[CellProblem, int]:
+    r""":math:`F(z) = \langle z_1, z_2 \rangle`, ``n = 2, d = 1, x = 1``, :math:`W^{(1)} = 0, W^{(2)} = 1`, block 1.
+
+    Widest cell: :math:`f = (v_1 x)(v_2 x)`, so :math:`\partial^2 f/\partial v_1^2 = \partial^2 f/\partial v_2^2 = 0`
+    for all ``v``: :math:`L^{(1)} = L^{(2)} = 0` and the stated bound is 0. Narrowest cell:
+    :math:`\hat f = w_2 w_1^2 x^2`, :math:`\partial^2 \hat f/\partial w_1^2 = 2 w_2 x^2 = 2` for every :math:`w_1`
+    (a global constant). The cross block :math:`\partial^2 f/\partial v_1 \partial v_2 = x^2 = 1` makes the
+    corrected bound :math:`2 a_1 a_2 \lVert H_{12} \rVert = 2`, tight."""
+    from .objectives import cross_product
+
+    weights = torch.tensor([[[0.0]], [[1.0]]], dtype=torch.float64)
+    inputs = torch.tensor([[1.0]], dtype=torch.float64)
+    return CellProblem(weights, inputs, torch.zeros(1, 2, 1, dtype=torch.float64), cross_product()), 1
+
+
+def cross_curvature_dict() -> dict:
+    """:func:`cross_curvature_counterexample` measured: every widest block constant, the stated and corrected bounds,
+    the narrowest constant, and the constant again with the objective scaled by 10 (no bound from (5) alone)."""
+    problem, i = cross_curvature_counterexample()
+    record = block_lipschitz_record(problem, i, power=False)
+    wide = widest_hessian(problem)
+    scaled = replace(problem, objective=replace(problem.objective,
+                                                losses=lambda z, t: 10.0 * problem.objective.losses(z, t)))
+    scaled_record = block_lipschitz_record(scaled, i, power=False)
+    return {
+        "objective": "F(z) = <z_1, z_2> (y1 * y2)", "n": 2, "d": 1, "i": i,
+        "x": problem.inputs[0].tolist(), "W": problem.weights.tolist(),
+        "widest_block_constants": [operator_norm(wide[k, k]) for k in range(problem.n)],
+        "widest_cross_constant_L12": operator_norm(wide[0, 1]),
+        "stated_bound": record["stated_bound"],
+        "measured": record["measured"],
+        "corrected_bound": record["corrected_bound"],
+        "scaled_by_10": {"widest_block_constants": scaled_record["widest_constants"],
+                         "measured": scaled_record["measured"], "stated_bound": scaled_record["stated_bound"]},
+        "constants": record["constants"],
+    }
+
+
+def widest_block_loss(problem: CellProblem, i: int):
+    r"""The widest cell's loss as a function of :math:`V^{(i)}` alone, the other :math:`V^{(k)}` fixed at the
+    identified point (the block of assumption (5))."""
+    fixed = list(problem.identified_widest_weights().detach())
+
+    def loss(block: torch.Tensor) -> torch.Tensor:
+        return problem.widest_loss(torch.stack(fixed[: i - 1] + [block] + fixed[i:]))
+
+    return loss
+
+
+def max_block_hessian_norm(loss, center: torch.Tensor, radius: float, starts: int = 3, steps: int = 25,
+                           seed: int = 0) -> tuple[float, list]:
+    r""":math:`\max \lVert \nabla^2 \mathrm{loss}(X) \rVert_2` over the box :math:`|X - X_0|_\infty \le r` by
+    multi-start projected gradient ascent. Each step takes the dense Hessian, its eigenvalue :math:`\mu` of largest
+    magnitude and unit eigenvector :math:`u`, and moves along :math:`\nabla_X\, \mathrm{sign}(\mu)\, u^T H(X) u`
+    (Danskin: the gradient of :math:`|\mu|` where it is simple; three backward passes), with Adam and a projection
+    onto the box. The first start is the centre, the others uniform in the box. Returns ``(best value, best
+    point)``; the value is attained, so it is a lower estimate of the supremum over the box."""
+    rng = np.random.default_rng(seed)
+    size = center.numel()
+    lo, hi = center - radius, center + radius
+    best, best_point = -1.0, center.tolist()
+    for start in range(starts):
+        offset = 0.0 if start == 0 else torch.tensor(rng.uniform(-radius, radius, size=tuple(center.shape)))
+        x = (center + offset).detach().clone().requires_grad_(True)
+        optimizer = torch.optim.Adam([x], lr=radius / 10)
+        for step in range(steps + 1):
+            h = torch.autograd.functional.hessian(loss, x.detach()).reshape(size, size)
+            values, vectors = torch.linalg.eigh(0.5 * (h + h.T))
+            k = int(values.abs().argmax())
+            if float(values[k].abs()) > best:
+                best, best_point = float(values[k].abs()), x.detach().tolist()
+            if step == steps:
+                break
+            u = vectors[:, k].reshape(center.shape)
+            (g,) = torch.autograd.grad(loss(x), x, create_graph=True)
+            (hu,) = torch.autograd.grad((g * u).sum(), x, create_graph=True)
+            (direction,) = torch.autograd.grad(torch.sign(values[k]) * (hu * u).sum(), x)
+            if not torch.isfinite(direction).all():
+                break
+            optimizer.zero_grad()
+            x.grad = -direction
+            optimizer.step()
+            with torch.no_grad():
+                x.copy_(torch.maximum(torch.minimum(x, hi), lo))
+    return best, best_point
+
+
+#: sup over all inputs of the second derivative of the scalar loss on one logit / coordinate: log cosh'' = sech^2
+#: <= 1; softmax cross-entropy: ||diag(p) - p p^T||_2 <= 1/2; tanh then squared loss (|t| <= t_max):
+#: |sech^4 a - 2 (tanh a - t) tanh a sech^2 a| <= 1 + 2 (1 + t_max) * 2 / (3 sqrt 3).
+def _curvature_cap(problem: CellProblem) -> float | None:
+    name = problem.objective.name
+    if name == "log_cosh":
+        return 1.0
+    if name == "cross_entropy":
+        return 0.5
+    if name == "tanh_squared":
+        return 1.0 + 2.0 * (1.0 + float(problem.targets.abs().max())) * 2.0 / (3.0 * np.sqrt(3.0))
+    return None
+
+
+def widest_global_upper_bound(problem: CellProblem, i: int) -> float | None:
+    r"""A rigorous bound on the widest cell's *global* block constant :math:`\sup_V \lVert H_{ii}(V) \rVert_2`
+    (over all weights, not only a box), or ``None`` for objectives without one here.
+
+    With :math:`S = \frac1N \sum_s x_s x_s^T`: :math:`\frac1N \sum_s \lVert \Delta x_s \rVert^2 \le \lambda_{\max}(S)
+    \lVert \Delta \rVert_F^2`, so for log-cosh (:math:`\log\cosh'' \le 1`) the bound is :math:`\lambda_{\max}(S)`;
+    through a read-out :math:`R = (R_1, \dots, R_n)` (node ``i`` enters the logits as :math:`R_i z_i`) it is
+    :math:`c\, \lVert R_i \rVert_2^2 \lambda_{\max}(S)` with ``c`` the curvature cap of the output loss (1/2 for
+    softmax cross-entropy; see ``_curvature_cap`` for tanh-squared); the quadratic's is exact,
+    :math:`\lambda_{\max}(S)`."""
+    x = problem.inputs.numpy()
+    top = float(max(np.linalg.eigvalsh(x.T @ x / x.shape[0])[-1], 0.0))
+    if problem.objective.name == "quadratic":
+        return top
+    cap = _curvature_cap(problem)
+    if cap is None:
+        return None
+    if problem.objective.name == "log_cosh":
+        return cap * top
+    readout = getattr(problem.objective, "readout", None)
+    if readout is None:
+        return None
+    d = problem.d
+    block = readout[:, (i - 1) * d: i * d].numpy()
+    return cap * float(np.linalg.norm(block, 2)) ** 2 * top
+
+
+def estimate_global_constants(problem: CellProblem, i: int, radius: float = 1.0, starts: int = 3, steps: int = 25,
+                              seed: int = 0) -> dict:
+    r"""Global-versus-global for a block whose Hessian is not constant: the largest block-Hessian norm found over
+    the box :math:`\lVert W^{(i)} - W^{(i)}_0 \rVert_\infty \le r` (narrowest cell, other blocks fixed) and over
+    :math:`\lVert V^{(i)} - V^{(i)}_0 \rVert_\infty \le r` (widest cell at the identified point, other blocks
+    fixed), and the stated bound rebuilt from the widest estimate.
+
+    Both numbers are attained values, i.e. lower estimates of the suprema over the box; ``survives`` says whether
+    the narrow estimate still exceeds the stated bound built from the widest estimate."""
+    lambdas = spectral_norms(problem.weights)
+    narrow, narrow_at = max_block_hessian_norm(narrowest_block_loss(problem, i), problem.weights[i - 1].detach(),
+                                               radius, starts, steps, seed)
+    wide_center = problem.identified_widest_weights()[i - 1].detach()
+    wide, _ = max_block_hessian_norm(widest_block_loss(problem, i), wide_center, radius, starts, steps, seed + 1)
+    bound = stated_bound(lambdas, i, wide)
+    upper = widest_global_upper_bound(problem, i)
+    rigorous = None if upper is None else stated_bound(lambdas, i, upper)
+    return {"narrowest_global_estimate": narrow, "widest_global_estimate": wide,
+            "stated_bound_from_global_estimates": bound, "survives": exceeds(narrow, bound),
+            "widest_global_upper_bound": upper, "stated_bound_from_upper_bound": rigorous,
+            "refuted_globally": None if rigorous is None else exceeds(narrow, rigorous),
+            "narrowest_argmax": narrow_at}
+
+
+def global_estimates(problems: list[tuple[str, CellProblem]], records: list[dict], quick: bool = False,
+                     seed: int = 0) -> dict:
+    """:func:`estimate_global_constants` for the pointwise violations of ``records`` (all of them, or the first 3
+    with fewer starts and steps when ``quick``)."""
+    pointwise = [r for r in records if r["stated_violated"] and r["constants"] == "local"]
+    chosen = sorted(pointwise, key=lambda r: (r["d"], r["n"]))[:2] if quick else pointwise
+    radius, starts, steps = 1.0, (2 if quick else 3), (6 if quick else 20)
+    rows = []
+    for index, record in enumerate(chosen):
+        problem = problems[record["problem_index"]][1]
+        estimate = estimate_global_constants(problem, record["i"], radius, starts, steps, seed + index)
+        rows.append({"problem_index": record["problem_index"], "source": record["source"],
+                     "objective": record["objective"], "n": record["n"], "d": record["d"], "i": record["i"],
+                     "local_measured": record["measured"], "local_stated_bound": record["stated_bound"],
+                     **{k: v for k, v in estimate.items() if k != "narrowest_argmax"}})
+    ratios = [r["narrowest_global_estimate"] / r["stated_bound_from_global_estimates"] for r in rows
+              if r["stated_bound_from_global_estimates"] > 0]
+    return {
+        "region": f"box of radius {radius} (max-norm) around the point, in W_i (narrowest) and V_i (widest), "
+                  "other blocks fixed",
+        "method": f"multi-start projected gradient ascent on the largest |eigenvalue| ({starts} starts, {steps} steps)",
+        "pointwise_violations": len(pointwise),
+        "estimated": len(rows),
+        "survive_global_vs_global": sum(r["survives"] for r in rows),
+        "refuted_globally": sum(bool(r["refuted_globally"]) for r in rows),
+        "without_upper_bound": sum(r["refuted_globally"] is None for r in rows),
+        "max_narrow_over_bound": max(ratios, default=0.0),
+        "blocks": rows,
+    }
+
+
 def instance_problems(seed: int = 0, quick: bool = False) -> list[tuple[str, CellProblem]]:
     """``(source, problem)`` pairs: random Gaussian instances, structured families
     (:func:`~cellnas_edu.theory.problems.structured_problems`) and hypothesis-generated integer instances."""
@@ -285,6 +499,9 @@ def summarize(records: list[dict]) -> dict:
     return {
         "instances": len(records),
         "stated_bound_violations": sum(r["stated_violated"] for r in records),
+        "constant_hessian_blocks": sum(r["constants"] == "global" for r in records),
+        "global_refutations": sum(r["stated_violated"] for r in records if r["constants"] == "global"),
+        "pointwise_violations": sum(r["stated_violated"] for r in records if r["constants"] == "local"),
         "corrected_bound_violations": sum(r["corrected_violated"] for r in records),
         "squared_single_term_violations": sum(exceeds(r["measured"], r["squared_single_term_bound"]) for r in records),
         "eigenvalue_reading_violations": sum(exceeds(r["measured"], r["stated_bound_eigenvalue_reading"])
@@ -311,6 +528,7 @@ def run_theorem_4_2(seed: int = 0, quick: bool = False, keep_records: bool = Fal
     for index, (source, problem) in enumerate(problems):
         for record in problem_records(problem, power=True, seed=seed + 1000 * index):
             record["source"] = source
+            record["problem_index"] = index
             records.append(record)
     summary = summarize(records)
     hand_problem, hand_i = hand_counterexample()
@@ -318,8 +536,13 @@ def run_theorem_4_2(seed: int = 0, quick: bool = False, keep_records: bool = Fal
         "theorem": "4.2",
         "instances": summary["instances"],
         "stated_bound_violations": summary["stated_bound_violations"],
+        "global_refutations": summary["global_refutations"],
+        "pointwise_violations": summary["pointwise_violations"],
+        "constant_hessian_blocks": summary["constant_hessian_blocks"],
         "corrected_bound_violations": summary["corrected_bound_violations"],
         "counterexample": _counterexample_or_none(),
+        "global_estimates": global_estimates(problems, records, quick=quick, seed=seed),
+        "cross_curvature": cross_curvature_dict(),
         "reading": "lambda = spectral norm ||W||_2; gradient and weight differences in the Frobenius norm; "
                    "widest cell at V_k = W_k...W_1",
         "problems": len(problems),
@@ -327,7 +550,8 @@ def run_theorem_4_2(seed: int = 0, quick: bool = False, keep_records: bool = Fal
                       for s in ("random", "structured", "hypothesis")},
         "by_objective": {name: summarize([r for r in records if r["objective"] == name]) for name in OBJECTIVE_NAMES},
         **{k: v for k, v in summary.items() if k not in ("instances", "stated_bound_violations",
-                                                         "corrected_bound_violations")},
+                                                         "corrected_bound_violations", "global_refutations",
+                                                         "pointwise_violations", "constant_hessian_blocks")},
         "hand_counterexample": counterexample_dict(hand_problem, hand_i),
         "corrected_bound": "L_hat_i <= (prod_{j<i} lambda_j)^2 * sum_{k,l=i..n} a_k a_l ||H_kl||_2, "
                            "a_k = prod_{j=i+1..k} lambda_j; separable F: (prod_{j<i} lambda_j)^2 sum_k a_k^2 L_k",

@@ -24,6 +24,13 @@ which simplifies the corrected bound of Theorem 4.2
 (:func:`cellnas_edu.theory.lipschitz.corrected_bound`). *Quadratic* means the
 Hessian does not depend on the point (nor on the targets), so a Hessian norm
 measured anywhere is the global Lipschitz constant.
+
+One more objective is kept out of the random instance sets because it exists to
+make a point: :func:`cross_product`, :math:`F(z) = \langle z_1, z_2 \rangle`. It
+is a polynomial of degree two, so its Hessian is constant as well
+(``constant_hessian``), but it has *no* curvature inside any single node: every
+block constant :math:`L^{(k)}` of the widest cell is 0, while the nodes are
+coupled (:func:`cellnas_edu.theory.lipschitz.cross_curvature_counterexample`).
 """
 
 from __future__ import annotations
@@ -46,6 +53,12 @@ class Objective:
     losses: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = field(repr=False)
     separable: bool
     quadratic: bool
+    constant_hessian: bool | None = None  #: degree-2 polynomial: local block constants are global (default: quadratic)
+    readout: torch.Tensor | None = field(default=None, repr=False, compare=False)  #: the fixed read-out R, if any
+
+    def __post_init__(self):
+        if self.constant_hessian is None:
+            object.__setattr__(self, "constant_hessian", self.quadratic)
 
 
 def quadratic() -> Objective:
@@ -73,7 +86,7 @@ def cross_entropy(readout: torch.Tensor) -> Objective:
         logits = z.flatten(1) @ readout.T
         return torch.logsumexp(logits, dim=1) - (onehot * logits).sum(1)
 
-    return Objective("cross_entropy", losses, separable=False, quadratic=False)
+    return Objective("cross_entropy", losses, separable=False, quadratic=False, readout=readout)
 
 
 def tanh_squared(readout: torch.Tensor) -> Objective:
@@ -83,7 +96,17 @@ def tanh_squared(readout: torch.Tensor) -> Objective:
     def losses(z, t):
         return 0.5 * ((torch.tanh(z.flatten(1) @ readout.T) - t) ** 2).sum(1)
 
-    return Objective("tanh_squared", losses, separable=False, quadratic=False)
+    return Objective("tanh_squared", losses, separable=False, quadratic=False, readout=readout)
+
+
+def cross_product() -> Objective:
+    r""":math:`F(z) = \langle z_1, z_2 \rangle = \sum_r z_{1r} z_{2r}` (needs ``n >= 2``; targets are ignored).
+
+    Degree two, so the Hessian is constant (global constants), but
+    :math:`\partial^2 F / \partial z_k^2 = 0` for every ``k``: only the cross block
+    :math:`\partial^2 F / \partial z_1 \partial z_2 = I` is non-zero."""
+    return Objective("cross_product", lambda z, t: (z[:, 0] * z[:, 1]).sum(1), separable=False, quadratic=False,
+                     constant_hessian=True)
 
 
 def random_objective(name: str, n: int, d: int, num_samples: int, rng: np.random.Generator,

@@ -21,7 +21,8 @@ def format_gradient_identity(result: dict) -> str:
         "Equations (1)-(4), Appendix C.2: gradients of the widest and narrowest linear cells (Figure 26)",
         "  (1) df/dW_i = df/dy_i x^T              (widest cell)",
         "  (2)-(4) dfhat/dW_i = sum_{k>=i} (W_k...W_{i+1})^T [df/dy_k x^T] (W_{i-1}...W_1)^T",
-        "  identification: the widest cell is evaluated at V_k = W_k...W_1, so both cells have the same nodes",
+        "  (1) concerns the widest cell only, (2)-(3) the narrowest cell only: they hold at any weights;",
+        "  (4) needs the identification V_k = W_k...W_1 (both cells then have the same nodes)",
         f"Measured: float64 autograd vs right-hand sides, per sample, {result['instances']} random instances "
         f"({result['blocks_checked']} blocks; n in 1..5, d in 1..6; objectives quadratic, cross-entropy, log-cosh, "
         "tanh+squared).",
@@ -29,7 +30,8 @@ def format_gradient_identity(result: dict) -> str:
     for name in ("equation_1", "equation_2", "equation_3", "equation_4", "node_gradient_fact"):
         lines.append(f"  {name:<20} max relative error {errors[name]:.2e}   {verdict(errors[name] < 1e-10)}")
     naive = result["without_identification"]
-    lines.append(f"  control: (4) with the widest cell at V_k = W_k (no identification) fails on {naive['failing']}/"
+    lines.append(f"  control, widest cell at V_k = W_k (no identification): (1) still holds (max relative error "
+                 f"{naive['equation_1_max_relative_error']:.1e}); (4) fails on {naive['failing']}/"
                  f"{naive['instances']} instances with n >= 2 "
                  f"(median relative error {naive['median_relative_error']:.2f})")
     if "sympy" in result:
@@ -73,6 +75,24 @@ def format_theorem_4_2(result: dict) -> str:
             lines.append(f"  {title}: quadratic, one input x={cex['x']}, zero targets, block i={cex['i']}, "
                          f"{_matrices(cex['W'])}: measured {cex['measured']:g} > bound {cex['bound']:g} "
                          f"(corrected bound {cex['corrected_bound']:g})")
+    lines.insert(5, f"  global refutations (constant Hessian: local constant = global constant): "
+                    f"{result['global_refutations']} of {result['constant_hessian_blocks']} such blocks")
+    lines.insert(6, f"  pointwise violations (local constants at one point; not by themselves a refutation of the "
+                    f"global theorem): {result['pointwise_violations']}")
+    glob = result.get("global_estimates")
+    if glob:
+        lines.append(f"  global-vs-global for pointwise violations ({glob['region']}; {glob['method']}): "
+                     f"{glob['survive_global_vs_global']}/{glob['estimated']} survive with both constants estimated; "
+                     f"{glob['refuted_globally']}/{glob['estimated']} refuted rigorously against an upper bound on "
+                     f"the widest cell's global constant")
+    cross = result.get("cross_curvature")
+    if cross:
+        lines.append(f"  cross curvature, F = <z_1, z_2>, n = 2, d = 1, x = 1, W = (0, 1): widest block constants "
+                     f"{cross['widest_block_constants']} -> stated bound {cross['stated_bound']:g}, narrowest constant "
+                     f"{cross['measured']:g} (x10 objective: {cross['scaled_by_10']['measured']:g}, bound still "
+                     f"{cross['scaled_by_10']['stated_bound']:g}); no bound from (5) alone; with the cross constant "
+                     f"L_12 = {cross['widest_cross_constant_L12']:g} the corrected bound is "
+                     f"{cross['corrected_bound']:g}")
     lines.append("  why: (a) the k > i terms are dropped although V_k = W_k...W_1 changes with W_i;")
     lines.append("       (b) ||Delta V_i|| = ||Delta W_i B|| loses a second factor ||B|| <= prod_{j<i} lambda_j.")
     return "\n".join(lines)
@@ -91,6 +111,9 @@ def format_theorem_4_3(result: dict) -> str:
         f"n >= 2: {result['max_ratio_n_at_least_2']:.4f})",
         f"  eigenvalue reading (spectral radius): {result['eigenvalue_reading_violations']} violations   "
         f"{verdict(result['eigenvalue_reading_violations'] == 0)}",
+        f"  same parameters in both cells (sigma_k at V_k = W_k, not the proof's point): "
+        f"{result['equal_weights']['violations']} violations   {verdict(result['equal_weights']['violations'] == 0)}"
+        f"  (max measured/bound {result['equal_weights']['max_ratio']:.2f})",
         f"  counterexample (eigenvalue reading): quadratic, zero targets, inputs {cex['x']}, i={cex['i']}, "
         f"{_matrices(cex['W'])}: variance {cex['measured']:g} > bound {cex['bound_eigenvalue']:g} "
         f"(spectral radii {cex['lambda_spectral_radius']}); with 2-norms the bound is {cex['bound_spectral_norm']:g}",

@@ -50,7 +50,8 @@ def format_summary(summary: dict) -> str:
         f"Equations (1)-(4): {gi['instances']} instances, max relative error {worst:.1e}; sympy: "
         f"{gi.get('sympy_verdict', 'not run')}",
         f"Theorem 4.2: stated bound violated on {t42['stated_bound_violations']}/{t42['instances']} blocks "
-        f"(max measured/bound {t42['max_measured_over_stated']:.1f}); corrected bound violated on "
+        f"(max measured/bound {t42['max_measured_over_stated']:.1f}): {t42['global_refutations']} global refutations "
+        f"(constant Hessian), {t42['pointwise_violations']} pointwise violations; corrected bound violated on "
         f"{t42['corrected_bound_violations']}",
     ]
     cex = t42.get("counterexample")
@@ -59,7 +60,8 @@ def format_summary(summary: dict) -> str:
                      f"measured {cex['measured']:g} > bound {cex['bound']:g}")
     lines.append(f"Theorem 4.3: spectral-norm reading violated on {t43['stated_bound_violations']}/{t43['instances']} "
                  f"blocks (max measured/bound {t43['max_ratio']:.3f}); eigenvalue reading violated on "
-                 f"{t43['eigenvalue_reading_violations']}")
+                 f"{t43['eigenvalue_reading_violations']}; with the same parameters in both cells (V = W) on "
+                 f"{t43['equal_weights']['violations']} (max ratio {t43['equal_weights']['max_ratio']:.1f})")
     if "theorem_4_1" in summary:
         t41 = summary["theorem_4_1"]
         lines.append(f"Theorem 4.1 (SGD toy problem): bound {'holds' if t41['holds'] else 'FAILS'} for "

@@ -30,6 +30,15 @@ with :math:`\lVert A_k \rVert_2 \lVert B \rVert_2 \le \prod_{j \le k, j \ne i} \
 Note that, unlike Theorem 4.2, no widest-cell parameter is varied here, so
 the identification causes no trouble.
 
+**Identified versus equal weights.** The bound compares the narrowest cell at
+weights :math:`W` with the widest cell at :math:`V^{(k)} = W^{(k)} \cdots W^{(1)}`
+(``identified``): two *different* networks that compute the same node values.
+Read as a comparison of the two cells *with the same parameters*
+(:math:`V^{(k)} = W^{(k)}`, ``equal_weights``), which is what "the narrowest
+cell has a larger gradient variance" suggests, :math:`\sigma^{(k)}` is taken at
+:math:`V = W` and (13) is no longer implied by the proof; it fails on a large
+share of blocks (``equal_weights`` in :func:`run_theorem_4_3`).
+
 **Why the eigenvalue reading fails.** The paper calls :math:`\lambda^{(i)}` "the
 largest eigenvalue" but uses it as the 2-norm. For a non-normal matrix the
 spectral radius can be much smaller than the 2-norm -- a nilpotent Jordan block
@@ -71,8 +80,9 @@ def variance_bound(norms, i: int, sigmas, n: int | None = None) -> float:
 
 
 def variance_record(problem: CellProblem, i: int, narrow: torch.Tensor | None = None,
-                    wide: torch.Tensor | None = None) -> dict:
-    """Theorem 4.3 for block ``i`` of one problem: measured variance, sigmas, both readings, identity error."""
+                    wide: torch.Tensor | None = None, equal: torch.Tensor | None = None) -> dict:
+    """Theorem 4.3 for block ``i`` of one problem: measured variance, sigmas, both readings of lambda, identity
+    error; and the same bound with the widest cell at the same weights (``*_equal_weights``: sigma_k at V = W)."""
     narrow = narrowest_weight_gradients(problem) if narrow is None else narrow
     wide = widest_weight_gradients(problem) if wide is None else wide
     g = narrow[:, i - 1]
@@ -83,6 +93,9 @@ def variance_record(problem: CellProblem, i: int, narrow: torch.Tensor | None = 
     lambdas, rhos = spectral_norms(problem.weights), spectral_radii(problem.weights)
     bound = variance_bound(lambdas, i, sigmas)
     eig_bound = variance_bound(rhos, i, sigmas)
+    equal = widest_weight_gradients(problem, problem.weights) if equal is None else equal
+    sigmas_equal = [gradient_variance(equal[:, k - 1]) ** 0.5 for k in range(i, problem.n + 1)]
+    equal_bound = variance_bound(lambdas, i, sigmas_equal)
     return {
         "objective": problem.objective.name,
         "n": problem.n, "d": problem.d, "samples": problem.num_samples, "i": i,
@@ -97,13 +110,22 @@ def variance_record(problem: CellProblem, i: int, narrow: torch.Tensor | None = 
         "ratio": measured / bound if bound > 0 else (0.0 if measured == 0 else float("inf")),
         "spectral_violated": exceeds(measured, bound),
         "eigenvalue_violated": exceeds(measured, eig_bound),
+        "sigmas_equal_weights": sigmas_equal,
+        "bound_equal_weights": equal_bound,
+        "ratio_equal_weights": _ratio(measured, equal_bound),
+        "equal_weights_violated": exceeds(measured, equal_bound),
     }
+
+
+def _ratio(measured: float, bound: float) -> float:
+    return measured / bound if bound > 0 else (0.0 if measured == 0 else float("inf"))
 
 
 def problem_variance_records(problem: CellProblem) -> list[dict]:
     """:func:`variance_record` for every block (per-sample gradients computed once)."""
     narrow, wide = narrowest_weight_gradients(problem), widest_weight_gradients(problem)
-    return [variance_record(problem, i, narrow, wide) for i in range(1, problem.n + 1)]
+    equal = widest_weight_gradients(problem, problem.weights)
+    return [variance_record(problem, i, narrow, wide, equal) for i in range(1, problem.n + 1)]
 
 
 def eigenvalue_reading_counterexample() -> tuple[CellProblem, int]:
@@ -148,6 +170,25 @@ def run_theorem_4_3(seed: int = 0, quick: bool = False, keep_records: bool = Fal
     cex_problem, cex_i = eigenvalue_reading_counterexample()
     cex = variance_record(cex_problem, cex_i)
     eigen_violations = [r for r in records if r["eigenvalue_violated"]]
+
+    def comparison(violated_key, ratio_key, sigma_point):
+        ratios = [r[ratio_key] for r in records if np.isfinite(r[ratio_key])]
+        multi = [r for r in records if r["n"] >= 2]
+        worst = max(records, key=lambda r: r[ratio_key] if np.isfinite(r[ratio_key]) else -1.0)
+        return {
+            "sigma_at": sigma_point,
+            "instances": len(records),
+            "violations": sum(r[violated_key] for r in records),
+            "violations_n_at_least_2": sum(r[violated_key] for r in multi),
+            "instances_n_at_least_2": len(multi),
+            "infinite_ratios": sum(not np.isfinite(r[ratio_key]) for r in records),
+            "max_ratio": max(ratios, default=0.0),
+            "worst": {k: worst[k] for k in ("objective", "source", "n", "d", "i", "measured")}
+            | {"bound": worst["bound_spectral_norm" if ratio_key == "ratio" else "bound_equal_weights"]},
+            "by_objective": {name: sum(r[violated_key] for r in records if r["objective"] == name)
+                             for name in OBJECTIVE_NAMES},
+        }
+
     result = {
         "theorem": "4.3",
         "instances": len(records),
@@ -155,6 +196,9 @@ def run_theorem_4_3(seed: int = 0, quick: bool = False, keep_records: bool = Fal
         "stated_bound_violations": sum(r["spectral_violated"] for r in records),
         "max_ratio": max(finite) if finite else 0.0,
         "eigenvalue_reading_violations": len(eigen_violations),
+        "identified": comparison("spectral_violated", "ratio", "V_k = W_k...W_1 (the proof's point: same node values)"),
+        "equal_weights": comparison("equal_weights_violated", "ratio_equal_weights",
+                                    "V_k = W_k (the same parameters in both cells)"),
         "reading": "lambda = spectral norm ||W||_2 (eigenvalue reading: spectral radius); Frobenius norm on gradients; "
                    "sigma_k^2 = widest-cell variance at V_k = W_k...W_1",
         "max_ratio_n_at_least_2": max((r["ratio"] for r in records if r["n"] >= 2 and np.isfinite(r["ratio"])),
