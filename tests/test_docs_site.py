@@ -294,8 +294,10 @@ PAGE_REPORT = """
 })()
 """
 
-# TeX or reST markup that must never reach a reader as text.
-RAW_MARKUP = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|:math:|\.\. math::|:(?:func|class|mod|meth|data|attr):`|``")
+# TeX or reST markup that must never reach a reader as text (``$\alpha`` is a formula arithmatex missed).
+RAW_MARKUP = re.compile(
+    r"\$\$|\$\\[A-Za-z]|\\\(|\\\)|\\\[|\\\]|:math:|\.\. math::|:(?:func|class|mod|meth|data|attr):`|``"
+)
 
 
 def _site_pages(site: Path) -> list[str]:

@@ -98,7 +98,8 @@ def run(args) -> int:
 
 
 def write_results(spec, out, name: str, seconds: float, root=None):
-    """``results/<name>/summary.json`` in the schema of the book's study (:mod:`cellnas_edu.section4_study`)."""
+    """`results/<name>/summary.json` in the schema of the book's study
+    ([`cellnas_edu.section4_study`][cellnas_edu.section4_study])."""
     import shlex
     from pathlib import Path
 
