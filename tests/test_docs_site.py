@@ -297,6 +297,8 @@ PAGE_REPORT = """
 # TeX or reST markup that must never reach a reader as text (``$\alpha`` is a formula arithmatex missed).
 RAW_MARKUP = re.compile(
     r"\$\$|\$\\[A-Za-z]|\\\(|\\\)|\\\[|\\\]|:math:|\.\. math::|:(?:func|class|mod|meth|data|attr):`|``"
+    r"|^\* \S",  # a list item Markdown did not see (a docstring list whose items hold several blocks)
+    re.MULTILINE,
 )
 
 

@@ -16,8 +16,10 @@ tabulates, per run:
     which is the curvature *along the two filter-normalised directions* (a
     lower bound on the largest eigenvalue's scale, in other units): the table
     says which of the two it holds;
+
 * **near-optimum gradient variance**: the mean of $g$ over the central
   region $|\alpha|, |\beta| \le \mathrm{span}/5$;
+
 * the normal cell's width and depth (Section 3.2, [`cellnas_edu.cells.topology`][cellnas_edu.cells.topology]).
 
 Spearman rank correlations (`scipy.stats.spearmanr`) of each measure

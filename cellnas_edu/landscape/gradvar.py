@@ -26,6 +26,7 @@ figures using the standard deviation ... to avoid extremely large values").
   BatchNorm uses running statistics and $f_i$ depends on image `i`
   only; in training mode the batch statistics would couple the samples and
   "the gradient of sample `i`" would not be defined.
+
 * Only one chunk of per-sample gradients exists at a time (memory
   `C x P` floats); the chunks are combined with **Chan et al.'s parallel
   update** in float64: each chunk contributes its own mean $\bar g_B$ and
@@ -46,6 +47,7 @@ figures using the standard deviation ... to avoid extremely large values").
     the squared deviations from it are computed in the gradients' own
     precision (deviations from the chunk's mean cannot cancel
     catastrophically); chunk means and $M_2$ are merged in float64.
+
 * BatchNorm in evaluation mode is a fixed per-channel affine map,
   $y = x \cdot s + t$ with $s = \gamma / \sqrt{\hat\sigma^2 + \epsilon}$,
   $t = \beta - \hat\mu s$. While per-sample gradients are taken,
