@@ -57,6 +57,7 @@ JOBS: tuple[Job, ...] = (
     Job("figure1_cells.py", keep=("figure1_cells.png", "figure25_cells.png")),
     Job("table2_variants.py", keep=("table2_darts_seed0.png", "table2_amoebanet_seed0.png")),
     Job("space_histograms.py"),
+    Job("section4_figures.py"),  # the Section 4 study's figures, from the committed results/ files (no training)
     Job("figure3_convergence.py", keep=("figures/test_curves_lr*.png:figure3_test_curves.png",)),
     Job("figure5_operation_variants.py", keep=("DARTS/figures/test_curves_lr*.png:figure5_operation_variants.png",)),
     Job("figure6_landscape.py", folder="landscape", keep=("compare_contours.png:figure6_contours.png",)),

@@ -50,6 +50,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue an experiment in OUT (finished runs skipped)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--json", action="store_true", help="print summary.json on stdout")
+    parser.add_argument("--results-name", default=None, metavar="NAME",
+                        help="also write results/NAME/summary.json in the book's schema (provenance, per-run "
+                             "records, exact statistics), e.g. convergence_study to replace the book's CPU numbers")
+    parser.add_argument("--results-root", default=None, help="folder holding results/NAME (default: the repository's)")
 
 
 def spec_from_args(args):
@@ -69,11 +73,17 @@ def spec_from_args(args):
 
 
 def run(args) -> int:
+    import time
+
     from ..convergence import figure_path, format_summary, run_convergence
 
     spec = spec_from_args(args)
+    started = time.perf_counter()
     summary = run_convergence(spec, args.out, resume=args.resume, progress=not args.no_progress, jobs=args.jobs,
                               threads_per_job=args.threads_per_job)
+    if args.results_name:
+        path = write_results(spec, args.out, args.results_name, time.perf_counter() - started, args.results_root)
+        print(f"results: {path}", file=sys.stderr)
     if args.json:
         emit_json(summary)
         return 0
@@ -84,3 +94,19 @@ def run(args) -> int:
     for lr in spec.lrs:
         print(f"figure:  {figure_path(args.out, lr)}")
     return 0
+
+
+def write_results(spec, out, name: str, seconds: float, root=None):
+    """``results/<name>/summary.json`` in the schema of the book's study (:mod:`cellnas_edu.section4_study`)."""
+    import shlex
+    from pathlib import Path
+
+    from .. import section4_study as s4
+    from ..results import write_summary
+
+    records = s4.run_records(out, spec)
+    analysis = (s4.analyze_operations(records) if spec.kind == "operations" else s4.analyze_convergence(records))
+    data = {"protocol": s4.protocol_json(spec, study=False), "records": records, "analysis": analysis,
+            "runs": len(records), "timing": {"wall_seconds": round(seconds, 1)}}
+    command = "cellnas convergence " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    return write_summary(name, data, command=command, seconds=seconds, root=Path(root) if root else None)

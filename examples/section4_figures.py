@@ -1,0 +1,164 @@
+"""Draw the Section 4 study's figures from the committed results files (no training, seconds).
+
+    python examples/section4_figures.py            # reads results/, writes docs/figures/section4_*.png
+
+Every figure is drawn from the per-run records of ``results/<experiment>/summary.json``,
+so a GPU user who drops in a paper-scale ``summary.json`` gets the same figures at paper scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+from matplotlib import cm, colors  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from cellnas_edu.results import load_summary  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cells(records):
+    seen = {}
+    for r in records:
+        seen.setdefault(r["label"], r)
+    return list(seen.values())
+
+
+def curves(summary, out: Path) -> Path:
+    """Mean test-loss curve per cell (colour = width), one panel per learning rate; diverged seeds marked."""
+    records = summary["records"]
+    lrs = sorted({r["lr"] for r in records})
+    widths = [r["width"] for r in records]
+    norm = colors.Normalize(vmin=min(widths), vmax=max(widths))
+    cmap = matplotlib.colormaps["viridis"]
+    fig = Figure(figsize=(5.2 * len(lrs), 4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(lrs)))
+    for ax, lr in zip(axes, lrs):
+        for cell in _cells([r for r in records if r["lr"] == lr]):
+            runs = [r for r in records if r["lr"] == lr and r["label"] == cell["label"]]
+            finished = [r["metrics"]["test_loss_curve"] for r in runs if not r["diverged"]]
+            diverged = sum(r["diverged"] for r in runs)
+            colour = cmap(norm(cell["width"]))
+            if finished:
+                data = np.asarray(finished, dtype=float)
+                x = np.arange(1, data.shape[1] + 1)
+                ax.plot(x, data.mean(axis=0), color=colour, lw=2.6 if cell.get("original") else 1.2,
+                        label=f"{cell['label']} ({cell['width']:g}c, {cell['depth']})"
+                        + (f" [{diverged} div.]" if diverged else ""))
+            elif diverged:
+                ax.plot([], [], color=colour, ls=":", label=f"{cell['label']} [all {diverged} diverged]")
+        ax.set(xlabel="epoch", ylabel="test loss (mean over finished seeds)", title=f"lr {lr:g}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6, ncol=2)
+    fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=list(axes), label="cell width (units of c)")
+    path = out / "section4_curves.png"
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def auc_vs_width(summary, out: Path) -> Path:
+    """AUC of every run against width (jittered), cell means as bars; diverged runs drawn at the top."""
+    records = summary["records"]
+    lrs = sorted({r["lr"] for r in records})
+    fig = Figure(figsize=(5.2 * len(lrs), 3.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(lrs)))
+    rng = np.random.default_rng(0)
+    for ax, lr in zip(axes, lrs):
+        recs = [r for r in records if r["lr"] == lr]
+        finite = [r["metrics"]["auc_test_loss"] for r in recs if r["metrics"]["auc_test_loss"] is not None]
+        top = max(finite) * 1.08 if finite else 1.0
+        for r in recs:
+            y = r["metrics"]["auc_test_loss"]
+            x = r["width"] + rng.uniform(-0.08, 0.08)
+            if y is None:
+                ax.plot(x, top, "x", color="crimson")
+            else:
+                ax.plot(x, y, "o", ms=3, color="black" if r.get("original") else "steelblue", alpha=0.6)
+        for cell in _cells(recs):
+            vals = [r["metrics"]["auc_test_loss"] for r in recs if r["label"] == cell["label"]]
+            if all(v is not None for v in vals):
+                ax.hlines(np.mean(vals), cell["width"] - 0.12, cell["width"] + 0.12, color="darkorange", lw=2)
+        if finite and max(finite) > 20 * min(finite):
+            ax.set_yscale("log")  # the large learning rate's loss blow-ups span orders of magnitude
+        ax.set(xlabel="cell width (units of c)", ylabel="AUC of test loss", title=f"lr {lr:g} (x: diverged)")
+        ax.grid(alpha=0.3)
+    path = out / "section4_auc_vs_width.png"
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def operations(summary, out: Path) -> Path:
+    records = summary["records"]
+    fig = Figure(figsize=(6, 3.6), layout="constrained")
+    ax = fig.subplots()
+    cells = _cells(records)
+    for i, cell in enumerate(cells):
+        vals = [r["metrics"]["auc_test_loss"] for r in records if r["label"] == cell["label"]
+                and r["metrics"]["auc_test_loss"] is not None]
+        ax.plot([i] * len(vals), vals, "o", ms=4, color="black" if cell.get("original") else "steelblue", alpha=0.7)
+        if vals:
+            ax.hlines(np.mean(vals), i - 0.25, i + 0.25, color="darkorange", lw=2)
+    ax.set_xticks(range(len(cells)), [c["label"] for c in cells])
+    ax.set(ylabel="AUC of test loss", title="operation variants, lr 0.025 (dots: seeds, bar: mean)")
+    ax.grid(alpha=0.3)
+    path = out / "section4_operations.png"
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def landscape(summary, out: Path) -> Path:
+    """Top Hessian eigenvalue and gradient variance per run against width and against AUC."""
+    records = summary["records"]
+    fig = Figure(figsize=(10, 6.4), layout="constrained")
+    axes = fig.subplots(2, 2)
+    for row, (key, name) in enumerate((("top_hessian_eigenvalue", "top Hessian eigenvalue"),
+                                       ("grad_var_per_parameter", "gradient variance per parameter"))):
+        for col, (xkey, xname) in enumerate((("width", "cell width (units of c)"),
+                                             ("auc_test_loss", "AUC of test loss (the run's speed)"))):
+            ax = axes[row, col]
+            xs_ = [r[xkey] if xkey == "width" else r["metrics"][xkey] for r in records]
+            ys_ = [r["metrics"][key] for r in records]
+            pts = [(x, y) for x, y in zip(xs_, ys_) if x is not None and y is not None and math.isfinite(y)]
+            ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=12, c=[r["depth"] for r in records][:len(pts)],
+                       cmap="plasma")
+            ax.set(xlabel=xname, ylabel=name)
+            ax.set_yscale("log")
+            ax.grid(alpha=0.3)
+    fig.suptitle("Section 4.2 at the end of training (lr 0.025, seeds 0-2; colour = depth)", fontsize=10)
+    path = out / "section4_landscape.png"
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--results", default=None, help="results root (default: the repository's results/)")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "figures"))
+    args = parser.parse_args(argv)
+    root = Path(args.results) if args.results else None
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    drawn = []
+    for name, draw in (("convergence_study", (curves, auc_vs_width)), ("operation_variants_study", (operations,)),
+                       ("landscape_study", (landscape,))):
+        try:
+            summary = load_summary(name, root)
+        except Exception as exc:  # a missing study is skipped, not fatal
+            print(f"skip {name}: {exc}")
+            continue
+        for fn in draw:
+            drawn.append(fn(summary, out))
+    for path in drawn:
+        print(path)
+    return drawn
+
+
+if __name__ == "__main__":
+    main()

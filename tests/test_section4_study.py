@@ -1,0 +1,183 @@
+"""The Section 4 study: its pipeline at tiny scale, and every committed statistic recomputed from its records."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from cellnas_edu import section4_study as s4
+from cellnas_edu.results import load_summary
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "results"
+
+
+def assert_same(stored, recomputed, path="analysis"):
+    """Equal structure and values (floats to 1e-9 relative): a wrong number in the file fails here."""
+    if isinstance(stored, dict):
+        assert isinstance(recomputed, dict), path
+        assert set(stored) == set(recomputed), f"{path}: keys differ"
+        for key in stored:
+            assert_same(stored[key], recomputed[key], f"{path}.{key}")
+    elif isinstance(stored, list):
+        assert isinstance(recomputed, list) and len(stored) == len(recomputed), f"{path}: lengths differ"
+        for i, (a, b) in enumerate(zip(stored, recomputed)):
+            assert_same(a, b, f"{path}[{i}]")
+    elif isinstance(stored, float) or isinstance(recomputed, float):
+        if stored is None or recomputed is None:
+            assert stored is recomputed, path
+        elif math.isinf(recomputed):
+            assert stored == recomputed, path
+        else:
+            assert stored == pytest.approx(recomputed, rel=1e-9, abs=1e-12), path
+    else:
+        assert stored == recomputed, path
+
+
+def _roundtrip(obj):
+    return json.loads(json.dumps(obj))
+
+
+# -- the protocol -----------------------------------------------------------------------------------------------
+
+
+def test_variant_seed_rule_gives_a_family_spanning_every_width():
+    from cellnas_edu.cells.genotypes import resolve_genotype
+    from cellnas_edu.convergence import experiment_cells
+
+    seed = s4.choose_variant_seed()
+    assert seed == 1
+    cells = experiment_cells(resolve_genotype("DARTS"), "connections", s4.CONNECTION_VARIANTS, seed)
+    widths = [float(c.width) for c in cells]
+    assert len(cells) == 11
+    assert all(widths.count(w) >= 2 for w in (1.5, 2.0, 2.5, 3.0, 3.5))
+    assert s4.choose_variant_seed(per_width=1, widths=(2.0, 2.5, 3.0, 3.5)) == 0  # the rule really searches
+
+
+def test_paper_spec_is_the_paper_protocol():
+    spec = s4.spec("convergence_study", paper=True, data_root="/data")
+    assert (spec.preset, spec.dataset, spec.family, spec.lrs) == ("convergence", "cifar10", "table2", (0.025, 0.25))
+    assert s4.epochs_of(spec) == 600
+    assert spec.overrides == {"data_root": "/data"}
+    cpu = s4.spec("convergence_study")
+    assert cpu.overrides["init_channels"] == 4 and cpu.seeds == 5 and s4.epochs_of(cpu) == 3
+    with pytest.raises(ValueError):
+        s4.spec("convergence_study", tiny=True, paper=True)
+
+
+# -- the pipeline, tiny -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_study(tmp_path_factory):
+    import importlib.util
+
+    import torch
+
+    torch.set_num_threads(1)
+    spec_ = importlib.util.spec_from_file_location("section4_driver", ROOT / "examples" / "section4_study.py")
+    driver = importlib.util.module_from_spec(spec_)
+    spec_.loader.exec_module(driver)
+    base = tmp_path_factory.mktemp("s4")
+    common = ["--tiny", "--out", str(base / "runs"), "--results", str(base / "results"), "--jobs", "1",
+              "--n-boot", "50"]
+    driver.main(["convergence", "--lrs", "0.025", *common])
+    driver.main(["landscape", "--landscape-samples", "16", *common])
+    driver.main(["operations", *common])
+    return base
+
+
+def test_tiny_study_writes_records_and_statistics(tiny_study):
+    conv = load_summary("convergence_study", tiny_study / "results")
+    assert conv["provenance"]["command"].startswith("python examples/section4_study.py convergence")
+    assert conv["provenance"]["seconds"] > 0
+    assert len(conv["records"]) == 4 * 2  # DARTS + 3 variants, 2 seeds, one lr
+    record = conv["records"][0]
+    assert {"label", "width", "depth", "lr", "seed", "diverged", "metrics"} <= set(record)
+    assert set(s4.METRICS) <= set(record["metrics"])
+    assert_same(conv["analysis"], _roundtrip(s4.analyze_convergence(conv["records"], n_boot=50)))
+    ops = load_summary("operation_variants_study", tiny_study / "results")
+    assert ops["darts_runs_shared_with_convergence_study"] == [0, 1]
+    assert len(ops["records"]) == 3 * 2
+    land = load_summary("landscape_study", tiny_study / "results")
+    assert len(land["records"]) == 8
+    assert all(r["metrics"]["top_hessian_eigenvalue"] is not None for r in land["records"])
+    assert_same(land["analysis"], _roundtrip(s4.analyze_landscape(land["records"], n_boot=50)))
+
+
+def test_tiny_study_resumes_without_training_again(tiny_study):
+    from cellnas_edu.convergence import read_run, run_dir
+
+    spec = s4.spec("convergence_study", tiny=True, lrs=(0.025,))
+    folder = run_dir(tiny_study / "runs" / "connections", 0.025, "DARTS", 0)
+    assert read_run(folder, s4.epochs_of(spec)).state == "finished"
+    records = s4.run_records(tiny_study / "runs" / "connections", spec)
+    assert len(records) == 8
+
+
+# -- the committed results: every statistic recomputed from the per-run records ---------------------------------
+
+
+def test_committed_convergence_study_recomputes():
+    summary = load_summary("convergence_study", RESULTS)
+    assert len(summary["records"]) == summary["runs"] == 11 * 5 * 2
+    assert_same(summary["analysis"], _roundtrip(s4.analyze_convergence(summary["records"])))
+
+
+def test_committed_operation_study_recomputes():
+    summary = load_summary("operation_variants_study", RESULTS)
+    conv = load_summary("convergence_study", RESULTS)
+    connections = [r for r in conv["records"] if r["lr"] == 0.025]
+    assert len(summary["records"]) == 6 * 5
+    assert_same(summary["analysis"], _roundtrip(s4.analyze_operations(summary["records"], connections)))
+
+
+def test_committed_landscape_study_recomputes():
+    summary = load_summary("landscape_study", RESULTS)
+    assert len(summary["records"]) == 11 * 3
+    assert_same(summary["analysis"], _roundtrip(s4.analyze_landscape(summary["records"])))
+
+
+def test_committed_pilot_variance_recomputes():
+    summary = load_summary("section4_pilot", RESULTS)
+    assert_same(summary["variance"], _roundtrip(s4.pilot_variance(summary["records"])))
+
+
+def test_a_wrong_number_in_a_results_file_fails():
+    summary = load_summary("convergence_study", RESULTS)
+    tampered = _roundtrip(summary["analysis"])
+    tampered["primary"][0]["p_exact"] *= 1.01
+    with pytest.raises(AssertionError):
+        assert_same(tampered, _roundtrip(s4.analyze_convergence(summary["records"])))
+
+
+def test_examples_readme_types_no_run_time():
+    """Run times come from the results files' provenance (the figures page quotes them), never typed by hand."""
+    import re
+
+    readme = (ROOT / "examples" / "README.md").read_text(encoding="utf-8")
+    typed = re.findall(r"~?\d+(?:\.\d+)?\s*(?:s|sec|seconds|min|minutes|h|hours)\b", readme)
+    assert not typed, f"examples/README.md types run times: {typed}"
+
+
+def test_cellnas_convergence_writes_the_book_schema(tmp_path):
+    """`cellnas convergence --results-name` writes what the chapters quote: a GPU user's file drops in."""
+    import torch
+
+    from cellnas_edu.cli import main as cli_main
+
+    torch.set_num_threads(1)
+    rc = cli_main(["convergence", "DARTS", "--count", "2", "--seeds", "2", "--preset", "smoke", "--dataset",
+                   "synthetic", "--epochs", "2", "--C", "2", "--train-subset", "32", "--test-subset", "16",
+                   "--out", str(tmp_path / "runs"), "--no-progress", "--results-name", "convergence_study",
+                   "--results-root", str(tmp_path / "results")])
+    assert rc == 0
+    summary = load_summary("convergence_study", tmp_path / "results")
+    assert summary["provenance"]["command"].startswith("cellnas convergence")
+    assert len(summary["records"]) == 3 * 2
+    assert_same(summary["analysis"], _roundtrip(s4.analyze_convergence(summary["records"])))
+    # the same quote paths the chapter uses resolve in a user's file
+    assert summary["analysis"]["primary"][0]["hypothesis"] == "width@0.025"
