@@ -30,7 +30,8 @@ def test_every_chapter_has_a_current_notebook_linked_from_its_page(capsys):
 
 def test_pycon_examples_become_code_and_shell_blocks_are_guarded():
     make = _make_notebooks()
-    page = "# T\n\nText ![f](figures/a.png) [c](cells.md#x)\n\n```pycon\n>>> x = 1\n>>> for i in []:\n...     pass\n>>> x\n1\n```\n\n```bash\nmake figures\n```\n"
+    page = ("# T\n\nText ![f](figures/a.png) [c](cells.md#x)\n\n"
+            "```pycon\n>>> x = 1\n>>> for i in []:\n...     pass\n>>> x\n1\n```\n\n```bash\nmake figures\n```\n")
     kinds = make.blocks(page)
     assert kinds[0] == ("markdown", "# T\n\nText ![f](../figures/a.png) [c](../cells.html#x)")
     assert kinds[1] == ("code", "x = 1\nfor i in []:\n    pass\nx")
