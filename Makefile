@@ -3,7 +3,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup tour test docs serve figures lint mutants
+.PHONY: setup tour test docs serve figures lint mutants notebooks
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml scripts/system-deps.sh
@@ -22,11 +22,16 @@ test: setup
 # The textbook site (docs/): KaTeX is fetched from npm into docs/assets/vendor/ (no CDN).
 docs: setup
 	bash scripts/fetch-docs-assets.sh
+	$(PY) scripts/make_notebooks.py
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 serve: setup
 	bash scripts/fetch-docs-assets.sh
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve
+
+# Each chapter as a Jupyter notebook (docs/notebooks/*.ipynb, committed; tests/test_notebooks.py checks they are current).
+notebooks: setup
+	$(PY) scripts/make_notebooks.py
 
 # Regenerate every figure the site shows into docs/figures/ (CPU defaults).
 figures: setup

@@ -47,7 +47,7 @@ def main() -> None:
         panels = [(r["cell"], caption_of(r["cell"], r["name"])) for r in table if r["figure"] == figure]
         stem = figure.lower().replace(" ", "")
         for suffix in (".png", ".svg"):
-            files.append(str(draw_cells(panels, out / f"{stem}_cells{suffix}", ncols=5, op_labels=True)))
+            files.append(str(draw_cells(panels, out / f"{stem}_cells{suffix}", ncols=2, op_labels=True)))
     records = [{k: v for k, v in r.items() if k != "cell"} for r in table]
     if args.json:
         print(json.dumps({"rows": records, "files": files}, indent=2))

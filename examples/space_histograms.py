@@ -39,8 +39,13 @@ def draw(spaces: dict, path: Path) -> Path:
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
-    fig = Figure(figsize=(3.0 * len(spaces), 3.3), layout="constrained")
-    axes = fig.subplots(1, len(spaces))
+    ncols = min(3, len(spaces))  # a grid of readable panels at text width (~800 px), not one long strip
+    nrows = -(-len(spaces) // ncols)
+    fig = Figure(figsize=(3.4 * ncols, 3.4 * nrows), layout="constrained")
+    grid = fig.subplots(nrows, ncols, squeeze=False)
+    for ax in grid.flat[len(spaces):]:
+        ax.axis("off")
+    axes = list(grid.flat[:len(spaces)])
     vmax = max(b.count for space in spaces.values() for b in space.histogram)
     norm = LogNorm(vmin=1, vmax=vmax)  # one colour scale for every panel
     for ax, (name, space) in zip(axes, spaces.items()):
@@ -50,7 +55,7 @@ def draw(spaces: dict, path: Path) -> Path:
         for r in range(len(widths)):
             for c in range(len(depths)):
                 if counts[r, c]:
-                    ax.text(c, r, f"{counts[r, c]:,}", ha="center", va="center", fontsize=6,
+                    ax.text(c, r, f"{counts[r, c]:,}", ha="center", va="center", fontsize=7,
                             color="white" if counts[r, c] < vmax ** 0.5 else "black")
         row, col = widths.index(space.original.width), depths.index(space.original.depth)
         ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2))
@@ -58,9 +63,10 @@ def draw(spaces: dict, path: Path) -> Path:
         ax.set_yticks(range(len(widths)), [format_width(w) for w in widths])
         ax.set_xlabel("depth")
         ax.set_title(f"{name} ({space.original.label()})\n{space.count:,} variants", fontsize=9)
-    axes[0].set_ylabel("width")
-    fig.colorbar(image, ax=axes, shrink=0.8, label="variants")
-    atomic_save(path, lambda p: fig.savefig(p, dpi=130))
+    for row in grid:
+        row[0].set_ylabel("width")
+    fig.colorbar(image, ax=grid[:, -1].tolist(), shrink=0.8, label="variants")
+    atomic_save(path, lambda p: fig.savefig(p, dpi=100))
     return path
 
 

@@ -20,6 +20,7 @@ def test_quick_tour_prints_the_cell_table_and_trains(tmp_path, capsys):
     assert "DIFFERS" not in out
     assert "Theorem 4.2" in out and "Theorem 4.3" in out
     assert "test accuracy" in out
+    assert "Training on synthetic images, --quick" in out and "Training on real images" not in out
     for name in ("figure1_cells.png", "figure25_adapted_cells.png", "training_curve.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
 
@@ -38,3 +39,18 @@ def test_unknown_tour_step_is_a_one_line_error(tmp_path, capsys):
     assert main(["tour", "--only", "dance", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "unknown tour step" in err and len(err.strip().splitlines()) == 1
+
+
+def test_training_heading_names_the_data_it_trains_on(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from cellnas_edu.cli import tour
+
+    quick = tour.Tour(out=Path(tmp_path), quick=True, json=True)
+    assert tour.training_title(quick).startswith("Training on synthetic images, --quick")
+    full = tour.Tour(out=Path(tmp_path), quick=False, json=True)
+    monkeypatch.setattr(tour, "fashion_mnist_available", lambda: True)
+    assert tour.training_title(full).startswith("Training on real images: Fashion-MNIST")
+    monkeypatch.setattr(tour, "fashion_mnist_available", lambda: False)
+    assert tour.training_title(full).startswith("Training on synthetic images: Fashion-MNIST is not installed")
+    assert tour._training_config(full)[0].dataset == "synthetic"

@@ -159,7 +159,7 @@ def draw_cell_on(ax, cell: CellSpec, caption: str = "", op_labels: bool = False)
     ax.set_aspect("equal", adjustable="box")
     ax.axis("off")
     if caption:
-        ax.text(0.5, 0.0, caption, transform=ax.transAxes, ha="center", va="top", fontsize=9)
+        ax.text(0.5, 0.0, caption, transform=ax.transAxes, ha="center", va="top", fontsize=12)
 
 
 def _limits(pos, arrows) -> tuple[tuple[float, float], tuple[float, float]]:

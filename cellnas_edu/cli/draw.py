@@ -21,7 +21,8 @@ def add_arguments(parser) -> None:
                         help="also draw K random variants (a Figure 2-style family)")
     parser.add_argument("--kind", choices=KINDS, default="connections", help="variant kind (default: connections)")
     parser.add_argument("--seed", type=seed_arg, default=0, help="seed of the variant family (default: 0)")
-    parser.add_argument("--columns", type=int, default=5, help="panels per row of a family grid (default: 5)")
+    parser.add_argument("--columns", type=int, default=3,
+                        help="panels per row of a family grid (default: 3, readable at text width)")
     parser.add_argument("--op-labels", dest="op_labels", action="store_true", default=None,
                         help="label arrows with operation names (default: on for one cell, off for a family)")
     parser.add_argument("--no-op-labels", dest="op_labels", action="store_false")

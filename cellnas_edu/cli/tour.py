@@ -14,7 +14,8 @@ to that list):
    small network, the test accuracy per epoch and the curve as a PNG. Without
    Fashion-MNIST the run falls back to the `synthetic` data set.
 
-`--quick` shrinks step 3 to seconds (synthetic data, the `smoke` preset).
+`--quick` shrinks step 3 to seconds (synthetic data, the `smoke` preset); the step's heading says which
+data it trains on (`training_title`).
 The training run lives in `OUT/run-<dataset>-<size>/` and is resumable: a
 second tour reuses the finished run."""
 
@@ -147,20 +148,38 @@ def step_theory(tour: Tour) -> dict:
 # -- step 3: a short training run ---------------------------------------------------------------------------------
 
 
+def fashion_mnist_available() -> bool:
+    """Whether the offline Fashion-MNIST copy (Debian's `dataset-fashion-mnist`) can be read."""
+    from ..data import load_dataset
+    from ..errors import UserError
+
+    try:
+        load_dataset("fashion-mnist", train=False, subset=10)
+    except UserError:
+        return False
+    return True
+
+
+def training_title(tour: Tour) -> str:
+    """The heading of step 3, naming the data it really trains on."""
+    where = "(Section 4.1, Appendix A.3)"
+    if tour.quick:
+        return f"Training on synthetic images, --quick {where}"
+    if fashion_mnist_available():
+        return f"Training on real images: Fashion-MNIST {where}"
+    return f"Training on synthetic images: Fashion-MNIST is not installed {where}"
+
+
 def _training_config(tour: Tour):
     """Fashion-MNIST if it is installed, else synthetic; a ~1 minute run (or seconds with `--quick`)."""
-    from ..errors import UserError
     from ..train import make_config
 
     if tour.quick:
         return make_config("smoke", arch="DARTS", dataset="synthetic", epochs=2, train_subset=128, test_subset=64,
                            device="cpu"), "quick"
-    try:
-        from ..data import load_dataset
-
-        load_dataset("fashion-mnist", train=False, subset=10)
+    if fashion_mnist_available():
         dataset = "fashion-mnist"
-    except UserError:
+    else:
         tour.say("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist); using the synthetic "
                  "data set instead.")
         dataset = "synthetic"
@@ -218,7 +237,7 @@ def step_training(tour: Tour) -> dict:
 
     config, size = _training_config(tour)
     run_dir = tour.out / f"run-{config.dataset}-{size}"
-    tour.say(f"Now a real (small) training run: the DARTS cell, {config.layers} cells of C={config.init_channels} "
+    tour.say(f"Now a (small) training run: the DARTS cell, {config.layers} cells of C={config.init_channels} "
              f"channels, on {config.train_subset} {config.dataset} training images for {config.epochs} epochs,")
     tour.say(f"SGD with lr {config.lr:g} and cosine annealing (Appendix A.3, scaled down). The progress bar is on "
              "stderr.")
@@ -240,12 +259,13 @@ def step_training(tour: Tour) -> dict:
             "final_test_acc": summary.final_test_acc, "metrics": summary.metrics}
 
 
-STEPS: list[tuple[str, str, Callable[[Tour], dict]]] = [
+STEPS: list[tuple[str, str | Callable[[Tour], str], Callable[[Tour], dict]]] = [
     ("cells", "The cells: width and depth (Section 3, Figures 1 and 25)", step_cells),
     ("theory", "The theory: Theorems 4.2 and 4.3 checked numerically (Section 4.3)", step_theory),
-    ("training", "Training on real images (Section 4.1, Appendix A.3)", step_training),
+    ("training", training_title, step_training),
 ]
-"""The tour's steps in order: (name, title, function). Add a step by appending here."""
+"""The tour's steps in order: (name, title, function). Add a step by appending here. A title may be a
+function of the `Tour` (for a heading that depends on the mode)."""
 
 
 def _names() -> list[str]:
@@ -266,7 +286,7 @@ def run(args) -> int:
     for number, (name, title, step) in enumerate(STEPS, 1):
         if name not in chosen:
             continue
-        tour.heading(number, title)
+        tour.heading(number, title(tour) if callable(title) else title)
         step_started = time.perf_counter()
         tour.results[name] = step(tour)
         timings[name] = round(time.perf_counter() - step_started, 2)

@@ -60,14 +60,17 @@ def plot_curves(out_dir: Path, lr: float, cells: list[ExperimentCell], seeds: in
                 continue
             width_kw = {"lw": 2.6 if cell.original else 1.3, "zorder": 3 if cell.original else 2,
                         "linestyle": styles[same_width % len(styles)]}
-            for ax, curves in ((ax_loss, curves_loss), (ax_acc, curves_acc)):
+            # interval bands clipped to what the quantity allows: no loss below 0, accuracy within [0, 100] %
+            for ax, curves, (floor, ceiling) in ((ax_loss, curves_loss, (0.0, np.inf)),
+                                                 (ax_acc, curves_acc, (0.0, 100.0))):
                 data = np.asarray(curves, dtype=float)
                 mean = data.mean(axis=0)
                 ax.plot(x, mean, color=colour, label=label if ax is ax_loss else None, **width_kw)
                 if data.shape[0] >= 2:
                     half = stats.t.ppf(0.975, df=data.shape[0] - 1) * data.std(axis=0, ddof=1) / math.sqrt(
                         data.shape[0])
-                    ax.fill_between(x, mean - half, mean + half, color=colour, alpha=0.18, lw=0)
+                    ax.fill_between(x, np.clip(mean - half, floor, ceiling), np.clip(mean + half, floor, ceiling),
+                                    color=colour, alpha=0.18, lw=0)
         ax_loss.set(xlabel="epoch", ylabel="test loss", title=f"test loss, lr {lr_key(lr)}")
         ax_acc.set(xlabel="epoch", ylabel="test accuracy (%)", title=f"test accuracy, lr {lr_key(lr)}")
         for ax in (ax_loss, ax_acc):

@@ -239,24 +239,34 @@ def write_comparison_figures(table: dict, datas: list[LandscapeData], out_dir: P
     centers = min(d.center_loss for d in datas)
     levels = contour_levels(losses, centers)
     fig = Figure(figsize=(3.2 * n, 3.4), layout="constrained")
-    for k, data in enumerate(datas):
-        plot_contours(fig.add_subplot(1, n, k + 1), data, levels=levels, title=titles[k])
+    axes = [fig.add_subplot(1, n, k + 1) for k in range(n)]
+    for ax, data, title in zip(axes, datas, titles):
+        contours = plot_contours(ax, data, levels=levels, title=title)
+    fig.colorbar(contours, ax=axes, shrink=0.8, label="test loss (shared levels)")
     fig.suptitle("Loss contours, widest cell first (Figure 6)", fontsize=10)
     written.append(save_figure(fig, out_dir / "compare_contours.png"))
     if all(d.grad_var_done.all() for d in datas):
         stds = np.concatenate([gradvar_std(d).ravel() for d in datas])
         stds = stds[np.isfinite(stds)]
         vmin, vmax = float(stds.min()), float(np.percentile(stds, 95))
+        positive = stds[stds > 0]
+        zlow, zhigh = (float(np.log10(positive.min())), float(np.log10(positive.max()))) if positive.size else (0, 1)
+        if not zhigh > zlow:
+            zhigh = zlow + 1.0
         fig = Figure(figsize=(3.2 * n, 3.4), layout="constrained")
-        for k, data in enumerate(datas):
-            plot_gradvar_heatmap(fig.add_subplot(1, n, k + 1), data, vmin=vmin, vmax=vmax, title=titles[k])
+        axes = [fig.add_subplot(1, n, k + 1) for k in range(n)]
+        for ax, data, title in zip(axes, datas, titles):
+            image = plot_gradvar_heatmap(ax, data, vmin=vmin, vmax=vmax, title=title)
+        fig.colorbar(image, ax=axes, shrink=0.8, extend="max",
+                     label=r"$\sqrt{g}$ (clipped at the 95th percentile)")
         fig.suptitle(r"$\sqrt{g(\alpha,\beta)}$, shared colour scale (Figure 7)", fontsize=10)
         written.append(save_figure(fig, out_dir / "compare_gradvar_heatmaps.png"))
         fig = Figure(figsize=(3.4 * n, 3.4), layout="constrained")
         for k, data in enumerate(datas):
             ax = fig.add_subplot(1, n, k + 1, projection="3d")
-            plot_gradvar_surface(ax, data, zmax=vmax, title=f"{titles[k]}: " + r"$\sqrt{g}$ (Figure 8)")
-            ax.set_zlim(0, vmax)
+            # log scale, shared z range: the values near the optimum (what the table compares) stay visible
+            plot_gradvar_surface(ax, data, title=f"{titles[k]}: " + r"$\log_{10}\sqrt{g}$ (Figure 8)", log=True)
+            ax.set_zlim(zlow, zhigh)
         written.append(save_figure(fig, out_dir / "compare_gradvar3d.png"))
     return written
 

@@ -44,12 +44,16 @@ def contour_levels(loss: np.ndarray, center: float, count: int = 20) -> np.ndarr
     return np.linspace(low, high, count)
 
 
-def plot_contours(ax, data: LandscapeData, levels: np.ndarray | None = None, title: str | None = None):
-    """Figure 6: contours of the loss surface on `ax`."""
+def plot_contours(ax, data: LandscapeData, levels: np.ndarray | None = None, title: str | None = None,
+                  label_every: int = 4):
+    """Figure 6: contours of the loss surface on `ax`; every `label_every`-th level is labelled with its
+    loss (0: no labels)."""
     loss = np.where(data.loss_done, data.loss, np.nan)
     levels = contour_levels(loss, data.center_loss) if levels is None else levels
     A, B = np.meshgrid(data.alpha, data.beta, indexing="ij")
     cs = ax.contour(A, B, np.ma.masked_invalid(loss), levels=levels, cmap="viridis")
+    if label_every and len(cs.levels):
+        ax.clabel(cs, cs.levels[::label_every], inline=True, fontsize=6, fmt="%.3g")
     ax.plot([0], [0], marker="*", color="red", markersize=8)
     ax.set_xlabel(r"$\alpha$")
     ax.set_ylabel(r"$\beta$")
@@ -105,16 +109,23 @@ def plot_gradvar_heatmap(ax, data: LandscapeData, vmin: float | None = None, vma
 
 
 def plot_gradvar_surface(ax3d, data: LandscapeData, zmax: float | None = None, title: str | None = None,
-                         stat: str = "trace"):
-    """Figure 8: $\\sqrt{g(\\alpha, \\beta)}$ (or $\\sqrt{g/P}$) as a 3-D surface on a 3-D axis."""
+                         stat: str = "trace", log: bool = False):
+    """Figure 8: $\\sqrt{g(\\alpha, \\beta)}$ (or $\\sqrt{g/P}$) as a 3-D surface on a 3-D axis.
+
+    `zmax` clips the surface; `log=True` plots $\\log_{10}$ of the values instead, so the small
+    values near the optimum (the ones the comparison table reports) stay distinguishable next to the large
+    ones at the corners."""
     std = gradvar_std(data, stat)
     if zmax is not None:
         std = np.minimum(std, zmax)
+    if log:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            std = np.log10(np.where(std > 0, std, np.nan))
     A, B = np.meshgrid(data.alpha, data.beta, indexing="ij")
     surface = ax3d.plot_surface(A, B, std, cmap="viridis", linewidth=0, antialiased=True)
     ax3d.set_xlabel(r"$\alpha$")
     ax3d.set_ylabel(r"$\beta$")
-    ax3d.set_zlabel(gradvar_label(stat))
+    ax3d.set_zlabel(r"$\log_{10}$ " + gradvar_label(stat) if log else gradvar_label(stat))
     if title:
         ax3d.set_title(title, fontsize=9)
     return surface
