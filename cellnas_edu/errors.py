@@ -1,11 +1,10 @@
 """The exception type that the command line turns into a one-line error, and the rule for all others.
 
-The ``cellnas`` command prints ``cellnas <command>: error: <message>`` on one
+The `cellnas` command prints `cellnas <command>: error: <message>` on one
 line and exits with status 2, never a traceback, for every error that bad
-input or the environment causes. :func:`one_line_message` decides which those
+input or the environment causes. [`one_line_message`][cellnas_edu.errors.one_line_message] decides which those
 are; anything else is a programming error and keeps its traceback (exit 1),
-so that a bug is never disguised as a user mistake.
-"""
+so that a bug is never disguised as a user mistake."""
 
 from __future__ import annotations
 
@@ -19,23 +18,22 @@ import zlib
 class UserError(Exception):
     """Bad input from the user (a file, a flag, a dataset that is missing).
 
-    The ``cellnas`` command prints ``cellnas <command>: error: <message>`` on one
+    The `cellnas` command prints `cellnas <command>: error: <message>` on one
     line and exits with status 2; no traceback. Library code raises
-    ``ValueError`` for malformed values (as :class:`~cellnas_edu.cells.cellspec.CellSpec`
-    does) and ``UserError`` for problems with the environment (missing files,
-    corrupt checkpoints); the command line converts both.
-    """
+    `ValueError` for malformed values (as [`CellSpec`][cellnas_edu.cells.cellspec.CellSpec]
+    does) and `UserError` for problems with the environment (missing files,
+    corrupt checkpoints); the command line converts both."""
 
 
 def first_line(exc: BaseException, limit: int = 300) -> str:
-    """The first line of an exception's message (its type name if empty), at most ``limit`` characters."""
+    """The first line of an exception's message (its type name if empty), at most `limit` characters."""
     text = str(exc).strip()
     line = text.splitlines()[0] if text else type(exc).__name__
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def describe_os_error(exc: OSError) -> str:
-    """``"PATH: reason"`` for an ``OSError`` (both paths of a rename), with a hint for the common ones."""
+    """`"PATH: reason"` for an `OSError` (both paths of a rename), with a hint for the common ones."""
     reason = exc.strerror or first_line(exc)
     replaced = {  # what the reason means in these commands
         errno.EISDIR: "is a folder, not a file",
@@ -61,23 +59,22 @@ def _is_out_of_memory(exc: BaseException) -> bool:
 
 
 def one_line_message(exc: BaseException) -> str | None:
-    """The one-line message for an error of input or environment, or ``None`` for a programming error.
+    """The one-line message for an error of input or environment, or `None` for a programming error.
 
     Input and environment (exit 2, one line):
 
-    * :class:`UserError`, ``ValueError`` (also ``UnicodeError``, ``json.JSONDecodeError``);
-    * ``OSError`` of any kind (permissions, read-only or full disks, a folder
-      where a file is meant, ``/proc``...): the path(s) and the reason;
-    * corrupt files: ``zlib.error``, ``zipfile.BadZipFile``, ``EOFError``,
-      ``pickle.UnpicklingError``;
-    * ``RecursionError`` (a deeply nested JSON file), ``OverflowError`` (a
+    * [`UserError`][cellnas_edu.errors.UserError], `ValueError` (also `UnicodeError`, `json.JSONDecodeError`);
+    * `OSError` of any kind (permissions, read-only or full disks, a folder
+      where a file is meant, `/proc`...): the path(s) and the reason;
+    * corrupt files: `zlib.error`, `zipfile.BadZipFile`, `EOFError`,
+      `pickle.UnpicklingError`;
+    * `RecursionError` (a deeply nested JSON file), `OverflowError` (a
       number beyond what a type can hold), and running out of memory
-      (``MemoryError``, torch's allocation failures).
+      (`MemoryError`, torch's allocation failures).
 
-    Everything else (``TypeError``, ``AttributeError``, ``KeyError``,
-    ``IndexError``, other ``RuntimeError``\\ s...) is a bug in this package and
-    keeps its traceback.
-    """
+    Everything else (`TypeError`, `AttributeError`, `KeyError`,
+    `IndexError`, other `RuntimeError`\\ s...) is a bug in this package and
+    keeps its traceback."""
     if isinstance(exc, (UserError, ValueError)):
         return first_line(exc)
     if isinstance(exc, OSError):
@@ -99,7 +96,7 @@ GIB = 1024**3
 
 
 def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (``MemAvailable``), or ``None`` where unknown."""
+    """Bytes of memory available to a new allocation (`MemAvailable`), or `None` where unknown."""
     try:
         with open("/proc/meminfo", encoding="ascii") as handle:
             for line in handle:
@@ -114,11 +111,11 @@ def available_memory() -> int | None:
 
 
 def refuse_if_too_big(estimate_bytes: float, what: str, *, available: int | None = None) -> None:
-    """Raise a one-line :class:`UserError` if ``estimate_bytes`` exceeds the memory available, before allocating.
+    """Raise a one-line [`UserError`][cellnas_edu.errors.UserError] if `estimate_bytes` exceeds the memory available,
+    before allocating.
 
-    ``available`` defaults to :func:`available_memory`; where that is unknown
-    the limit is 1 TiB (a request beyond it cannot be meant).
-    """
+    `available` defaults to [`available_memory`][cellnas_edu.errors.available_memory]; where that is unknown
+    the limit is 1 TiB (a request beyond it cannot be meant)."""
     limit = available_memory() if available is None else available
     limit = 1024 * GIB if limit is None else limit
     if estimate_bytes > limit:

@@ -3,20 +3,19 @@
 Every file the package writes goes through these helpers, so an interrupted
 run never leaves a half-written result behind: data is written to a temporary
 file in the same folder, flushed, fsynced and renamed over the target
-(``os.replace`` is atomic on POSIX).
+(`os.replace` is atomic on POSIX).
 
-* Permissions: ``tempfile.mkstemp`` creates files with mode ``0600``; the
-  temporary file is given the mode an ordinary ``open`` would have given the
-  target (``0666`` less the umask) before the rename.
-* Errors: an ``OSError`` while writing (a read-only folder, a path under a
-  file, ``/proc``, a full disk) becomes a one-line
-  :class:`~cellnas_edu.errors.UserError` naming the target, not the
+* Permissions: `tempfile.mkstemp` creates files with mode `0600`; the
+  temporary file is given the mode an ordinary `open` would have given the
+  target (`0666` less the umask) before the rename.
+* Errors: an `OSError` while writing (a read-only folder, a path under a
+  file, `/proc`, a full disk) becomes a one-line
+  [`UserError`][cellnas_edu.errors.UserError] naming the target, not the
   temporary file.
-* A process killed between ``mkstemp`` and the rename leaves
-  ``.<name>.<random>.tmp`` behind; :func:`remove_stale_temporaries` removes
+* A process killed between `mkstemp` and the rename leaves
+  `.<name>.<random>.tmp` behind; [`remove_stale_temporaries`][cellnas_edu.io.remove_stale_temporaries] removes
   those of given targets (a run folder calls it when it starts, holding its
-  lock, so no live writer is affected).
-"""
+  lock, so no live writer is affected)."""
 
 from __future__ import annotations
 
@@ -34,14 +33,14 @@ from .errors import UserError, describe_os_error
 
 
 def default_file_mode() -> int:
-    """The mode ``open(path, "w")`` gives a new file: ``0666`` less the process umask."""
+    """The mode `open(path, "w")` gives a new file: `0666` less the process umask."""
     mask = os.umask(0o022)
     os.umask(mask)
     return 0o666 & ~mask
 
 
 def _cannot_write(path: Path, exc: OSError) -> UserError:
-    """``cannot write PATH: reason``; the path in the error is named only where it is not PATH or its temporary."""
+    """`cannot write PATH: reason`; the path in the error is named only where it is not PATH or its temporary."""
     names = [os.fsdecode(n) for n in (exc.filename, exc.filename2) if n is not None]
     if all(Path(n) == path or Path(n).name.startswith(f".{path.name}.") for n in names):
         exc = OSError(exc.errno, exc.strerror or str(exc))  # the temporary file's name would only confuse
@@ -79,8 +78,8 @@ _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}\.tmp$")
 
 def remove_stale_temporaries(folder: Path, names: Iterable[str] | None = None, *,
                              prefix: str | None = None) -> list[Path]:
-    """Remove the temporaries :func:`atomic_write_bytes` left in ``folder`` for the targets ``names`` (all if
-    ``None``; with ``prefix``, targets whose name starts with it) when a process was killed mid-write; returns
+    """Remove the temporaries `atomic_write_bytes` left in `folder` for the targets `names` (all if
+    `None`; with `prefix`, targets whose name starts with it) when a process was killed mid-write; returns
     what was removed. Call it only while holding the lock of those targets: a live writer's temporary would be
     removed too."""
     folder = Path(folder)
@@ -113,17 +112,16 @@ def _holder(lock_path: Path) -> str:
 
 @contextlib.contextmanager
 def exclusive_lock(folder: Path, name: str, what: str, *, hint: str = "") -> Iterator[Path]:
-    """Hold an exclusive ``fcntl.flock`` on ``folder/name`` for the ``with`` block, or raise a one-line
-    :class:`~cellnas_edu.errors.UserError` naming the PID of the process that holds it.
+    """Hold an exclusive `fcntl.flock` on `folder/name` for the `with` block, or raise a one-line
+    [`UserError`][cellnas_edu.errors.UserError] naming the PID of the process that holds it.
 
-    The lock file holds ``"<pid> <what>"`` and is removed on release (after
+    The lock file holds `"<pid> <what>"` and is removed on release (after
     checking that it is still the file this process locked, so two processes
     never hold locks on two different files of the same name). A process that
     dies releases its lock with it (the kernel drops flocks of closed files);
-    its lock file stays and is taken over by the next process. ``folder`` is
+    its lock file stays and is taken over by the next process. `folder` is
     created if missing, and removed again on release if this call created it
-    and it is still empty (a run refused later leaves nothing behind).
-    """
+    and it is still empty (a run refused later leaves nothing behind)."""
     folder = Path(folder)
     created = not folder.exists()
     lock_path = folder / name
@@ -173,7 +171,7 @@ def atomic_write_json(path: Path, obj: Any) -> None:
 
 
 def atomic_save(path: Path, save: Callable[[IO[bytes]], None]) -> None:
-    """Atomic write through a callback that writes to a binary handle (``torch.save``, ``np.savez``, figures)."""
+    """Atomic write through a callback that writes to a binary handle (`torch.save`, `np.savez`, figures)."""
     _atomic(path, save)
 
 

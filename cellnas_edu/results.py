@@ -1,33 +1,34 @@
 r"""Results as data: every number the book quotes comes from a committed file.
 
 Each experiment a chapter quotes writes one small JSON file,
-``results/<experiment>/summary.json``, holding
+`results/<experiment>/summary.json`, holding
 
-* ``provenance``: ``{"command", "version", "git_commit", "date", "machine", "seconds"}``,
-  how the file was made (:func:`provenance`);
+* `provenance`: `{"command", "version", "git_commit", "date", "machine", "seconds"}`,
+  how the file was made (`provenance`);
 * the per-run records the statistics were computed from, so that every
   statistic can be recomputed from the file alone;
 * the statistics themselves.
 
-The textbook never types a result in by hand. A page writes a **quote**::
+The textbook never types a result in by hand. A page writes a **quote**:
 
-    {{ linear_cells_sgd:configs[n=2,lr=0.1].sign_test.p_value:.3g }}
+```text
+{{ linear_cells_sgd:configs[n=2,lr=0.1].sign_test.p_value:.3g }}
+```
 
-that is ``experiment:path[:format]``, and the site build replaces it by the
-value in the file (``docs/hooks/results.py`` calls :func:`render`). The path is
-dotted; ``[3]`` indexes a list and ``[key=value,...]`` selects the one element
+that is `experiment:path[:format]`, and the site build replaces it by the
+value in the file (`docs/hooks/results.py` calls `render`). The path is
+dotted; `[3]` indexes a list and `[key=value,...]` selects the one element
 of a list of objects whose fields match (numbers compare numerically, so
-``lr=0.25`` matches ``0.25``). The format is a Python format spec (``.3f``,
-``.2e``, ``d``, ``.1%``) with a few additions: ``pct`` (``.1%`` without the
-space problem), ``min`` (seconds shown as minutes, one decimal), ``s`` (the
+`lr=0.25` matches `0.25`). The format is a Python format spec (`.3f`,
+`.2e`, `d`, `.1%`) with a few additions: `pct` (`.1%` without the
+space problem), `min` (seconds shown as minutes, one decimal), `s` (the
 value as text). A quote that cannot be resolved fails the build
-(:class:`QuoteError`), and ``tests/test_results_quotes.py`` renders every page
+(`QuoteError`), and `tests/test_results_quotes.py` renders every page
 and fails on any such quote, so a page cannot drift from its file.
 
-A whole table is quoted with ``{{ table experiment:path:col,col/format,... }}``:
-``path`` selects a list of objects and each column names a field with an
-optional format (``label,width,auc_mean/.3f``).
-"""
+A whole table is quoted with `{{ table experiment:path:col,col/format,... }}`:
+`path` selects a list of objects and each column names a field with an
+optional format (`label,width,auc_mean/.3f`)."""
 
 from __future__ import annotations
 
@@ -43,11 +44,11 @@ from typing import Any
 
 from .io import atomic_write_json
 
-#: The folder, relative to the repository root, that holds ``<experiment>/summary.json``.
 RESULTS_DIRNAME = "results"
+"""The folder, relative to the repository root, that holds `<experiment>/summary.json`."""
 
-#: The keys every ``provenance`` object carries (issue "Evidence that decides", section 3).
 PROVENANCE_KEYS = ("command", "version", "git_commit", "date", "machine", "seconds")
+"""The keys every `provenance` object carries (issue "Evidence that decides", section 3)."""
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,7 +58,7 @@ class QuoteError(ValueError):
 
 
 def default_root() -> Path:
-    """The ``results/`` folder of the source checkout (``$CELLNAS_RESULTS`` overrides it)."""
+    """The `results/` folder of the source checkout (`$CELLNAS_RESULTS` overrides it)."""
     env = os.environ.get("CELLNAS_RESULTS")
     return Path(env) if env else _REPO_ROOT / RESULTS_DIRNAME
 
@@ -96,11 +97,10 @@ def machine_description() -> str:
 
 
 def provenance(command: str, seconds: float, *, cwd: Path | None = None) -> dict[str, Any]:
-    """The ``provenance`` object of a results file: what made it, from which code, where, how long.
+    """The `provenance` object of a results file: what made it, from which code, where, how long.
 
-    ``command`` is the command line a reader runs to regenerate the file;
-    ``seconds`` is its wall time, which the book quotes as the run time.
-    """
+    `command` is the command line a reader runs to regenerate the file;
+    `seconds` is its wall time, which the book quotes as the run time."""
     from . import __version__
 
     return {
@@ -122,7 +122,7 @@ def summary_path(experiment: str, root: Path | None = None) -> Path:
 def write_summary(
     experiment: str, data: dict[str, Any], *, command: str, seconds: float, root: Path | None = None
 ) -> Path:
-    """Write ``results/<experiment>/summary.json`` atomically: ``provenance`` first, then ``data``."""
+    """Write `results/<experiment>/summary.json` atomically: `provenance` first, then `data`."""
     if "provenance" in data:
         raise ValueError("data must not carry its own 'provenance'; pass command= and seconds=")
     path = summary_path(experiment, root)
@@ -131,7 +131,7 @@ def write_summary(
 
 
 def validate_summary(summary: Any, path: Path) -> dict[str, Any]:
-    """Check that a loaded summary is an object with a complete ``provenance``."""
+    """Check that a loaded summary is an object with a complete `provenance`."""
     if not isinstance(summary, dict):
         raise QuoteError(f"{path}: a summary must be a JSON object")
     prov = summary.get("provenance")
@@ -178,7 +178,7 @@ def _matches(item: Any, field: str, wanted: str) -> bool:
 
 
 def lookup(data: Any, path: str) -> Any:
-    """Follow a dotted path with ``[i]`` indices and ``[key=value,...]`` selectors (see the module doc)."""
+    """Follow a dotted path with `[i]` indices and `[key=value,...]` selectors (see the module doc)."""
     if not path:
         return data
     position = 0
@@ -218,7 +218,7 @@ def lookup(data: Any, path: str) -> Any:
 
 
 def format_value(value: Any, fmt: str = "") -> str:
-    """Format a quoted value; ``None`` renders as an em dash, signs with a true minus."""
+    """Format a quoted value; `None` renders as an em dash, signs with a true minus."""
     if value is None:
         return "—"
     if isinstance(value, (dict, list)):
@@ -241,7 +241,7 @@ def format_value(value: Any, fmt: str = "") -> str:
 
 @dataclass(frozen=True)
 class Quote:
-    """One ``{{ ... }}`` quote of a page: the experiment, the path and the format."""
+    """One `{{ ... }}` quote of a page: the experiment, the path and the format."""
 
     experiment: str
     path: str
@@ -294,7 +294,7 @@ def resolve(quote: Quote, root: Path | None = None, cache: dict | None = None) -
 
 
 def render(markdown: str, root: Path | None = None, *, source: str = "page") -> str:
-    """Replace every quote of a page by its value; any unresolved quote raises :class:`QuoteError`."""
+    """Replace every quote of a page by its value; any unresolved quote raises `QuoteError`."""
     cache: dict[str, Any] = {}
 
     def substitute(match: re.Match) -> str:

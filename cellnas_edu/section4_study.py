@@ -1,35 +1,35 @@
 r"""The Section 4 study of Chapters 3-5: a pre-registered, powered CPU test of Sections 4.1 and 4.2.
 
-The protocol and the analysis plan are written in ``docs/convergence.md``
+The protocol and the analysis plan are written in `docs/convergence.md`
 ("The study: protocol and analysis plan") and were committed before the main
-run. This module does the work; ``examples/section4_study.py`` is the thin
+run. This module does the work; `examples/section4_study.py` is the thin
 command line around it.
 
-Experiments (each one a resumable :func:`cellnas_edu.convergence.run_convergence`
-folder under ``OUT``, each summarised into ``results/<name>/summary.json``):
+Experiments (each one a resumable `cellnas_edu.convergence.run_convergence`
+folder under `OUT`, each summarised into `results/<name>/summary.json`):
 
-``section4_pilot``
+`section4_pilot`
     DARTS and two connection variants (variant seed 2), 3 seeds, lr 0.025 and
-    0.25: the seed variance for the power analysis (:func:`power_analysis`).
-``convergence_study``
+    0.25: the seed variance for the power analysis ([`power_analysis`][cellnas_edu.section4_study.power_analysis]).
+`convergence_study`
     DARTS and 10 connection variants of its normal cell (variant seed 1, the
     first seed whose family holds at least two cells of every width from
-    1.5c to 3.5c: :func:`choose_variant_seed`), 5 seeds, lr 0.025 and 0.25
+    1.5c to 3.5c: [`choose_variant_seed`][cellnas_edu.section4_study.choose_variant_seed]), 5 seeds, lr 0.025 and 0.25
     (Section 4.1, Figures 3 and 4).
-``operation_variants_study``
+`operation_variants_study`
     DARTS and 5 operation variants (Figure 5), 5 seeds, lr 0.025.
-``landscape_study``
-    At the end of training, seeds 0-2 of every cell of ``convergence_study``
+`landscape_study`
+    At the end of training, seeds 0-2 of every cell of `convergence_study`
     at lr 0.025: top Hessian eigenvalue (power iteration) and gradient
     variance (trace of the per-sample gradient covariance, and per parameter)
     on a fixed sample of test images (Section 4.2).
 
 Every results file holds the per-run records (label, width, depth, lr, seed,
 metrics, diverged), so every statistic can be recomputed from it
-(:func:`analyze_convergence`, :func:`analyze_operations`,
-:func:`analyze_landscape` take the records and nothing else;
-``tests/test_section4_study.py`` recomputes the committed files).
-"""
+([`analyze_convergence`][cellnas_edu.section4_study.analyze_convergence],
+[`analyze_operations`][cellnas_edu.section4_study.analyze_operations],
+[`analyze_landscape`][cellnas_edu.section4_study.analyze_landscape] take the records and nothing else;
+`tests/test_section4_study.py` recomputes the committed files)."""
 
 from __future__ import annotations
 
@@ -47,10 +47,10 @@ from .convergence import exact_stats as xs
 
 # -- the protocol ----------------------------------------------------------------------------------------------
 
-#: The network and data of every run (on top of the ``cpu-mini`` preset): about 3 core-seconds a run.
 NETWORK = dict(init_channels=4, layers=5, train_subset=384, test_subset=192, batch_size=32, grad_clip=None)
-#: The pilot's data size (the plan's first version; amended to ``NETWORK`` before the main run, see Chapter 3).
+"""The network and data of every run (on top of the `cpu-mini` preset): about 3 core-seconds a run."""
 PILOT_NETWORK = dict(NETWORK, train_subset=640, test_subset=320)
+"""The pilot's data size (the plan's first version; amended to `NETWORK` before the main run, see Chapter 3)."""
 EPOCHS = 3
 DATASET = "fashion-mnist"
 PRESET = "cpu-mini"
@@ -68,19 +68,18 @@ WIDTHS_REQUIRED = (1.5, 2.0, 2.5, 3.0, 3.5)
 METRICS = ("auc_test_loss", "epoch1_test_loss", "final_test_loss")
 PRIMARY_METRIC = "auc_test_loss"
 ALPHA = 0.05
-#: Pre-registered directions (Section 4.1): wider -> lower loss, deeper -> higher loss.
 DIRECTION = {"width": "less", "depth": "greater"}
+"""Pre-registered directions (Section 4.1): wider -> lower loss, deeper -> higher loss."""
 N_BOOT = 2000
 ANOVA_PERMUTATIONS = 20000
 
 
 def choose_variant_seed(arch: str = "DARTS", count: int = CONNECTION_VARIANTS, per_width: int = 2,
                         widths=WIDTHS_REQUIRED, limit: int = 100) -> int:
-    """The first variant seed whose family (original included) has ``per_width`` cells of every width in ``widths``.
+    """The first variant seed whose family (original included) has `per_width` cells of every width in `widths`.
 
     The rule was fixed before training, so the family spans the whole width
-    range with no hand-picking of cells.
-    """
+    range with no hand-picking of cells."""
     from .cells.genotypes import resolve_genotype
     from .convergence import experiment_cells
 
@@ -93,25 +92,24 @@ def choose_variant_seed(arch: str = "DARTS", count: int = CONNECTION_VARIANTS, p
     raise ValueError(f"no variant seed below {limit} gives {per_width} cells of every width {widths}")
 
 
-#: The tiny scale the tests run the whole pipeline at (seconds): same code, smaller everything.
 TINY = dict(network=dict(init_channels=2, layers=4, train_subset=64, test_subset=40, batch_size=32, grad_clip=None),
             epochs=2, connection_variants=3, operation_variants=2, variant_seed=1, seeds=2)
+"""The tiny scale the tests run the whole pipeline at (seconds): same code, smaller everything."""
 
 
-#: Paper scale (Appendix A.3/A.4): the ``convergence`` preset on CIFAR-10, the Table 2 family, on a GPU.
 PAPER = dict(preset="convergence", dataset="cifar10", seeds=3)
+"""Paper scale (Appendix A.3/A.4): the `convergence` preset on CIFAR-10, the Table 2 family, on a GPU."""
 
 
 def spec(name: str, seeds: int | None = None, *, tiny: bool = False, paper: bool = False, lrs=None,
          data_root: str | None = None):
-    """The :class:`~cellnas_edu.convergence.ConvergenceSpec` of experiment ``name``.
+    """The `ConvergenceSpec` of experiment `name`.
 
-    ``tiny``: the test scale (seconds). ``paper``: the paper's protocol
-    (600 epochs, C = 36, L = 20, CIFAR-10 under ``data_root``, the Table 2
+    `tiny`: the test scale (seconds). `paper`: the paper's protocol
+    (600 epochs, C = 36, L = 20, CIFAR-10 under `data_root`, the Table 2
     family of 13 connection variants); it writes the same results schema, so
-    a GPU user's ``summary.json`` replaces the CPU one and the book rebuilds
-    with paper-scale numbers.
-    """
+    a GPU user's `summary.json` replaces the CPU one and the book rebuilds
+    with paper-scale numbers."""
     from .convergence import ConvergenceSpec
 
     if tiny and paper:
@@ -145,7 +143,7 @@ def spec(name: str, seeds: int | None = None, *, tiny: bool = False, paper: bool
 
 
 def epochs_of(spec_) -> int:
-    """The epochs a spec resolves to (the preset's when ``spec_.epochs`` is ``None``)."""
+    """The epochs a spec resolves to (the preset's when `spec_.epochs` is `None`)."""
     from .train.config import PRESETS
 
     return spec_.epochs or PRESETS[spec_.preset]["epochs"]
@@ -157,9 +155,8 @@ def epochs_of(spec_) -> int:
 def run_records(out_dir, spec_) -> list[dict]:
     """One record per (lr, cell, seed) that is finished or diverged: the data every statistic is computed from.
 
-    Metrics of a diverged run are ``None`` where the loss was not finite;
-    the analysis counts a diverged run's loss as ``+inf`` (worse than any).
-    """
+    Metrics of a diverged run are `None` where the loss was not finite;
+    the analysis counts a diverged run's loss as `+inf` (worse than any)."""
     from .cells.genotypes import resolve_genotype
     from .convergence import experiment_cells, read_run, run_dir
     from .convergence.stats import area_under_curve
@@ -320,9 +317,8 @@ def _original_rank(records: list[dict], metric: str = PRIMARY_METRIC) -> dict:
     """Is the original cell the fastest? Its rank per seed (1 = lowest metric) and an exact binomial test.
 
     Under the null that the cells do not differ, the original is the fastest
-    of ``n`` cells in a seed with probability ``1/n``; the p-value is
-    ``P(X >= k)``, ``X ~ Bin(seeds, 1/n)``, exactly.
-    """
+    of `n` cells in a seed with probability `1/n`; the p-value is
+    `P(X >= k)`, `X ~ Bin(seeds, 1/n)`, exactly."""
     cells = _cells(records)
     original = next((c["label"] for c in cells if c["original"]), None)
     if original is None:
@@ -365,11 +361,10 @@ def analyze_operations(records: list[dict], connection_records: list[dict] | Non
                        permutations: int = ANOVA_PERMUTATIONS, n_boot: int = N_BOOT) -> dict:
     """One-way ANOVA over the operation variants (F, F-distribution p, Monte-Carlo permutation p with its SE).
 
-    With ``connection_records`` (the connection study at the same lr and
+    With `connection_records` (the connection study at the same lr and
     seeds) it also compares the spread of cell means between the two families
     (Figure 5's contrast: operations change convergence less than connections),
-    with a bootstrap interval over seeds of the ratio of between-cell SDs.
-    """
+    with a bootstrap interval over seeds of the ratio of between-cell SDs."""
     cells = _cells(records)
     out = {"cells": cell_table(records), "anova": []}
     for metric in METRICS:
@@ -434,7 +429,7 @@ def _measure_one(folder: str, samples: int = LANDSCAPE_SAMPLES, device: str = "c
 
 def measure_landscape_runs(out_dir, spec_, lr: float = 0.025, seeds: int = LANDSCAPE_SEEDS, jobs: int = 2,
                            samples: int = LANDSCAPE_SAMPLES, device: str = "cpu") -> list:
-    """Measure seeds ``0..seeds-1`` of every cell at ``lr`` (resumable: a measured run is read back)."""
+    """Measure seeds `0..seeds-1` of every cell at `lr` (resumable: a measured run is read back)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -496,8 +491,9 @@ def landscape_records(measurements: list[dict], convergence_records: list[dict])
     return out
 
 
-#: Section 4.2's predictions: wider / shallower -> smaller eigenvalue and variance; smaller -> faster (lower AUC).
 LANDSCAPE_QUANTITIES = ("top_hessian_eigenvalue", "grad_var_trace", "grad_var_per_parameter")
+"""Section 4.2's predictions: wider / shallower -> smaller eigenvalue and variance; smaller -> faster (lower
+AUC)."""
 
 
 def analyze_landscape(records: list[dict], n_boot: int = N_BOOT) -> dict:
@@ -520,7 +516,7 @@ def analyze_landscape(records: list[dict], n_boot: int = N_BOOT) -> dict:
 
 
 def _association(records: list[dict], q: str, metric: str, n_boot: int) -> dict:
-    """Cell means of ``q`` against cell means of ``metric`` (exact, one-sided 'greater'), plus the blocked test."""
+    """Cell means of `q` against cell means of `metric` (exact, one-sided 'greater'), plus the blocked test."""
     cells = _cells(records)
     qv = [[_value(r, q) for r in records if r["label"] == c["label"]] for c in cells]
     mv = [[_value(r, metric) for r in records if r["label"] == c["label"]] for c in cells]
@@ -592,11 +588,10 @@ def power_analysis(widths, effects=(0.25, 0.5, 1.0), seeds_options=(3, 5, 8), ce
                    alpha=ALPHA / 4, simulations: int = 2000, seed: int = 0) -> list[dict]:
     """Power of the cell-level exact Spearman test and the blocked test by simulation.
 
-    Model: ``metric[cell, seed] = -effect * width[cell] + cell_sd_ratio * u[cell] + e[cell, seed]`` in units
-    of the seed SD (``u, e ~ N(0, 1)``); ``effect`` is the standardized slope per unit ``c`` of width.
+    Model: `metric[cell, seed] = -effect * width[cell] + cell_sd_ratio * u[cell] + e[cell, seed]` in units
+    of the seed SD (`u, e ~ N(0, 1)`); `effect` is the standardized slope per unit `c` of width.
     The exact null distributions give the critical values, so only the statistics are simulated.
-    ``alpha`` defaults to the first Holm step of the four primary hypotheses (0.05 / 4).
-    """
+    `alpha` defaults to the first Holm step of the four primary hypotheses (0.05 / 4)."""
     rng = np.random.default_rng(seed)
     widths = np.asarray(widths, dtype=float)
     n = widths.size
@@ -641,7 +636,7 @@ def power_analysis(widths, effects=(0.25, 0.5, 1.0), seeds_options=(3, 5, 8), ce
 
 @dataclass
 class Clock:
-    """Wall and CPU seconds of this process and its finished children, added to ``OUT/timing.json``."""
+    """Wall and CPU seconds of this process and its finished children, added to `OUT/timing.json`."""
 
     path: Path
 
@@ -668,7 +663,7 @@ class Clock:
 
 
 def protocol_json(spec_, *, study: bool = True) -> dict:
-    """The protocol of a results file; ``study`` adds how this book's CPU study was executed."""
+    """The protocol of a results file; `study` adds how this book's CPU study was executed."""
     data = {"arch": spec_.arch, "kind": spec_.kind, "family": spec_.family, "variants": spec_.count,
             "variant_seed": spec_.variant_seed, "learning_rates": list(spec_.lrs), "seeds": spec_.seeds,
             "epochs": epochs_of(spec_), "dataset": spec_.dataset, "preset": spec_.preset, **spec_.overrides}

@@ -10,29 +10,39 @@ What "renders" means here, and how it is checked:
   src>``, ``<link href>``, ``<img src>`` or stylesheet ``url(...)`` of the built
   site, and the browser runs with every host name except 127.0.0.1 mapped to
   "not found", so anything that *did* try the network would fail to load.
-* Formulas are typeset: after a 10 s virtual-time budget the DOM dumped by
-  headless Chromium contains KaTeX output (``class="katex"``), no
-  ``katex-error``, and every ``.arithmatex`` element holds a rendered formula.
-* Images load: every ``<img src>`` of the rendered DOM was *requested by the
-  browser* from the local server and served with status 200 and an image
-  content type (the server logs each request), and no request of the page
-  (scripts, styles, KaTeX fonts, figures) got an error status. A broken image
-  would show up as a 404 in that log or as a missing request. The screenshot
-  is kept under ``artifacts/docs-site/`` and must be a non-blank PNG.
+* Every page of the built site (every HTML file but 404.html; the sitemap is
+  cross-checked) is opened in ONE headless Chromium, driven over the DevTools
+  protocol on a pipe (``--remote-debugging-pipe``), with every host name
+  except 127.0.0.1 mapped to "not found". On each page, after its fonts have
+  loaded: the visible text of the article (code blocks and typeset formulas
+  left out) holds no raw TeX or reST markup (``$$``, ``\\(``, ``\\[``,
+  ``:math:``, ``:func:`` and friends, double backquotes); every
+  ``.arithmatex`` element holds KaTeX output and there is no ``katex-error``;
+  every ``<img>`` has loaded (``complete`` with a natural width); no request
+  the page made (scripts, styles, KaTeX fonts, figures) got an error status,
+  and images are served with an image content type.
+* The search index (``search/search_index.json``) holds formulas as plain
+  text (``scripts/mkdocs_search_math_hook.py``), no TeX.
+* The index and theory pages are screenshot under ``artifacts/docs-site/``
+  (non-blank PNGs), and the palette toggle switches theory.html to the dark
+  "slate" scheme, where the background is dark and formulas are light.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
-import html.parser
 import http.server
+import json
 import os
 import re
+import select
 import shutil
 import struct
 import subprocess
 import sys
 import threading
+import time
 import zlib
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
@@ -57,7 +67,7 @@ def _fresh_site() -> Path | None:
     index = ROOT / "site" / "index.html"
     if not index.is_file():
         return None
-    sources = [ROOT / "mkdocs.yml", ROOT / "scripts" / "griffe_rst.py"]
+    sources = [ROOT / "mkdocs.yml", ROOT / "scripts" / "mkdocs_results_hook.py"]
     for folder in ("docs", "cellnas_edu"):
         sources += [p for p in (ROOT / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     newest = max(p.stat().st_mtime for p in sources)
@@ -137,41 +147,6 @@ def server(site):
     httpd.server_close()
 
 
-class _DomScan(html.parser.HTMLParser):
-    """Collects ``<img src>`` and, for every ``.arithmatex`` element, whether KaTeX output is inside it."""
-
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-
-    def __init__(self):
-        super().__init__()
-        self.images: list[str] = []
-        self.math: list[bool] = []
-        self._stack: list[tuple[str, int | None]] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        classes = (attrs.get("class") or "").split()
-        if tag == "img" and attrs.get("src"):
-            self.images.append(attrs["src"])
-        if "katex" in classes:
-            for _, index in self._stack:
-                if index is not None:
-                    self.math[index] = True
-        if tag in self.VOID:
-            return
-        index = None
-        if "arithmatex" in classes:
-            self.math.append(False)
-            index = len(self.math) - 1
-        self._stack.append((tag, index))
-
-    def handle_endtag(self, tag):
-        for k in range(len(self._stack) - 1, -1, -1):
-            if self._stack[k][0] == tag:
-                del self._stack[k:]
-                return
-
-
 def _png_is_not_blank(data: bytes) -> bool:
     """Decode an 8-bit RGB(A) PNG (Chromium's screenshot format) and check it has more than one colour."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
@@ -195,49 +170,226 @@ def _png_is_not_blank(data: bytes) -> bool:
     return width > 0 and height > 0 and len(rows) > 20
 
 
+class _Chromium:
+    """One headless Chromium driven over the DevTools protocol on a pipe (``--remote-debugging-pipe``: the
+    browser reads NUL-terminated JSON commands on fd 3 and writes replies and events on fd 4), so every page of
+    the site is checked in one browser session without a WebSocket client."""
+
+    def __init__(self, chromium: str, profile: Path):
+        to_browser_r, self._to_browser = os.pipe()
+        self._from_browser, from_browser_w = os.pipe()
+
+        def wire_fds():  # in the child: fd 3 = commands in, fd 4 = replies out (pipe ends may sit on 3 or 4)
+            read_end, write_end = os.dup(to_browser_r), os.dup(from_browser_w)
+            os.dup2(read_end, 3)
+            os.dup2(write_end, 4)
+
+        cmd = [
+            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={profile}", "--remote-debugging-pipe",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--window-size=1280,2000", "about:blank",
+        ]
+        self.proc = subprocess.Popen(
+            cmd, preexec_fn=wire_fds, pass_fds=(3, 4),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        os.close(to_browser_r)
+        os.close(from_browser_w)
+        self._buffer = b""
+        self._next_id = 0
+        self.events: list[dict] = []
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        self.call("Page.enable", session=True)
+
+    def _read_message(self, deadline: float) -> dict:
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._from_browser], [], [], left)[0]:
+                raise TimeoutError("chromium did not answer in time")
+            chunk = os.read(self._from_browser, 1 << 16)
+            if not chunk:
+                raise RuntimeError("chromium closed the DevTools pipe")
+            self._buffer += chunk
+        message, _, self._buffer = self._buffer.partition(b"\0")
+        return json.loads(message)
+
+    def call(self, method: str, session: bool = False, timeout: float = 30, **params) -> dict:
+        self._next_id += 1
+        command = {"id": self._next_id, "method": method, "params": params}
+        if session:
+            command["sessionId"] = self.session
+        os.write(self._to_browser, json.dumps(command).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self._read_message(deadline)
+            if message.get("id") == self._next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+            self.events.append(message)
+
+    def wait_for(self, method: str, timeout: float = 30) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            for k, event in enumerate(self.events):
+                if event.get("method") == method:
+                    return self.events.pop(k)
+            self.events.append(self._read_message(deadline))
+
+    def open(self, url: str) -> None:
+        self.events.clear()
+        self.call("Page.navigate", session=True, url=url)
+        self.wait_for("Page.loadEventFired")
+
+    def evaluate(self, expression: str):
+        result = self.call("Runtime.evaluate", session=True, expression=expression, awaitPromise=True,
+                           returnByValue=True)
+        assert "exceptionDetails" not in result, result["exceptionDetails"]
+        return result["result"].get("value")
+
+    def screenshot(self, path: Path) -> None:
+        path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", session=True, format="png")["data"]))
+
+    def close(self) -> None:
+        try:
+            self.call("Browser.close", timeout=5)
+        except Exception:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._to_browser)
+        os.close(self._from_browser)
+
+
+# Runs in the page once it has loaded: waits for the web fonts, then reports what a reader sees.
+# The visible text is the article's innerText without code, preformatted text and typeset formulas.
+PAGE_REPORT = """
+(async () => {
+  await document.fonts.ready;
+  await new Promise(r => setTimeout(r, 100));
+  const article = document.querySelector("article") || document.body;
+  const copy = article.cloneNode(true);
+  copy.querySelectorAll("pre, code, .katex, script, style").forEach(e => e.remove());
+  document.body.appendChild(copy);   /* innerText needs the copy in the document */
+  const text = copy.innerText;
+  copy.remove();
+  const formulas = [...document.querySelectorAll(".arithmatex")];
+  const images = [...document.querySelectorAll("img")];
+  const katex = document.querySelector(".katex");
+  return {
+    text: text,
+    formulas: formulas.length,
+    untypeset: formulas.filter(e => !e.querySelector(".katex")).map(e => e.textContent.slice(0, 80)),
+    errors: document.querySelectorAll(".katex-error").length,
+    images: images.map(i => ({src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0})),
+    scheme: document.body.getAttribute("data-md-color-scheme"),
+    katexColor: katex ? getComputedStyle(katex).color : null,
+    background: getComputedStyle(document.body).backgroundColor,
+  };
+})()
+"""
+
+# TeX or reST markup that must never reach a reader as text (``$\alpha`` is a formula arithmatex missed).
+RAW_MARKUP = re.compile(
+    r"\$\$|\$\\[A-Za-z]|\\\(|\\\)|\\\[|\\\]|:math:|\.\. math::|:(?:func|class|mod|meth|data|attr):`|``"
+    r"|^\* \S",  # a list item Markdown did not see (a docstring list whose items hold several blocks)
+    re.MULTILINE,
+)
+
+
+def _site_pages(site: Path) -> list[str]:
+    """Every HTML page of the built site, from its sitemap (plus the 404 page is skipped: it is not content)."""
+    sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
+    locations = re.findall(r"<loc>([^<]*)</loc>", sitemap)
+    pages = sorted({urlparse(loc).path.lstrip("/") or "index.html" for loc in locations})
+    on_disk = sorted(str(p.relative_to(site)) for p in site.rglob("*.html") if p.name != "404.html")
+    # the sitemap's URLs carry the site_url path prefix when one is set; the files on disk are the truth
+    return on_disk if set(pages) != set(on_disk) else pages
+
+
+def _luminance(css_color: str) -> float:
+    r, g, b = (int(x) for x in re.findall(r"\d+", css_color)[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("page", PAGES)
-def test_page_renders_math_and_images_in_chromium(site, server, page, tmp_path):
+def test_every_page_renders_math_and_images_in_chromium(site, server, tmp_path):
+    """Every page of the site, in one headless Chromium: no raw TeX or reST markup in the visible text,
+    every formula typeset by KaTeX without error, every image loaded, every request served; the index and
+    theory pages are also screenshot, and formulas stay readable in the dark (slate) scheme."""
     chromium = _chromium()
     if chromium is None:
         pytest.skip("chromium is not installed (Debian: apt-get install chromium); the browser check needs it")
     base, log = server
-    url = urljoin(base, page)
+    pages = _site_pages(site)
+    assert len(pages) >= 10, f"the site has only {len(pages)} pages: {pages}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shot = ARTIFACTS / page.replace(".html", ".png")
-    shot.unlink(missing_ok=True)
-    start = len(log)
-    cmd = [
-        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        "--window-size=1280,2000", f"--screenshot={shot}", "--dump-dom", url,
-    ]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    dom = result.stdout
-    assert result.returncode == 0 and "</html>" in dom, f"chromium failed: {result.stderr[-2000:]}"
-    requests = log[start:]
+    browser = _Chromium(chromium, tmp_path / "profile")
+    problems: list[str] = []
+    typeset = 0
+    try:
+        for page in pages:
+            url = urljoin(base, page)
+            start = len(log)
+            browser.open(url)
+            report = browser.evaluate(PAGE_REPORT)
+            requests = log[start:]
+            for match in RAW_MARKUP.finditer(report["text"]):
+                context = report["text"][max(0, match.start() - 40): match.end() + 40].replace("\n", " ")
+                problems.append(f"{page}: raw markup {match.group(0)!r} in the visible text: ...{context}...")
+                break
+            if report["untypeset"]:
+                problems.append(f"{page}: {len(report['untypeset'])} of {report['formulas']} formulas not typeset, "
+                                f"e.g. {report['untypeset'][0]!r}")
+            if report["errors"]:
+                problems.append(f"{page}: {report['errors']} KaTeX errors")
+            typeset += report["formulas"]
+            for image in report["images"]:
+                if not image["ok"]:
+                    problems.append(f"{page}: image {image['src']} did not load")
+            failed = [(path, status) for path, status, _ in requests if status >= 400]
+            if failed:
+                problems.append(f"{page}: requests that failed: {failed}")
+            for path, status, ctype in requests:
+                if status == 200 and path.endswith((".png", ".svg", ".jpg")) and not ctype.startswith("image/"):
+                    problems.append(f"{page}: {path} served as {ctype}")
+            if page in PAGES:
+                shot = ARTIFACTS / page.replace(".html", ".png")
+                browser.screenshot(shot)
+                assert shot.stat().st_size > 20_000, f"{page}: screenshot tiny"
+                assert _png_is_not_blank(shot.read_bytes()), f"{page}: the screenshot is blank"
 
-    # math is typeset, completely
-    assert 'class="katex"' in dom, f"{page}: no KaTeX output in the rendered DOM"
-    assert "katex-error" not in dom, f"{page}: KaTeX reported a TeX error"
-    scan = _DomScan()
-    scan.feed(dom)
-    assert scan.math, f"{page}: the page has no formulas to check"
-    assert all(scan.math), f"{page}: {scan.math.count(False)} of {len(scan.math)} formulas were not typeset"
-    assert any(path.endswith(".woff2") for path, _, _ in requests), f"{page}: the KaTeX fonts were not loaded"
+        # dark mode: the palette toggle's slate scheme keeps formulas light on dark
+        browser.open(urljoin(base, "theory.html"))
+        toggled = browser.evaluate(
+            'const t = document.querySelector(\'[data-md-component=palette] label[for="__palette_1"]\');'
+            ' if (t) { t.click(); } !!t'
+        )
+        assert toggled, "the header has no palette toggle"
+        dark = browser.evaluate(PAGE_REPORT)
+        assert dark["scheme"] == "slate", f"the palette toggle switched to {dark['scheme']!r}, not slate"
+        assert _luminance(dark["background"]) < 0.3, f"slate background is not dark: {dark['background']}"
+        assert _luminance(dark["katexColor"]) > 0.6, f"formulas are not readable in slate: {dark['katexColor']}"
+        browser.screenshot(ARTIFACTS / "theory-slate.png")
+    finally:
+        browser.close()
+    assert typeset > 100, f"only {typeset} formulas on the whole site"
+    assert any(path.endswith(".woff2") for path, _, _ in log), "the KaTeX fonts were never loaded"
+    assert not problems, f"{len(problems)} problems on {len(pages)} pages:\n" + "\n".join(problems)
 
-    # every request the page made succeeded; every image was fetched by the browser
-    failed = [(path, status) for path, status, _ in requests if status >= 400]
-    assert not failed, f"{page}: requests that failed: {failed}"
-    served = {path: (status, ctype) for path, status, ctype in requests}
-    for src in scan.images:
-        path = urlparse(urljoin(url, src)).path
-        assert path in served, f"{page}: image {src} was never requested by the browser"
-        status, ctype = served[path]
-        assert status == 200 and ctype.startswith("image/"), f"{page}: image {src} served as {status} {ctype}"
 
-    # the screenshot is a real picture of the page
-    assert shot.is_file() and shot.stat().st_size > 20_000, f"{page}: screenshot missing or tiny"
-    assert _png_is_not_blank(shot.read_bytes()), f"{page}: the screenshot is blank"
+def test_search_index_has_no_tex(site):
+    """Search results show formulas as text: the index holds no TeX delimiters or commands outside code."""
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    offenders = []
+    for doc in index["docs"]:
+        text = re.sub(r"<code>.*?</code>", "", doc["title"] + " " + doc["text"], flags=re.S)
+        match = re.search(r"\\\(|\\\[|\$\$|\\[A-Za-z]{2,}\b|:math:", text)
+        if match:
+            offenders.append(f"{doc['location']}: ...{text[max(0, match.start() - 40): match.end() + 40]}...")
+    assert not offenders, f"TeX in {len(offenders)} search entries:\n" + "\n".join(offenders[:10])

@@ -1,16 +1,16 @@
 """Cells (Section 3 and Appendix A.2 of the paper): what a cell is, its width and depth, its variants.
 
-The chapter's modules: :mod:`~cellnas_edu.cells.cellspec` (the validated
-:class:`CellSpec` and :class:`Genotype`), :mod:`~cellnas_edu.cells.genotypes`
-(the built-in cells, JSON files, the caption names), :mod:`~cellnas_edu.cells.topology`
-(width and depth, Section 3.2), :mod:`~cellnas_edu.cells.variants` and
-:mod:`~cellnas_edu.cells.space` (random variants and the whole connection
-space), :mod:`~cellnas_edu.cells.adaptation` (Section 5), :mod:`~cellnas_edu.cells.drawing`
-and :mod:`~cellnas_edu.cells.tables` (pictures and text tables).
+The chapter's modules: [`cellspec`][cellnas_edu.cells.cellspec] (the validated
+[`CellSpec`][cellnas_edu.cells.cellspec.CellSpec] and [`Genotype`][cellnas_edu.cells.cellspec.Genotype]),
+[`genotypes`][cellnas_edu.cells.genotypes]
+(the built-in cells, JSON files, the caption names), [`topology`][cellnas_edu.cells.topology]
+(width and depth, Section 3.2), [`variants`][cellnas_edu.cells.variants] and
+[`space`][cellnas_edu.cells.space] (random variants and the whole connection
+space), [`adaptation`][cellnas_edu.cells.adaptation] (Section 5), [`drawing`][cellnas_edu.cells.drawing]
+and [`tables`][cellnas_edu.cells.tables] (pictures and text tables).
 
 This package is pure Python and numpy: it never imports torch nor the
-``nets``, ``train``, ``convergence`` or ``landscape`` packages (``tests/test_layering.py``).
-"""
+`nets`, `train`, `convergence` or `landscape` packages (`tests/test_layering.py`)."""
 
 from .adaptation import adapt, adapt_cell
 from .cellspec import OPERATIONS, CellSpec, Genotype

@@ -1,35 +1,32 @@
 """Cells as validated data: the DARTS genotype convention (Section 3.1).
 
-A cell is a directed acyclic graph with ``M = 2`` input nodes (the outputs of
-the two preceding cells), ``n`` intermediate nodes and one output node. In the
+A cell is a directed acyclic graph with `M = 2` input nodes (the outputs of
+the two preceding cells), `n` intermediate nodes and one output node. In the
 DARTS convention every intermediate node receives exactly two operations, and a
-cell is written as a flat list of ``(operation, source)`` pairs, two per
-intermediate node, in node order::
+cell is written as a flat list of `(operation, source)` pairs, two per
+intermediate node, in node order:
 
-    node 2  <- pairs 0, 1        sources may be 0, 1
-    node 3  <- pairs 2, 3        sources may be 0, 1, 2
-    node j  <- pairs 2(j-2), 2(j-2)+1   sources may be 0 .. j-1
+```text
+node 2  <- pairs 0, 1        sources may be 0, 1
+node 3  <- pairs 2, 3        sources may be 0, 1, 2
+node j  <- pairs 2(j-2), 2(j-2)+1   sources may be 0 .. j-1
+```
 
-``concat`` lists the intermediate nodes that the output node concatenates.
+`concat` lists the intermediate nodes that the output node concatenates.
 
-Like NAS-Bench-101's ``ModelSpec``, a :class:`CellSpec` is validated when it is
-built and raises a precise :class:`ValueError` (naming the node and the
+Like NAS-Bench-101's `ModelSpec`, a [`CellSpec`][cellnas_edu.cells.cellspec.CellSpec] is validated when it is
+built and raises a precise `ValueError` (naming the node and the
 operation) for anything that is not a cell. Dead nodes (intermediate nodes
 that no path connects to the output) are *kept* in the spec, because the
 network builder instantiates them exactly as the published code does (their
-parameters count in Table 1), but :meth:`CellSpec.live_nodes` prunes them
-explicitly for the topology measures of Section 3.2.
-"""
+parameters count in Table 1), but [`CellSpec.live_nodes`][cellnas_edu.cells.cellspec.CellSpec.live_nodes] prunes them
+explicitly for the topology measures of Section 3.2."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-#: Every operation a published cell uses (the DARTS space plus the NASNet /
-#: AmoebaNet extras ``sep_conv_7x7`` and ``conv_7x1_1x7``). ``none`` is the
-#: DARTS "zero" candidate; it is a search-time candidate, never part of a
-#: derived cell, so :class:`CellSpec` rejects it.
 OPERATIONS: tuple[str, ...] = (
     "none",
     "max_pool_3x3",
@@ -42,9 +39,10 @@ OPERATIONS: tuple[str, ...] = (
     "sep_conv_7x7",
     "conv_7x1_1x7",
 )
+"""Every operation a published cell uses (the DARTS space plus the NASNet / AmoebaNet extras `sep_conv_7x7`
+and `conv_7x1_1x7`). `none` is the DARTS "zero" candidate; it is a search-time candidate, never part of a
+derived cell, so [`CellSpec`][cellnas_edu.cells.cellspec.CellSpec] rejects it."""
 
-#: The seven non-``none`` candidates of the DARTS search space, from which a
-#: random *operation* variant draws each operation uniformly (Appendix A.2).
 SEARCH_SPACE_OPERATIONS: tuple[str, ...] = (
     "max_pool_3x3",
     "avg_pool_3x3",
@@ -54,26 +52,27 @@ SEARCH_SPACE_OPERATIONS: tuple[str, ...] = (
     "dil_conv_3x3",
     "dil_conv_5x5",
 )
+"""The seven non-`none` candidates of the DARTS search space, from which a random *operation* variant draws
+each operation uniformly (Appendix A.2)."""
 
-#: Number of input nodes ``M`` of every cell in this package (Section 3.1).
 NUM_INPUTS = 2
-#: Operations per intermediate node in the DARTS convention.
+"""Number of input nodes `M` of every cell in this package (Section 3.1)."""
 OPS_PER_NODE = 2
+"""Operations per intermediate node in the DARTS convention."""
 
 
 def node_of_pair(pair_index: int) -> int:
-    """Index of the intermediate node that pair ``pair_index`` feeds (0-based pairs)."""
+    """Index of the intermediate node that pair `pair_index` feeds (0-based pairs)."""
     return NUM_INPUTS + pair_index // OPS_PER_NODE
 
 
 @dataclass(frozen=True)
 class CellSpec:
-    """One cell: ``edges`` is a tuple of ``(op, source)`` pairs, ``concat`` the output nodes.
+    """One cell: `edges` is a tuple of `(op, source)` pairs, `concat` the output nodes.
 
     Nodes are numbered as in the DARTS code: 0 and 1 are the inputs, 2 .. n+1
     the intermediate nodes. Operations are numbered 1 and 2 within a node in
-    error messages, so "node 4, operation 2" is ``edges[5]``.
-    """
+    error messages, so "node 4, operation 2" is `edges[5]`."""
 
     edges: tuple[tuple[str, int], ...]
     concat: tuple[int, ...]
@@ -85,12 +84,12 @@ class CellSpec:
     # -- shape -----------------------------------------------------------------
     @property
     def num_intermediate(self) -> int:
-        """``n``, the number of intermediate nodes."""
+        """`n`, the number of intermediate nodes."""
         return len(self.edges) // OPS_PER_NODE
 
     @property
     def num_nodes(self) -> int:
-        """``N = M + n + 1`` in the notation of Section 3.1 and Appendix A.2."""
+        """`N = M + n + 1` in the notation of Section 3.1 and Appendix A.2."""
         return NUM_INPUTS + self.num_intermediate + 1
 
     @property
@@ -106,7 +105,7 @@ class CellSpec:
         return tuple(src for _, src in self.edges)
 
     def node_inputs(self, node: int) -> tuple[tuple[str, int], ...]:
-        """The two ``(op, source)`` pairs that feed intermediate node ``node``."""
+        """The two `(op, source)` pairs that feed intermediate node `node`."""
         k = node - NUM_INPUTS
         if not 0 <= k < self.num_intermediate:
             raise ValueError(f"node {node} is not an intermediate node (2..{self.num_intermediate + 1})")
@@ -120,8 +119,7 @@ class CellSpec:
         live node. Everything else is *dead*: it is computed by the network but
         cannot influence its output, so Section 3.2's width and depth ignore it.
         This pruning is what makes the adapted AmoebaNet cell of Figure 25
-        ``3c`` wide: its nodes 2 and 3 feed nothing after adaptation.
-        """
+        `3c` wide: its nodes 2 and 3 feed nothing after adaptation."""
         live = set(self.concat)
         for node in reversed(self.intermediate_nodes):
             if node in live:
@@ -213,10 +211,9 @@ def _validate_concat(concat: Iterable[int], num_intermediate: int) -> tuple[int,
 
 @dataclass(frozen=True)
 class Genotype:
-    """A normal and a reduction cell, as in the DARTS ``Genotype`` namedtuple.
+    """A normal and a reduction cell, as in the DARTS `Genotype` namedtuple.
 
-    ``name`` is informational and does not take part in equality.
-    """
+    `name` is informational and does not take part in equality."""
 
     normal: CellSpec
     reduce: CellSpec
@@ -224,7 +221,7 @@ class Genotype:
 
     @classmethod
     def from_lists(cls, normal, normal_concat, reduce, reduce_concat, name=None) -> Genotype:
-        """Build from the DARTS lists; a ``ValueError`` names the cell that is wrong."""
+        """Build from the DARTS lists; a `ValueError` names the cell that is wrong."""
         cells = {}
         for kind, edges, concat in (("normal", normal, normal_concat), ("reduce", reduce, reduce_concat)):
             try:
@@ -239,7 +236,7 @@ class Genotype:
         return self.normal if kind == "normal" else self.reduce
 
     def to_dict(self) -> dict:
-        """The JSON layout ``{"normal", "normal_concat", "reduce", "reduce_concat"}``."""
+        """The JSON layout `{"normal", "normal_concat", "reduce", "reduce_concat"}`."""
         normal, normal_concat = self.normal.to_lists()
         reduce, reduce_concat = self.reduce.to_lists()
         return {"normal": normal, "normal_concat": normal_concat, "reduce": reduce, "reduce_concat": reduce_concat}

@@ -7,20 +7,19 @@ caption of each sub-figure includes the name of the architecture, width and
 depth of a cell."
 
 Layout: an intermediate node sits in the column of its depth (longest path from
-an input, :func:`~cellnas_edu.cells.topology.node_depths`), so a chain such as
-DARTS's ``0 -> 2 -> 5`` reads left to right and a depth-2 cell is a single
+an input, [`node_depths`][cellnas_edu.cells.topology.node_depths]), so a chain such as
+DARTS's `0 -> 2 -> 5` reads left to right and a depth-2 cell is a single
 column. Inputs are the leftmost column, the output node the rightmost. Every
 operation is an arrow (two operations between the same pair of nodes are two
-bent arrows); the output node's inputs (``concat``) are thin arrows. Dead nodes
+bent arrows); the output node's inputs (`concat`) are thin arrows. Dead nodes
 (no path to the output; not counted by Section 3.2's width) and their arrows
 are grey and dashed.
 
 Files are PNG or SVG, chosen by the extension, and written atomically via
-:func:`cellnas_edu.io.atomic_save`. Output is deterministic: no date in the
-metadata, a fixed SVG hash salt, text kept as ``<text>`` elements (so the
-caption is searchable in the SVG). Only :class:`matplotlib.figure.Figure` is
-used (no pyplot state, no GUI backend).
-"""
+[`cellnas_edu.io.atomic_save`][cellnas_edu.io.atomic_save]. Output is deterministic: no date in the
+metadata, a fixed SVG hash salt, text kept as `<text>` elements (so the
+caption is searchable in the SVG). Only `matplotlib.figure.Figure` is
+used (no pyplot state, no GUI backend)."""
 
 from __future__ import annotations
 
@@ -47,7 +46,7 @@ _DEAD_INK = "#9a9a9a"
 
 
 def caption_of(cell: CellSpec, name: str | None) -> str:
-    """``"DARTS, 3.5c, 3"`` (or just ``"3.5c, 3"`` without a name), as in Figure 1's captions."""
+    """`"DARTS, 3.5c, 3"` (or just `"3.5c, 3"` without a name), as in Figure 1's captions."""
     label = Topology.of(cell).label()
     return f"{name}, {label}" if name else label
 
@@ -69,7 +68,7 @@ def node_positions(cell: CellSpec) -> dict[int | str, tuple[float, float]]:
 
 @dataclass(frozen=True)
 class Arrow:
-    """One arrow of the drawing: an operation (``op`` set) or an input of the output node."""
+    """One arrow of the drawing: an operation (`op` set) or an input of the output node."""
 
     src: int
     dst: int | str
@@ -78,19 +77,18 @@ class Arrow:
     dead: bool
 
     def midpoint(self, pos) -> tuple[float, float]:
-        """The middle of the quadratic Bezier curve that ``arc3`` draws (control point: midpoint + rad * normal)."""
+        """The middle of the quadratic Bezier curve that `arc3` draws (control point: midpoint + rad * normal)."""
         (x0, y0), (x1, y1) = pos[self.src], pos[self.dst]
         cx, cy = (x0 + x1) / 2 + self.bend * (y1 - y0), (y0 + y1) / 2 - self.bend * (x1 - x0)
         return (x0 + 2 * cx + x1) / 4, (y0 + 2 * cy + y1) / 4
 
 
 def cell_arrows(cell: CellSpec, pos) -> list[Arrow]:
-    """Every operation of ``cell`` and every ``concat`` input of the output node, with its bend.
+    """Every operation of `cell` and every `concat` input of the output node, with its bend.
 
     Each arrow takes the straightest of a few arcs that keeps clear of the
     nodes it does not connect (a tiny deterministic router); two operations
-    between the same two nodes bend in opposite directions.
-    """
+    between the same two nodes bend in opposite directions."""
 
     def bend(src, dst):
         (x0, y0), (x1, y1) = pos[src], pos[dst]
@@ -124,7 +122,7 @@ def cell_arrows(cell: CellSpec, pos) -> list[Arrow]:
 
 
 def draw_cell_on(ax, cell: CellSpec, caption: str = "", op_labels: bool = False) -> None:
-    """Draw ``cell`` on a matplotlib ``Axes`` (no file output)."""
+    """Draw `cell` on a matplotlib `Axes` (no file output)."""
     from matplotlib.patches import FancyArrowPatch
 
     pos = node_positions(cell)
@@ -177,8 +175,8 @@ def _circle(center, radius, fill, edge):
     return Circle(center, radius, facecolor=fill, edgecolor=edge, linewidth=0.9, zorder=2)
 
 
-#: Drawing limits: a 10,000-node cell would take minutes and give a 61,512-pixel-wide image; refuse instead.
 MAX_DRAWN_NODES = 32
+"""Drawing limits: a 10,000-node cell would take minutes and give a 61,512-pixel-wide image; refuse instead."""
 MAX_PANELS = 100
 
 
@@ -191,7 +189,7 @@ def _format_of(path: Path) -> str:
 
 def draw_cells(panels: Sequence[tuple[CellSpec, str]], path, ncols: int = 5, op_labels: bool = False,
                dpi: int = 150) -> Path:
-    """Draw ``(cell, caption)`` panels in a grid (row-major) and save to ``path`` (.png or .svg)."""
+    """Draw `(cell, caption)` panels in a grid (row-major) and save to `path` (.png or .svg)."""
     import matplotlib
     from matplotlib.figure import Figure
 
@@ -227,7 +225,7 @@ def draw_cells(panels: Sequence[tuple[CellSpec, str]], path, ncols: int = 5, op_
 
 
 def draw_cell(cell: CellSpec, path, name: str | None = None, op_labels: bool = True) -> Path:
-    """One cell with the caption ``"name, width, depth"`` (Figure 1 style)."""
+    """One cell with the caption `"name, width, depth"` (Figure 1 style)."""
     return draw_cells([(cell, caption_of(cell, name))], path, ncols=1, op_labels=op_labels)
 
 
@@ -238,11 +236,10 @@ def draw_genotype(genotype: Genotype, path, kind: str = "normal", op_labels: boo
 
 def draw_family(original: CellSpec, variants, path, name: str | None = None, ncols: int = 5,
                 op_labels: bool = False) -> Path:
-    """Figures 2, 10, 11: the original cell first, then the variants ``C1..CK`` with their captions.
+    """Figures 2, 10, 11: the original cell first, then the variants `C1..CK` with their captions.
 
-    ``variants`` are :class:`~cellnas_edu.cells.variants.Variant` objects (anything
-    with ``cell`` and ``caption()``).
-    """
+    `variants` are [`Variant`][cellnas_edu.cells.variants.Variant] objects (anything
+    with `cell` and `caption()`)."""
     panels = [(original, caption_of(original, name))]
     panels += [(v.cell, v.caption()) for v in variants]
     return draw_cells(panels, path, ncols=ncols, op_labels=op_labels)

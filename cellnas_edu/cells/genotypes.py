@@ -2,25 +2,25 @@
 
 The built-in cells are the normal and reduction cells of the architectures the
 paper studies (Section 3, Figure 1) and their widest-and-shallowest adaptations
-(Section 5, Figure 25), read from ``resources/genotypes.json`` which ships with
+(Section 5, Figure 25), read from `resources/genotypes.json` which ships with
 the package. Names:
 
-========================  =====================================================
-``NASNet``                Zoph et al. 2018
-``AmoebaNet``             Real et al. 2019
-``ENAS``                  Pham et al. 2018
-``DARTS_V1``              DARTS, first-order search
-``DARTS_V2`` / ``DARTS``  DARTS, second-order search (the cell of Figure 1(d))
-``SNAS_MILD`` / ``SNAS``  SNAS under the mild constraint (Figure 1(e))
-``*_ADAPT``               the adapted cells of Figure 25; ``DARTS_ADAPT`` is
-                          produced by :func:`cellnas_edu.cells.adaptation.adapt`
-========================  =====================================================
+|  |  |
+|---|---|
+| `NASNet` | Zoph et al. 2018 |
+| `AmoebaNet` | Real et al. 2019 |
+| `ENAS` | Pham et al. 2018 |
+| `DARTS_V1` | DARTS, first-order search |
+| `DARTS_V2` / `DARTS` | DARTS, second-order search (the cell of Figure 1(d)) |
+| `SNAS_MILD` / `SNAS` | SNAS under the mild constraint (Figure 1(e)) |
+| `*_ADAPT` | the adapted cells of Figure 25; `DARTS_ADAPT` comes from [`adapt`][cellnas_edu.cells.adaptation.adapt] |
 
-A genotype file is JSON with the DARTS layout::
+A genotype file is JSON with the DARTS layout:
 
-    {"normal": [["sep_conv_3x3", 0], ...], "normal_concat": [2, 3, 4, 5],
-     "reduce": [...], "reduce_concat": [...]}
-"""
+```text
+{"normal": [["sep_conv_3x3", 0], ...], "normal_concat": [2, 3, 4, 5],
+ "reduce": [...], "reduce_concat": [...]}
+```"""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ _KEYS = ("normal", "normal_concat", "reduce", "reduce_concat")
 
 
 def genotype_from_dict(data: object, name: str | None = None) -> Genotype:
-    """Validate a parsed JSON object and build a :class:`Genotype` (``ValueError`` on any problem)."""
+    """Validate a parsed JSON object and build a [`Genotype`][cellnas_edu.cells.cellspec.Genotype] (`ValueError` on
+    any problem)."""
     if not isinstance(data, dict):
         raise ValueError(f"a genotype must be a JSON object with keys {', '.join(_KEYS)}")
     missing = [k for k in _KEYS if k not in data]
@@ -48,7 +49,7 @@ def genotype_from_dict(data: object, name: str | None = None) -> Genotype:
 
 
 def load_genotype(path: str | Path) -> Genotype:
-    """Read a genotype JSON file. Raises ``ValueError`` with the file name and the problem."""
+    """Read a genotype JSON file. Raises `ValueError` with the file name and the problem."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -88,14 +89,15 @@ def _load_builtins() -> dict[str, Genotype]:
 
 
 _BUILTINS = _load_builtins()
-#: Short names used in the paper's figures and tables.
 ALIASES = {"DARTS": "DARTS_V2", "SNAS": "SNAS_MILD"}
-#: Names used in the paper's captions for the built-ins whose package names differ (the inverse of ``ALIASES``).
+"""Short names used in the paper's figures and tables."""
 DISPLAY_NAMES = {"DARTS_V2": "DARTS", "SNAS_MILD": "SNAS"}
+"""Names used in the paper's captions for the built-ins whose package names differ (the inverse of
+`ALIASES`)."""
 
 
 def display_name(genotype: Genotype) -> str:
-    """The caption name of a genotype (``DARTS_V2`` -> ``DARTS``); ``"cell"`` when unnamed."""
+    """The caption name of a genotype (`DARTS_V2` -> `DARTS`); `"cell"` when unnamed."""
     name = genotype.name or "cell"
     return DISPLAY_NAMES.get(name, name)
 
@@ -111,9 +113,8 @@ ENAS_ADAPT = _BUILTINS["ENAS_ADAPT"]
 SNAS_ADAPT = _BUILTINS["SNAS_ADAPT"]
 DARTS_ADAPT = _BUILTINS["DARTS_ADAPT"]
 
-#: The five architectures of Figure 1, in the figure's order.
 POPULAR = ("NASNet", "AmoebaNet", "ENAS", "DARTS_V2", "SNAS_MILD")
-#: Original -> adapted (Figure 25, Table 1).
+"""The five architectures of Figure 1, in the figure's order."""
 ADAPTED = {
     "NASNet": "NASNet_ADAPT",
     "AmoebaNet": "AmoebaNet_ADAPT",
@@ -121,6 +122,7 @@ ADAPTED = {
     "DARTS_V2": "DARTS_ADAPT",
     "SNAS_MILD": "SNAS_ADAPT",
 }
+"""Original -> adapted (Figure 25, Table 1)."""
 
 
 def builtin_names() -> list[str]:
@@ -129,7 +131,7 @@ def builtin_names() -> list[str]:
 
 
 def get_genotype(name: str) -> Genotype:
-    """A built-in by name or alias (``ValueError`` listing the names otherwise)."""
+    """A built-in by name or alias (`ValueError` listing the names otherwise)."""
     key = ALIASES.get(name, name)
     if key not in _BUILTINS:
         known = ", ".join(list(_BUILTINS) + list(ALIASES))

@@ -8,53 +8,52 @@ width and depth (Section 3.2), so a published cell can be placed inside its own
 space ("the popular NAS architectures achieve the largest width and nearly the
 smallest depth among all the variants", Table 2 caption).
 
-Counting (Appendix A.2's formula)
----------------------------------
-A cell has ``N`` nodes: ``M`` inputs, ``n = N - M - 1`` intermediate nodes and
-one output. Intermediate node ``j`` (numbered ``M .. N-2``) has ``j`` possible
-sources. The paper states that an ``N``-node cell has
+**Counting (Appendix A.2's formula)**
 
-.. math::
+A cell has `N` nodes: `M` inputs, `n = N - M - 1` intermediate nodes and
+one output. Intermediate node `j` (numbered `M .. N-2`) has `j` possible
+sources. The paper states that an `N`-node cell has
 
-    \frac{(N-2)!}{(M-1)!} = \prod_{j=M}^{N-2} j
+$$
+\frac{(N-2)!}{(M-1)!} = \prod_{j=M}^{N-2} j
+$$
 
-possible connections (:func:`paper_connection_count`). That product is the
+possible connections ([`paper_connection_count`][cellnas_edu.cells.space.paper_connection_count]). That product is the
 number of ways to pick **one** source per intermediate node. In the DARTS
-convention every intermediate node has ``M = 2`` operations and each picks its
+convention every intermediate node has `M = 2` operations and each picks its
 source independently, so the space that Appendix A.2 samples from, and that
 this module enumerates, has
 
-.. math::
+$$
+\prod_{j=M}^{N-2} j^{M} = \left(\frac{(N-2)!}{(M-1)!}\right)^{M}
+$$
 
-    \prod_{j=M}^{N-2} j^{M} = \left(\frac{(N-2)!}{(M-1)!}\right)^{M}
-
-variants (:func:`enumeration_count`): ``120**2 = 14,400`` for the 4-node cells
-of DARTS and SNAS, ``720**2 = 518,400`` for the 5-node cells of NASNet,
-AmoebaNet and ENAS. The variants include the original cell itself. ``concat``
+variants ([`enumeration_count`][cellnas_edu.cells.space.enumeration_count]): `120**2 = 14,400` for the 4-node cells
+of DARTS and SNAS, `720**2 = 518,400` for the 5-node cells of NASNet,
+AmoebaNet and ENAS. The variants include the original cell itself. `concat`
 stays fixed, as do the operations (they do not affect width and depth).
 
-How the enumeration is vectorised
----------------------------------
-Variant number ``v`` (``0 <= v < count``) is the mixed-radix number whose digits
-are the sources of the ``2n`` operations, the first operation being the most
-significant digit; the digit of an operation of node ``j`` has radix ``j``. So
-``v = 0`` is "every operation reads input 0" and variants are ordered
-lexicographically by their source tuples (:func:`decode_sources`,
-:func:`variant_index`). For a block of indices at once the module
+**How the enumeration is vectorised**
 
-1. decodes the indices into a ``(block, 2n)`` array of sources,
+Variant number `v` (`0 <= v < count`) is the mixed-radix number whose digits
+are the sources of the `2n` operations, the first operation being the most
+significant digit; the digit of an operation of node `j` has radix `j`. So
+`v = 0` is "every operation reads input 0" and variants are ordered
+lexicographically by their source tuples ([`decode_sources`][cellnas_edu.cells.space.decode_sources],
+[`variant_index`][cellnas_edu.cells.space.variant_index]). For a block of indices at once the module
+
+1. decodes the indices into a `(block, 2n)` array of sources,
 2. computes node depths node by node in topological order (a gather of the two
    sources' depths per node, over the whole block),
 3. computes liveness in *reverse* topological order: a concatenated node is
    live, and a live node makes its intermediate sources live,
 4. sums, over live nodes, the number of operations fed by an input node (the
-   width in units of ``c/2``) and takes ``1 + max`` depth over ``concat``.
+   width in units of `c/2`) and takes `1 + max` depth over `concat`.
 
 Nothing loops over variants in Python; the NASNet space (518,400 variants) takes
 a fraction of a second. The results agree with the scalar
-:func:`~cellnas_edu.cells.topology.cell_width` / :func:`~cellnas_edu.cells.topology.cell_depth`
-(tested on random samples).
-"""
+[`cell_width`][cellnas_edu.cells.topology.cell_width] / [`cell_depth`][cellnas_edu.cells.topology.cell_depth]
+(tested on random samples)."""
 
 from __future__ import annotations
 
@@ -68,23 +67,22 @@ import numpy as np
 from .cellspec import NUM_INPUTS, OPS_PER_NODE, CellSpec
 from .topology import Topology
 
-#: Indices decoded per numpy block; bounds memory at roughly 40 MB per block.
 BLOCK_SIZE = 1 << 20
-#: Refuse spaces larger than this (a 6-node cell has 25.4 million variants and is allowed;
-#: a 7-node cell, 1.6 billion, is not).
+"""Indices decoded per numpy block; bounds memory at roughly 40 MB per block."""
 MAX_COUNT = 30_000_000
+"""Refuse spaces larger than this (a 6-node cell has 25.4 million variants and is allowed; a 7-node cell, 1.6
+billion, is not)."""
 
 
 # -- counting -----------------------------------------------------------------
 def paper_connection_count(N, M=NUM_INPUTS):
-    """Appendix A.2's ``(N-2)!/(M-1)!`` as an exact sympy expression.
+    """Appendix A.2's `(N-2)!/(M-1)!` as an exact sympy expression.
 
-    ``N`` counts all nodes (inputs, intermediate nodes and the output node) and
-    ``M`` the input nodes. With integers the result is a sympy ``Integer``
-    (``int()`` it for JSON); with sympy symbols it stays symbolic. It counts
+    `N` counts all nodes (inputs, intermediate nodes and the output node) and
+    `M` the input nodes. With integers the result is a sympy `Integer`
+    (`int()` it for JSON); with sympy symbols it stays symbolic. It counts
     the ways to choose *one* source per intermediate node; see the module
-    docstring for the relation to :func:`enumeration_count`.
-    """
+    docstring for the relation to [`enumeration_count`][cellnas_edu.cells.space.enumeration_count]."""
     import sympy
 
     N, M = sympy.sympify(N), sympy.sympify(M)
@@ -92,18 +90,18 @@ def paper_connection_count(N, M=NUM_INPUTS):
 
 
 def radices(cell: CellSpec) -> tuple[int, ...]:
-    """Number of possible sources of every operation: ``j`` for each operation of node ``j``."""
+    """Number of possible sources of every operation: `j` for each operation of node `j`."""
     return tuple(NUM_INPUTS + k // OPS_PER_NODE for k in range(len(cell.edges)))
 
 
 def enumeration_count(cell: CellSpec) -> int:
-    """Number of connection variants of ``cell``: ``prod_j j**2`` over intermediate nodes ``j``."""
+    """Number of connection variants of `cell`: `prod_j j**2` over intermediate nodes `j`."""
     return math.prod(radices(cell))
 
 
 # -- indexing -----------------------------------------------------------------
 def decode_sources(cell: CellSpec, indices) -> np.ndarray:
-    """Sources of the variants ``indices`` as an ``(len(indices), 2n)`` int8 array (mixed-radix decoding)."""
+    """Sources of the variants `indices` as an `(len(indices), 2n)` int8 array (mixed-radix decoding)."""
     rest = np.asarray(indices, dtype=np.int64).copy()
     bases = radices(cell)
     if rest.size and (rest.min() < 0 or rest.max() >= math.prod(bases)):
@@ -115,7 +113,8 @@ def decode_sources(cell: CellSpec, indices) -> np.ndarray:
 
 
 def variant_index(cell: CellSpec) -> int:
-    """Position of ``cell``'s own sources in the enumeration (inverse of :func:`decode_sources`)."""
+    """Position of `cell`'s own sources in the enumeration (inverse of
+    [`decode_sources`][cellnas_edu.cells.space.decode_sources])."""
     index = 0
     for base, src in zip(radices(cell), cell.sources):
         index = index * base + src
@@ -123,18 +122,17 @@ def variant_index(cell: CellSpec) -> int:
 
 
 def variant_cell(cell: CellSpec, index: int) -> CellSpec:
-    """Variant number ``index`` of ``cell``'s connection space as a :class:`CellSpec`."""
+    """Variant number `index` of `cell`'s connection space as a [`CellSpec`][cellnas_edu.cells.cellspec.CellSpec]."""
     return cell.with_sources([int(s) for s in decode_sources(cell, [index])[0]])
 
 
 # -- the vectorised topology ----------------------------------------------------
 def variant_topologies(cell: CellSpec, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Width in units of ``c/2`` and depth of variants ``start .. stop-1`` (all at once).
+    """Width in units of `c/2` and depth of variants `start .. stop-1` (all at once).
 
-    Returns two arrays ``(half_widths, depths)``; ``half_widths / 2`` is the
-    width of Section 3.2 in units of ``c``. Dead nodes do not count, exactly as
-    in :func:`~cellnas_edu.cells.topology.cell_width`.
-    """
+    Returns two arrays `(half_widths, depths)`; `half_widths / 2` is the
+    width of Section 3.2 in units of `c`. Dead nodes do not count, exactly as
+    in [`cell_width`][cellnas_edu.cells.topology.cell_width]."""
     stop = enumeration_count(cell) if stop is None else stop
     return _topologies_of_sources(cell, decode_sources(cell, np.arange(start, stop, dtype=np.int64)))
 
@@ -172,7 +170,7 @@ def _topologies_of_sources(cell: CellSpec, sources: np.ndarray) -> tuple[np.ndar
 # -- the summary ----------------------------------------------------------------
 @dataclass(frozen=True)
 class HistogramBin:
-    """All variants with one (width, depth); ``example`` is the first such variant index."""
+    """All variants with one (width, depth); `example` is the first such variant index."""
 
     width: Fraction
     depth: int
@@ -185,7 +183,7 @@ class HistogramBin:
 
 @dataclass(frozen=True)
 class ConnectionSpace:
-    """Width/depth histogram of every connection variant of ``cell`` (including ``cell`` itself)."""
+    """Width/depth histogram of every connection variant of `cell` (including `cell` itself)."""
 
     cell: CellSpec
     count: int
@@ -212,17 +210,17 @@ class ConnectionSpace:
         return max(b.depth for b in self.histogram)
 
     def count_of(self, width, depth: int) -> int:
-        """Number of variants with exactly this width (in units of ``c``) and depth."""
+        """Number of variants with exactly this width (in units of `c`) and depth."""
         width = Fraction(width)
         return sum(b.count for b in self.histogram if b.width == width and b.depth == depth)
 
     def fraction_at_least_as_wide(self, width=None) -> float:
-        """Fraction of the space whose width is ``>= width`` (default: the original cell's)."""
+        """Fraction of the space whose width is `>= width` (default: the original cell's)."""
         width = self.original.width if width is None else Fraction(width)
         return sum(b.count for b in self.histogram if b.width >= width) / self.count
 
     def fraction_at_most_as_deep(self, depth: int | None = None) -> float:
-        """Fraction of the space whose depth is ``<= depth`` (default: the original cell's)."""
+        """Fraction of the space whose depth is `<= depth` (default: the original cell's)."""
         depth = self.original.depth if depth is None else depth
         return sum(b.count for b in self.histogram if b.depth <= depth) / self.count
 
@@ -253,7 +251,7 @@ class ConnectionSpace:
         raise ValueError(f"no variant of this cell has width {float(width):g}c and depth {depth}")
 
     def to_json(self, name: str, kind: str) -> dict:
-        """The ``cellnas space --json`` object."""
+        """The `cellnas space --json` object."""
         N = self.cell.num_nodes
         widest, shallowest = self.shallowest_of_widest(), self.widest_of_shallowest()
         return {
@@ -280,11 +278,10 @@ class ConnectionSpace:
 
 @lru_cache(maxsize=64)
 def connection_space(cell: CellSpec, block_size: int = BLOCK_SIZE) -> ConnectionSpace:
-    """Enumerate every connection variant of ``cell`` and histogram (width, depth).
+    """Enumerate every connection variant of `cell` and histogram (width, depth).
 
-    Results are immutable and cached per cell (a :class:`CellSpec` is hashable),
-    so asking twice for the same space costs nothing.
-    """
+    Results are immutable and cached per cell (a [`CellSpec`][cellnas_edu.cells.cellspec.CellSpec] is hashable),
+    so asking twice for the same space costs nothing."""
     count = enumeration_count(cell)
     if count > MAX_COUNT:
         shown = f"{count:,}" if count < 10**30 else f"about 10^{int(math.log10(count))}"  # str() stops at 4300 digits

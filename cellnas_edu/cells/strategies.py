@@ -1,8 +1,7 @@
 """Hypothesis strategies for cells in the DARTS convention (Section 3.1).
 
-Shared by the topology tests of ``tests/`` (through ``tests/cell_strategies.py``) and the graded
-checks of :mod:`cellnas_edu.exercises`, so that both draw the same random cells.
-"""
+Shared by the topology tests of `tests/` (through `tests/cell_strategies.py`) and the graded
+checks of `cellnas_edu.exercises`, so that both draw the same random cells."""
 
 from hypothesis import strategies as st
 
@@ -11,11 +10,10 @@ from .cellspec import NUM_INPUTS, OPERATIONS, CellSpec, Genotype
 
 @st.composite
 def cells(draw, min_nodes: int = 1, max_nodes: int = 5, full_concat: bool | None = None) -> CellSpec:
-    """A random valid cell: ``n`` intermediate nodes, two (op, source) pairs each, a non-empty concat.
+    """A random valid cell: `n` intermediate nodes, two (op, source) pairs each, a non-empty concat.
 
-    ``full_concat=True`` concatenates every intermediate node (NASNet, ENAS, DARTS, SNAS normal cells),
-    ``False`` a strict subset when ``n > 1`` (AmoebaNet normal cell), ``None`` either.
-    """
+    `full_concat=True` concatenates every intermediate node (NASNet, ENAS, DARTS, SNAS normal cells),
+    `False` a strict subset when `n > 1` (AmoebaNet normal cell), `None` either."""
     n = draw(st.integers(min_nodes, max_nodes))
     edges = []
     for node in range(NUM_INPUTS, NUM_INPUTS + n):

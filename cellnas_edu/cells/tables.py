@@ -1,9 +1,9 @@
-"""Width/depth tables of cells (Figure 1, Figure 25), shared by ``cellnas cells``, ``analyze`` and the tour.
+"""Width/depth tables of cells (Figure 1, Figure 25), shared by `cellnas cells`, `analyze` and the tour.
 
-:func:`cell_table` measures both cells of every genotype with Section 3.2's
-width and depth (:mod:`cellnas_edu.cells.topology`); :func:`format_cell_table`
-prints the rows as a fixed-width text table.
-"""
+[`cell_table`][cellnas_edu.cells.tables.cell_table] measures both cells of every genotype with Section 3.2's
+width and depth ([`cellnas_edu.cells.topology`][cellnas_edu.cells.topology]);
+[`format_cell_table`][cellnas_edu.cells.tables.format_cell_table]
+prints the rows as a fixed-width text table."""
 
 from __future__ import annotations
 
@@ -17,11 +17,10 @@ from .topology import cell_depth, cell_width, format_width
 
 
 def format_table(header, rows, indent: str = "") -> str:
-    """Column-aligned plain text: ``header`` (strings), a dashed rule, then ``rows`` (tuples of strings).
+    """Column-aligned plain text: `header` (strings), a dashed rule, then `rows` (tuples of strings).
 
-    The one table printer of the package (``cellnas cells``, ``analyze``, the
-    tour and the convergence summary all use it).
-    """
+    The one table printer of the package (`cellnas cells`, `analyze`, the
+    tour and the convergence summary all use it)."""
     rows = [tuple(str(v) for v in row) for row in rows]
     sizes = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
     out = [indent + "  ".join(h.ljust(s) for h, s in zip(header, sizes)).rstrip()]
@@ -32,7 +31,7 @@ def format_table(header, rows, indent: str = "") -> str:
 
 @dataclass(frozen=True)
 class CellRow:
-    """One row: a genotype name, which cell, its width (units of ``c``) and depth."""
+    """One row: a genotype name, which cell, its width (units of `c`) and depth."""
 
     name: str
     cell: str
@@ -45,7 +44,8 @@ class CellRow:
 
 
 def cell_table(genotypes: Iterable[Genotype | str] | None = None, cells: Iterable[str] = ("normal", "reduce")):
-    """Rows for ``genotypes`` (built-in names or :class:`Genotype` objects; default: every built-in)."""
+    """Rows for `genotypes` (built-in names or [`Genotype`][cellnas_edu.cells.cellspec.Genotype] objects; default:
+    every built-in)."""
     from .genotypes import builtin_names, get_genotype
 
     if genotypes is None:

@@ -1,40 +1,39 @@
 """Random connection variants and random operation variants (Appendix A.2, Table 2).
 
-Appendix A.2 samples two kinds of variants of a cell ``C``:
+Appendix A.2 samples two kinds of variants of a cell `C`:
 
 * **connection variants**: "we fix the partial order of intermediate nodes and
   their accompanying operations. We then replace the source node of their
   associated operations by uniformly randomly sampling a node from their
-  proceeding nodes". Operation ``k`` of node ``j`` gets a source drawn
-  uniformly from ``0 .. j-1``; operations and ``concat`` stay.
+  proceeding nodes". Operation `k` of node `j` gets a source drawn
+  uniformly from `0 .. j-1`; operations and `concat` stay.
 * **operation variants**: "we fix the partial order of intermediate nodes and
   their connection topologies. We then replace the operations coupling each
   connection by uniformly randomly sampling from candidate operations". Every
-  operation is drawn uniformly from the seven non-``none`` candidates of the
-  DARTS space (:data:`~cellnas_edu.cells.cellspec.SEARCH_SPACE_OPERATIONS`); sources
-  and ``concat`` stay, so width and depth do not change.
+  operation is drawn uniformly from the seven non-`none` candidates of the
+  DARTS space ([`SEARCH_SPACE_OPERATIONS`][cellnas_edu.cells.cellspec.SEARCH_SPACE_OPERATIONS]); sources
+  and `concat` stay, so width and depth do not change.
 
-A *family* (:func:`variant_family`) is ``K`` such samples sorted as in Table 2,
+A *family* ([`variant_family`][cellnas_edu.cells.variants.variant_family]) is `K` such samples sorted as in Table 2,
 "the width and depth of random variants are in ascending and descending order
-respectively from C1 to C13", and labelled ``C1 .. CK``.
+respectively from C1 to C13", and labelled `C1 .. CK`.
 
-Reproducibility
----------------
-All randomness comes from one ``random.Random(seed)`` (Mersenne Twister, integer
-seeding) and is consumed only through ``getrandbits`` with rejection sampling
-(:func:`uniform_below`): no floating point is involved, so a seed gives the
+**Reproducibility**
+
+All randomness comes from one `random.Random(seed)` (Mersenne Twister, integer
+seeding) and is consumed only through `getrandbits` with rejection sampling
+([`uniform_below`][cellnas_edu.cells.variants.uniform_below]): no floating point is involved, so a seed gives the
 same family on every machine, platform and Python version. Draws are consumed
 in a fixed order (variant by variant, normal cell before reduction cell,
-operation by operation), so the first ``k`` draws of a family of ``K > k`` are
-the ``k`` draws of a family of ``k`` with the same seed.
+operation by operation), so the first `k` draws of a family of `K > k` are
+the `k` draws of a family of `k` with the same seed.
 
-Duplicates
-----------
+**Duplicates**
+
 Appendix A.2 samples every variant independently, so by default a family may
 contain the same variant twice, or the original cell itself (for the 4-node
-DARTS cell that has probability ``1/14,400`` per draw). ``distinct=True``
-rejects a draw equal to the original or to an earlier draw and draws again.
-"""
+DARTS cell that has probability `1/14,400` per draw). `distinct=True`
+rejects a draw equal to the original or to an earlier draw and draws again."""
 
 from __future__ import annotations
 
@@ -51,7 +50,7 @@ CELLS = ("normal", "reduce", "both")
 
 
 def uniform_below(rng: random.Random, n: int) -> int:
-    """A uniform integer in ``0 .. n-1`` from ``rng.getrandbits`` by rejection (no floats)."""
+    """A uniform integer in `0 .. n-1` from `rng.getrandbits` by rejection (no floats)."""
     if n <= 0:
         raise ValueError(f"cannot draw from an empty range (n={n})")
     bits = n.bit_length()
@@ -62,12 +61,12 @@ def uniform_below(rng: random.Random, n: int) -> int:
 
 
 def random_connection_cell(cell: CellSpec, rng: random.Random) -> CellSpec:
-    """One connection variant: every operation of node ``j`` reads a uniform source in ``0 .. j-1``."""
+    """One connection variant: every operation of node `j` reads a uniform source in `0 .. j-1`."""
     return cell.with_sources([uniform_below(rng, node_of_pair(k)) for k in range(len(cell.edges))])
 
 
 def random_operation_cell(cell: CellSpec, rng: random.Random) -> CellSpec:
-    """One operation variant: every operation uniform among the seven non-``none`` candidates."""
+    """One operation variant: every operation uniform among the seven non-`none` candidates."""
     ops = SEARCH_SPACE_OPERATIONS
     return cell.with_ops([ops[uniform_below(rng, len(ops))] for _ in cell.edges])
 
@@ -77,12 +76,11 @@ _SAMPLERS = {"connections": random_connection_cell, "operations": random_operati
 
 @dataclass(frozen=True)
 class Variant:
-    """One member of a family: ``label`` ``"C1"``.., the resampled ``cell`` and its width/depth.
+    """One member of a family: `label` `"C1"`.., the resampled `cell` and its width/depth.
 
-    ``genotype`` is the whole variant genotype (``None`` when the family was drawn
-    from a bare :class:`CellSpec`); ``cell`` is the measured cell (the normal cell
-    when both were resampled); ``draw`` is the position in sampling order.
-    """
+    `genotype` is the whole variant genotype (`None` when the family was drawn
+    from a bare [`CellSpec`][cellnas_edu.cells.cellspec.CellSpec]); `cell` is the measured cell (the normal cell
+    when both were resampled); `draw` is the position in sampling order."""
 
     label: str
     cell: CellSpec
@@ -92,12 +90,12 @@ class Variant:
     draw: int
 
     def caption(self) -> str:
-        """``"C1, 2c, 4"`` as in Figures 2, 10 and 11."""
+        """`"C1, 2c, 4"` as in Figures 2, 10 and 11."""
         return f"{self.label}, {format_width(self.width)}, {self.depth}"
 
 
 def space_size(cell: CellSpec, kind: str) -> int:
-    """How many distinct cells one draw of ``kind`` can produce from ``cell``."""
+    """How many distinct cells one draw of `kind` can produce from `cell`."""
     if kind == "connections":
         return math.prod(node_of_pair(k) for k in range(len(cell.edges)))
     return len(SEARCH_SPACE_OPERATIONS) ** len(cell.edges)
@@ -115,13 +113,12 @@ def variant_family(
     cell: str = "normal",
     distinct: bool = False,
 ) -> list[Variant]:
-    """``count`` random variants of one kind, sorted by width ascending then depth descending (Table 2).
+    """`count` random variants of one kind, sorted by width ascending then depth descending (Table 2).
 
-    ``cell`` chooses what is resampled: ``"normal"`` (default, as in Figures 2,
-    10, 11 and Table 2), ``"reduce"``, or ``"both"`` (width and depth are then
-    those of the normal cell). For a bare :class:`CellSpec` only that cell
-    exists and ``cell="both"`` is an error. Ties keep sampling order.
-    """
+    `cell` chooses what is resampled: `"normal"` (default, as in Figures 2,
+    10, 11 and Table 2), `"reduce"`, or `"both"` (width and depth are then
+    those of the normal cell). For a bare [`CellSpec`][cellnas_edu.cells.cellspec.CellSpec] only that cell
+    exists and `cell="both"` is an error. Ties keep sampling order."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     if cell not in CELLS:

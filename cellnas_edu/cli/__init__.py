@@ -1,15 +1,14 @@
-"""The ``cellnas`` command: one subcommand per module in this package.
+"""The `cellnas` command: one subcommand per module in this package.
 
-Each subcommand module defines ``add_arguments(parser)`` (its one-line help is in :data:`COMMANDS`)
-and ``run(args) -> int``. Only the module of the chosen subcommand is imported,
-so ``cellnas cells`` starts without importing torch.
+Each subcommand module defines `add_arguments(parser)` (its one-line help is in [`COMMANDS`][cellnas_edu.cli.COMMANDS])
+and `run(args) -> int`. Only the module of the chosen subcommand is imported,
+so `cellnas cells` starts without importing torch.
 
-Errors: every error of input or environment (a :class:`~cellnas_edu.errors.UserError`,
-``ValueError``, any ``OSError``, a corrupt file, a too deeply nested JSON file,
-running out of memory: see :func:`~cellnas_edu.errors.one_line_message`) and
+Errors: every error of input or environment (a [`UserError`][cellnas_edu.errors.UserError],
+`ValueError`, any `OSError`, a corrupt file, a too deeply nested JSON file,
+running out of memory: see [`one_line_message`][cellnas_edu.errors.one_line_message]) and
 any argument error print one line on stderr and exit 2. Other exceptions are
-bugs of the package and keep their traceback (exit 1).
-"""
+bugs of the package and keep their traceback (exit 1)."""
 
 from __future__ import annotations
 
@@ -19,12 +18,13 @@ import sys
 
 from ..errors import one_line_message
 
-#: the largest seed any command accepts: torch, NumPy (mod 2**32) and Python take it, and seed + offset stays < 2**64
 MAX_SEED = 2**63 - 1
+"""the largest seed any command accepts: torch, NumPy (mod 2**32) and Python take it, and seed + offset stays
+< 2**64"""
 
 
 def seed_arg(text: str) -> int:
-    """argparse type of every ``--seed``: an integer in ``0..2**63 - 1``."""
+    """argparse type of every `--seed`: an integer in `0..2**63 - 1`."""
     try:
         value = int(text)
     except ValueError:
@@ -44,7 +44,6 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
-#: subcommand -> (module, one-line help). The order is the order of ``cellnas --help``.
 COMMANDS: dict[str, tuple[str, str]] = {
     "tour": ("cellnas_edu.cli.tour", "the guided tour: cell table, theorem checks, a short training run"),
     "cells": ("cellnas_edu.cli.cells", "width and depth of every built-in cell (Figure 1, Figure 25)"),
@@ -73,10 +72,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "write the package's functions yourself; its property tests grade them",
     ),
 }
+"""subcommand -> (module, one-line help). The order is the order of `cellnas --help`."""
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are a single line on stderr (exit 2)."""
+    """An `ArgumentParser` whose errors are a single line on stderr (exit 2)."""
 
     def error(self, message: str):  # noqa: D401 - argparse API
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def emit_json(obj) -> None:
-    """Print ``obj`` as JSON on stdout (the ``--json`` output of every subcommand)."""
+    """Print `obj` as JSON on stdout (the `--json` output of every subcommand)."""
     import json
 
     print(json.dumps(obj, indent=2))

@@ -1,9 +1,8 @@
-"""``cellnas adapt NAME``: the widest-and-shallowest adaptation of both cells (Section 5, Figure 25).
+"""`cellnas adapt NAME`: the widest-and-shallowest adaptation of both cells (Section 5, Figure 25).
 
 Applies the SNAS connection pattern (operation 1 of every node reads input 0,
 operation 2 reads input 1) to the normal and the reduction cell, and reports
-width and depth before and after. ``-o`` saves the adapted genotype as JSON.
-"""
+width and depth before and after. `-o` saves the adapted genotype as JSON."""
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
-"""``cellnas analyze FILE.json``: width and depth of the cells in a user's genotype file (Section 3.2).
+"""`cellnas analyze FILE.json`: width and depth of the cells in a user's genotype file (Section 3.2).
 
-The file uses the DARTS layout (see :mod:`cellnas_edu.cells.genotypes`). A malformed
+The file uses the DARTS layout (see [`cellnas_edu.cells.genotypes`][cellnas_edu.cells.genotypes]). A malformed
 file is reported on one line that names the file, the cell, the node and the
-operation (exit status 2).
-"""
+operation (exit status 2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``cellnas cells``: width and depth of every built-in cell (Figure 1, Figure 25, Section 3.2)."""
+"""`cellnas cells`: width and depth of every built-in cell (Figure 1, Figure 25, Section 3.2)."""
 
 from __future__ import annotations
 

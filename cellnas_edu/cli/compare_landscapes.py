@@ -1,14 +1,15 @@
-"""``cellnas compare-landscapes``: a family's landscapes side by side, against cell width and depth.
+"""`cellnas compare-landscapes`: a family's landscapes side by side, against cell width and depth.
 
-Example::
+Example:
 
-    cellnas compare-landscapes runs/darts runs/C1 runs/C2 --out out/figure6
+```text
+cellnas compare-landscapes runs/darts runs/C1 runs/C2 --out out/figure6
+```
 
-Every RUN_DIR needs a complete ``landscape.npz`` (``cellnas landscape``).
-Writes ``OUT/compare_contours.png`` (Figure 6), with gradient variance also
-``compare_gradvar_heatmaps.png`` (Figure 7) and ``compare_gradvar3d.png``
-(Figure 8), and ``OUT/comparison.json``. See :mod:`cellnas_edu.landscape.compare`.
-"""
+Every RUN_DIR needs a complete `landscape.npz` (`cellnas landscape`).
+Writes `OUT/compare_contours.png` (Figure 6), with gradient variance also
+`compare_gradvar_heatmaps.png` (Figure 7) and `compare_gradvar3d.png`
+(Figure 8), and `OUT/comparison.json`. See [`cellnas_edu.landscape.compare`][cellnas_edu.landscape.compare]."""
 
 from __future__ import annotations
 

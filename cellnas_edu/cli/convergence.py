@@ -1,15 +1,16 @@
-"""``cellnas convergence``: train a cell and its variant family, compare convergence (Section 4.1).
+"""`cellnas convergence`: train a cell and its variant family, compare convergence (Section 4.1).
 
-Examples::
+Examples:
 
-    cellnas convergence DARTS --variants connections --count 4 --dataset fashion-mnist \\
-        --preset cpu-mini --epochs 4 --out out/conv
-    cellnas convergence DARTS --variants connections --count 13 --dataset cifar10 --preset convergence \\
-        --lrs 0.025 0.0025 0.25 --out out/figure3      # the paper's protocol (GPU)
+```text
+cellnas convergence DARTS --variants connections --count 4 --dataset fashion-mnist \\
+    --preset cpu-mini --epochs 4 --out out/conv
+cellnas convergence DARTS --variants connections --count 13 --dataset cifar10 --preset convergence \\
+    --lrs 0.025 0.0025 0.25 --out out/figure3      # the paper's protocol (GPU)
+```
 
 Variants resample the normal cell only; the reduction cell stays the
-original's (as in Table 2 and Figures 2-5). See :mod:`cellnas_edu.convergence`.
-"""
+original's (as in Table 2 and Figures 2-5). See [`cellnas_edu.convergence`][cellnas_edu.convergence]."""
 
 from __future__ import annotations
 
@@ -97,7 +98,8 @@ def run(args) -> int:
 
 
 def write_results(spec, out, name: str, seconds: float, root=None):
-    """``results/<name>/summary.json`` in the schema of the book's study (:mod:`cellnas_edu.section4_study`)."""
+    """`results/<name>/summary.json` in the schema of the book's study
+    ([`cellnas_edu.section4_study`][cellnas_edu.section4_study])."""
     import shlex
     from pathlib import Path
 

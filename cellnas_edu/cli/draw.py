@@ -1,9 +1,8 @@
-"""``cellnas draw NAME -o FILE``: a Figure 1-style drawing of a cell, or a Figure 2-style variant family.
+"""`cellnas draw NAME -o FILE`: a Figure 1-style drawing of a cell, or a Figure 2-style variant family.
 
-The output format follows the extension (``.png`` or ``.svg``). With
-``--variants K`` the original cell is drawn first, then a seeded family of K
-random variants C1..CK with their widths and depths (Figures 2, 10, 11).
-"""
+The output format follows the extension (`.png` or `.svg`). With
+`--variants K` the original cell is drawn first, then a seeded family of K
+random variants C1..CK with their widths and depths (Figures 2, 10, 11)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,10 @@
-"""``cellnas exercises``: write the package's functions yourself; its property tests grade them.
+"""`cellnas exercises`: write the package's functions yourself; its property tests grade them.
 
-``list`` shows the exercises per chapter and your progress, ``start NAME`` writes a stub into
-the workspace (default ``./cellnas-exercises/``), ``check [NAME]`` grades it (every started
-exercise without a name), ``hint NAME`` gives a hint, ``solution NAME`` prints the package's
-implementation (``--write`` puts it into your file), ``reset NAME`` starts over.
-Exit status of ``check``: 0 when every check passes, 1 when one fails, 2 for bad input.
-"""
+`list` shows the exercises per chapter and your progress, `start NAME` writes a stub into
+the workspace (default `./cellnas-exercises/`), `check [NAME]` grades it (every started
+exercise without a name), `hint NAME` gives a hint, `solution NAME` prints the package's
+implementation (`--write` puts it into your file), `reset NAME` starts over.
+Exit status of `check`: 0 when every check passes, 1 when one fails, 2 for bad input."""
 
 from __future__ import annotations
 

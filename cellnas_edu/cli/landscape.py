@@ -1,14 +1,15 @@
-"""``cellnas landscape``: loss surface, gradient variance and Hessian sharpness of a trained run (Section 4.2).
+"""`cellnas landscape`: loss surface, gradient variance and Hessian sharpness of a trained run (Section 4.2).
 
-Examples::
+Examples:
 
-    cellnas landscape runs/darts --steps 21 --span 1 --samples 1000 --gradvar --plots
-    cellnas landscape runs/darts --steps 51 --samples 10000 --gradvar --hessian --device cuda   # the paper's grid
-    torchrun --nproc_per_node 4 -m cellnas_edu.cli landscape runs/darts --steps 51 --samples 10000
+```text
+cellnas landscape runs/darts --steps 21 --span 1 --samples 1000 --gradvar --plots
+cellnas landscape runs/darts --steps 51 --samples 10000 --gradvar --hessian --device cuda   # the paper's grid
+torchrun --nproc_per_node 4 -m cellnas_edu.cli landscape runs/darts --steps 51 --samples 10000
+```
 
-Results go to ``RUN_DIR/landscape.npz`` as the grid progresses; rerunning the
-same command resumes an interrupted grid. See :mod:`cellnas_edu.landscape`.
-"""
+Results go to `RUN_DIR/landscape.npz` as the grid progresses; rerunning the
+same command resumes an interrupted grid. See [`cellnas_edu.landscape`][cellnas_edu.landscape]."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``cellnas params``: parameter counts of the built-in networks next to Table 1 (Section 5)."""
+"""`cellnas params`: parameter counts of the built-in networks next to Table 1 (Section 5)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,8 @@ def add_arguments(parser) -> None:
 
 
 def format_param_table(rows) -> str:
-    """Rows of :func:`~cellnas_edu.nets.param_counts.parameter_table` as a text table, one line per genotype."""
+    """Rows of [`parameter_table`][cellnas_edu.nets.param_counts.parameter_table] as a text table, one line per
+    genotype."""
     datasets = list(dict.fromkeys(row.dataset for row in rows))
     names = list(dict.fromkeys(row.name for row in rows))
     cell = {(row.name, row.dataset): row for row in rows}

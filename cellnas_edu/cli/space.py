@@ -1,9 +1,8 @@
-"""``cellnas space NAME``: every connection variant of a cell, tabulated by width and depth (Appendix A.2).
+"""`cellnas space NAME`: every connection variant of a cell, tabulated by width and depth (Appendix A.2).
 
 Enumerates the whole space that Appendix A.2 samples random connection
-variants from (:mod:`cellnas_edu.cells.space`) and places the original cell in it.
-Imports numpy only (no torch), so it answers in about a second.
-"""
+variants from ([`cellnas_edu.cells.space`][cellnas_edu.cells.space]) and places the original cell in it.
+Imports numpy only (no torch), so it answers in about a second."""
 
 from __future__ import annotations
 

@@ -1,13 +1,13 @@
-"""``cellnas theory``: equations (1)-(4) and Theorems 4.1-4.3 checked numerically (Section 4.3, Appendix C).
+"""`cellnas theory`: equations (1)-(4) and Theorems 4.1-4.3 checked numerically (Section 4.3, Appendix C).
 
-Runs every check of :mod:`cellnas_edu.theory` in-process and prints a summary
-(the scripts in ``theory/`` print the full reports). ``--json`` prints
-``{"gradient_identity": {...}, "theorem_4_2": {...}, "theorem_4_3": {...}, "theorem_4_1": {...}}``.
+Runs every check of [`cellnas_edu.theory`][cellnas_edu.theory] in-process and prints a summary
+(the scripts in `theory/` print the full reports). `--json` prints
+`{"gradient_identity": {...}, "theorem_4_2": {...}, "theorem_4_3": {...}, "theorem_4_1": {...}}`.
 Exit status 0 whenever the checks ran, whatever their verdicts.
 
-``cellnas theory sgd`` instead trains the widest and narrowest linear cells by SGD and compares their speed
-seed by seed (:mod:`cellnas_edu.theory.linear_sgd`; the JSON of ``theory/linear_cells_sgd.py --json``).
-"""
+`cellnas theory sgd` instead trains the widest and narrowest linear cells by SGD and compares their speed
+seed by seed ([`cellnas_edu.theory.linear_sgd`][cellnas_edu.theory.linear_sgd]; the JSON of
+`theory/linear_cells_sgd.py --json`)."""
 
 from __future__ import annotations
 

@@ -1,24 +1,23 @@
-"""``cellnas tour``: the guided tour of the paper in a few minutes, for a student.
+"""`cellnas tour`: the guided tour of the paper in a few minutes, for a student.
 
-Steps, in order (:data:`STEPS`; a later step is added by appending a function
+Steps, in order (`STEPS`; a later step is added by appending a function
 to that list):
 
 1. **cells** -- the width and depth of every built-in cell (Section 3.2), with
    the values printed in Figure 1 and Figure 25, and the Figure 1 / Figure 25
-   drawings written to ``--out``;
+   drawings written to `--out`;
 2. **theory** -- the numerical checks of Section 4.3 / Appendix C
-   (:func:`cellnas_edu.theory.theory_summary` in its quick mode): Theorem 4.2's
+   ([`cellnas_edu.theory.theory_summary`][cellnas_edu.theory.theory_summary] in its quick mode): Theorem 4.2's
    stated bound and its corrected version, Theorem 4.3;
 3. **training** -- a short training run on real images, offline: Fashion-MNIST
-   (Debian's ``dataset-fashion-mnist``) with the DARTS cell, a few epochs of a
+   (Debian's `dataset-fashion-mnist`) with the DARTS cell, a few epochs of a
    small network, the test accuracy per epoch and the curve as a PNG. Without
-   Fashion-MNIST the run falls back to the ``synthetic`` data set.
+   Fashion-MNIST the run falls back to the `synthetic` data set.
 
-``--quick`` shrinks step 3 to seconds (synthetic data, the ``smoke`` preset); the step's heading says which
-data it trains on (:func:`training_title`).
-The training run lives in ``OUT/run-<dataset>-<size>/`` and is resumable: a
-second tour reuses the finished run.
-"""
+`--quick` shrinks step 3 to seconds (synthetic data, the `smoke` preset); the step's heading says which
+data it trains on (`training_title`).
+The training run lives in `OUT/run-<dataset>-<size>/` and is resumable: a
+second tour reuses the finished run."""
 
 from __future__ import annotations
 
@@ -41,7 +40,7 @@ def add_arguments(parser) -> None:
 
 @dataclass
 class Tour:
-    """What every step gets: the output folder, the mode, and ``say`` (text for the student; silent in JSON mode)."""
+    """What every step gets: the output folder, the mode, and `say` (text for the student; silent in JSON mode)."""
 
     out: Path
     quick: bool
@@ -63,7 +62,7 @@ _FIGURE1_PANELS = "abcde"
 
 
 def _paper_value(name: str, kind: str) -> str:
-    """The printed width and depth of a built-in's normal cell (Figure 1 or Figure 25), or ``""``."""
+    """The printed width and depth of a built-in's normal cell (Figure 1 or Figure 25), or `""`."""
     from ..cells.genotypes import ADAPTED, POPULAR
     from ..paper import FIGURE1, FIGURE25
 
@@ -150,7 +149,7 @@ def step_theory(tour: Tour) -> dict:
 
 
 def fashion_mnist_available() -> bool:
-    """Whether the offline Fashion-MNIST copy (Debian's ``dataset-fashion-mnist``) can be read."""
+    """Whether the offline Fashion-MNIST copy (Debian's `dataset-fashion-mnist`) can be read."""
     from ..data import load_dataset
     from ..errors import UserError
 
@@ -172,7 +171,7 @@ def training_title(tour: Tour) -> str:
 
 
 def _training_config(tour: Tour):
-    """Fashion-MNIST if it is installed, else synthetic; a ~1 minute run (or seconds with ``--quick``)."""
+    """Fashion-MNIST if it is installed, else synthetic; a ~1 minute run (or seconds with `--quick`)."""
     from ..train import make_config
 
     if tour.quick:
@@ -221,7 +220,8 @@ def plot_accuracy_curve(metrics: list[dict], path: Path, title: str) -> Path:
 
 
 def _train_with_cpu_threads(config, run_dir: Path):
-    """Train with the threads :func:`cellnas_edu.train.cpu.choose_threads` picks: the idle cores (all of them on an
+    """Train with the threads [`cellnas_edu.train.cpu.choose_threads`][cellnas_edu.train.cpu.choose_threads] picks:
+    the idle cores (all of them on an
     idle laptop, one on a busy machine). On a shared 2-core machine two intra-op threads per process slowed
     training down several times (94 s per epoch with two threads, 16 s with one)."""
     from ..train import train
@@ -259,13 +259,13 @@ def step_training(tour: Tour) -> dict:
             "final_test_acc": summary.final_test_acc, "metrics": summary.metrics}
 
 
-#: The tour's steps in order: (name, title, function). Add a step by appending here.
-#: A title may be a function of the :class:`Tour` (for a heading that depends on the mode).
 STEPS: list[tuple[str, str | Callable[[Tour], str], Callable[[Tour], dict]]] = [
     ("cells", "The cells: width and depth (Section 3, Figures 1 and 25)", step_cells),
     ("theory", "The theory: Theorems 4.2 and 4.3 checked numerically (Section 4.3)", step_theory),
     ("training", training_title, step_training),
 ]
+"""The tour's steps in order: (name, title, function). Add a step by appending here. A title may be a
+function of the `Tour` (for a heading that depends on the mode)."""
 
 
 def _names() -> list[str]:

@@ -1,15 +1,16 @@
-"""``cellnas train``: train a network with a preset of Appendix A.3/A.4, resumable (Section 4.1, Section 5).
+"""`cellnas train`: train a network with a preset of Appendix A.3/A.4, resumable (Section 4.1, Section 5).
 
-Examples::
+Examples:
 
-    cellnas train --arch DARTS --dataset fashion-mnist --preset cpu-mini --out runs/darts-fm
-    cellnas train --arch DARTS --dataset cifar10 --preset convergence --lr 0.25 --out runs/fig4 --resume
-    torchrun --nproc_per_node 2 -m cellnas_edu.cli train --arch DARTS --dataset cifar10 --preset generalization --out r
+```text
+cellnas train --arch DARTS --dataset fashion-mnist --preset cpu-mini --out runs/darts-fm
+cellnas train --arch DARTS --dataset cifar10 --preset convergence --lr 0.25 --out runs/fig4 --resume
+torchrun --nproc_per_node 2 -m cellnas_edu.cli train --arch DARTS --dataset cifar10 --preset generalization --out r
+```
 
-Every flag overrides one field of :class:`~cellnas_edu.train.TrainConfig`;
-``--set key=value`` (repeatable) reaches the others. With ``--json`` the
-:class:`~cellnas_edu.train.RunSummary` is printed as JSON on stdout.
-"""
+Every flag overrides one field of [`TrainConfig`][cellnas_edu.train.TrainConfig];
+`--set key=value` (repeatable) reaches the others. With `--json` the
+[`RunSummary`][cellnas_edu.train.RunSummary] is printed as JSON on stdout."""
 
 from __future__ import annotations
 
@@ -18,8 +19,6 @@ import os
 
 from . import seed_arg
 
-#: TrainConfig fields with a flag of their own: field -> (flag, help). The flag's type (and, for ``dataset``
-#: and ``device``, its choices) comes from the dataclass; ``--set key=value`` reaches every other field.
 FLAGS: dict[str, tuple[str, str | None]] = {
     "arch": ("--arch", "built-in genotype name (e.g. DARTS) or genotype JSON file"),
     "dataset": ("--dataset", None),
@@ -34,8 +33,10 @@ FLAGS: dict[str, tuple[str, str | None]] = {
     "test_subset": ("--test-subset", "number of test images (seeded, stratified)"),
     "data_root": ("--data-root", "where the datasets are (default: $CELLNAS_DATA or ~/.cache/cellnas/data)"),
 }
-#: Flags that come before the remaining TrainConfig flags in ``--help``.
+"""TrainConfig fields with a flag of their own: field -> (flag, help). The flag's type (and, for `dataset`
+and `device`, its choices) comes from the dataclass; `--set key=value` reaches every other field."""
 _LEADING = ("arch", "dataset")
+"""Flags that come before the remaining TrainConfig flags in `--help`."""
 
 
 def _field_flag(parser: argparse.ArgumentParser, field: str) -> None:
@@ -79,7 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace):
-    """The :class:`~cellnas_edu.train.TrainConfig` the flags describe (``ValueError`` on bad values)."""
+    """The [`TrainConfig`][cellnas_edu.train.TrainConfig] the flags describe (`ValueError` on bad values)."""
     from ..train import make_config, parse_field
 
     overrides = {}
@@ -104,7 +105,8 @@ def config_from_args(args: argparse.Namespace):
 
 
 def _cpu_threads(config, threads: int | None):
-    """The thread count of a CPU run (:func:`cellnas_edu.train.cpu.choose_threads` unless ``--threads``); CUDA runs
+    """The thread count of a CPU run ([`cellnas_edu.train.cpu.choose_threads`][cellnas_edu.train.cpu.choose_threads]
+    unless `--threads`); CUDA runs
     keep torch's default."""
     from contextlib import nullcontext
 
@@ -123,12 +125,11 @@ def _cpu_threads(config, threads: int | None):
 
 
 def _saved_genotype(out: str, arch: str | None) -> dict | None:
-    """On ``--resume``: the genotype in the run folder's config when ``--arch`` (its label) no longer resolves.
+    """On `--resume`: the genotype in the run folder's config when `--arch` (its label) no longer resolves.
 
     A run folder carries its genotype as data, so a moved folder resumes even
-    when the genotype file named by ``--arch`` is gone; a file that still
-    exists is read and must match (the config check of the trainer).
-    """
+    when the genotype file named by `--arch` is gone; a file that still
+    exists is read and must match (the config check of the trainer)."""
     from ..cells.genotypes import resolve_genotype
     from ..train.runfolder import RunFolder
 

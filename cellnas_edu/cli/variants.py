@@ -1,10 +1,9 @@
-"""``cellnas variants NAME``: a seeded family of random variants, sorted as in Table 2 (Appendix A.2).
+"""`cellnas variants NAME`: a seeded family of random variants, sorted as in Table 2 (Appendix A.2).
 
-``--kind connections`` resamples every operation's source among the preceding
-nodes; ``--kind operations`` resamples every operation among the seven DARTS
+`--kind connections` resamples every operation's source among the preceding
+nodes; `--kind operations` resamples every operation among the seven DARTS
 candidates. The family is sorted by width ascending, then depth descending,
-and labelled C1..CK. The same seed gives the same family on every machine.
-"""
+and labelled C1..CK. The same seed gives the same family on every machine."""
 
 from __future__ import annotations
 
@@ -16,8 +15,8 @@ from ..cells.variants import CELLS, KINDS, variant_family
 from ..io import atomic_write_json
 from . import emit_json, seed_arg
 
-#: a family larger than this is no table; (Table 2 uses 13)
 MAX_COUNT = 10_000
+"""a family larger than this is no table; (Table 2 uses 13)"""
 
 
 def add_arguments(parser) -> None:

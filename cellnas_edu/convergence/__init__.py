@@ -6,27 +6,27 @@ curves during training, at several learning rates (Figure 4: 0.0025, 0.025,
 0.25). This module runs that experiment reproducibly and resumably:
 
 * the cells are the original genotype and a seeded variant family of its
-  **normal cell** (:func:`cellnas_edu.cells.variants.variant_family`, Appendix A.2):
-  ``"connections"`` variants for Figures 3, 4, 13-16, ``"operations"`` variants
+  **normal cell** ([`cellnas_edu.cells.variants.variant_family`][cellnas_edu.cells.variants.variant_family], Appendix
+  A.2):
+  `"connections"` variants for Figures 3, 4, 13-16, `"operations"` variants
   for Figures 5 and 12. The **reduction cell is left unchanged**, as in the
   paper, which visualises and measures normal cells only (Figures 2, 10, 11,
-  Table 2). Duplicates are redrawn (``distinct=True``) so that no cell is
+  Table 2). Duplicates are redrawn (`distinct=True`) so that no cell is
   trained twice under two labels;
 * every (learning rate, cell, seed) is one run of the package's trainer
-  (:func:`cellnas_edu.train.train`, one preset for all) in its own folder
-  ``OUT/<lr>/<label>/seed<k>/``. A finished or diverged run is skipped, an
+  ([`cellnas_edu.train.train`][cellnas_edu.train.train], one preset for all) in its own folder
+  `OUT/<lr>/<label>/seed<k>/`. A finished or diverged run is skipped, an
   interrupted one resumes from its checkpoint, so the whole experiment is
   resumable;
-* after every run ``OUT/summary.json`` is rewritten atomically with the
-  statistics of :mod:`cellnas_edu.convergence.stats` (per-cell means and 95%
+* after every run `OUT/summary.json` is rewritten atomically with the
+  statistics of [`cellnas_edu.convergence.stats`][cellnas_edu.convergence.stats] (per-cell means and 95%
   intervals over seeds, Spearman correlations of width and depth with test
-  loss, diverged runs listed apart), and ``OUT/figures/`` gets the curves:
+  loss, diverged runs listed apart), and `OUT/figures/` gets the curves:
   mean per cell with a shaded 95% interval over seeds, coloured by width.
 
-``OUT/experiment.json`` records the protocol and the cells; resuming with a
+`OUT/experiment.json` records the protocol and the cells; resuming with a
 different protocol (other architecture, variants, preset, epochs, ...) is
-refused. Learning rates and seeds may be added when resuming.
-"""
+refused. Learning rates and seeds may be added when resuming."""
 
 from .plots import figure_path, plot_curves
 from .runner import _config_for, parameter_counts, run_convergence

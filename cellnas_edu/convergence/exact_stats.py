@@ -2,43 +2,44 @@ r"""Exact small-sample statistics for the Section 4 study: no asymptotic p-value
 
 The study of Chapter 3 compares 11 cells over 5 seeds. With so few units the
 usual large-sample approximations (the t approximation of Spearman's
-:math:`\rho` that :func:`scipy.stats.spearmanr` reports, the normal
+$\rho$ that `scipy.stats.spearmanr` reports, the normal
 approximation of Page's test) can be far off: for five cell means with
-perfect ranks scipy reports :math:`p \approx 10^{-24}` where the exact
-one-sided permutation p-value is :math:`1/120`, and for the five cell means
-of the old Chapter 3 (:math:`\rho = -0.97`, two tied widths) it reported
-:math:`p = 0.0048` two-sided where the exact two-sided value is
-:math:`4/120 = 0.033`. Everything here is
+perfect ranks scipy reports $p \approx 10^{-24}$ where the exact
+one-sided permutation p-value is $1/120$, and for the five cell means
+of the old Chapter 3 ($\rho = -0.97$, two tied widths) it reported
+$p = 0.0048$ two-sided where the exact two-sided value is
+$4/120 = 0.033$. Everything here is
 exact, or Monte-Carlo with a stated standard error where exact enumeration is
 infeasible, and refuses sizes it cannot do exactly rather than falling back.
 
-* :func:`rank_sum_distribution` -- the exact null distribution of
-  :math:`S = \sum_i a_i b_{\pi(i)}` over all :math:`n!` permutations
-  :math:`\pi`, for integer scores with ties (a dynamic programme over subsets:
-  state = which ``b`` are used, value = partial sum; :math:`2^n` states, so
-  ``n <= 14``).
-* :func:`exact_spearman` -- Spearman's :math:`\rho` (midranks for ties) with
+* [`rank_sum_distribution`][cellnas_edu.convergence.exact_stats.rank_sum_distribution] -- the exact null distribution of
+  $S = \sum_i a_i b_{\pi(i)}$ over all $n!$ permutations
+  $\pi$, for integer scores with ties (a dynamic programme over subsets:
+  state = which `b` are used, value = partial sum; $2^n$ states, so
+  `n <= 14`).
+* [`exact_spearman`][cellnas_edu.convergence.exact_stats.exact_spearman] -- Spearman's $\rho$ (midranks for ties) with
   the exact one-sided permutation p-value from that distribution. The rank
   vectors' means and variances do not change under permutation, so
-  :math:`\rho` is an increasing function of :math:`S` and the two tests are
+  $\rho$ is an increasing function of $S$ and the two tests are
   the same test.
-* :func:`stratified_spearman` -- the blocked version (seeds as blocks): the
-  sum over blocks of the per-block :math:`S`, with the exact null distribution
+* [`stratified_spearman`][cellnas_edu.convergence.exact_stats.stratified_spearman] -- the blocked version (seeds as
+  blocks): the
+  sum over blocks of the per-block $S$, with the exact null distribution
   as the convolution of the per-block distributions (each block permuted
-  independently). With the trend variable's ranks as ``a`` this is Page's
+  independently). With the trend variable's ranks as `a` this is Page's
   trend test, generalised to ties.
-* :func:`sign_test` -- the exact binomial test (per-seed :math:`\rho` in the
+* [`sign_test`][cellnas_edu.convergence.exact_stats.sign_test] -- the exact binomial test (per-seed $\rho$ in the
   predicted direction, zeros dropped).
-* :func:`permutation_anova` -- one-way ANOVA :math:`F` with a Monte-Carlo
-  permutation p-value :math:`(1 + \#\{F^* \ge F\}) / (1 + N)` and its standard
-  error (``30!/(5!)^6`` labellings cannot be enumerated).
-* :func:`holm` -- Holm's step-down adjustment over a pre-registered family.
-* :func:`bootstrap_spearman_over_seeds` -- a percentile interval for the
-  :math:`\rho` of cell means that resamples the seeds of every cell.
+* [`permutation_anova`][cellnas_edu.convergence.exact_stats.permutation_anova] -- one-way ANOVA $F$ with a Monte-Carlo
+  permutation p-value $(1 + \#\{F^* \ge F\}) / (1 + N)$ and its standard
+  error (`30!/(5!)^6` labellings cannot be enumerated).
+* [`holm`][cellnas_edu.convergence.exact_stats.holm] -- Holm's step-down adjustment over a pre-registered family.
+* [`bootstrap_spearman_over_seeds`][cellnas_edu.convergence.exact_stats.bootstrap_spearman_over_seeds] -- a percentile
+  interval for the
+  $\rho$ of cell means that resamples the seeds of every cell.
 
-Infinite values (a diverged run's loss counts as :math:`+\infty`, worse than
-any finite loss) rank last, tied among themselves.
-"""
+Infinite values (a diverged run's loss counts as $+\infty$, worse than
+any finite loss) rank last, tied among themselves."""
 
 from __future__ import annotations
 
@@ -50,14 +51,15 @@ from fractions import Fraction
 
 import numpy as np
 
-#: Largest n for which :func:`rank_sum_distribution` runs (2^n subset states).
 MAX_EXACT_N = 14
+"""Largest n for which [`rank_sum_distribution`][cellnas_edu.convergence.exact_stats.rank_sum_distribution]
+runs (2^n subset states)."""
 
 ALTERNATIVES = ("less", "greater")
 
 
 def midranks(values: Sequence[float]) -> np.ndarray:
-    """Ranks 1..n with ties given their mean rank; ``+inf`` ranks last (tied among themselves)."""
+    """Ranks 1..n with ties given their mean rank; `+inf` ranks last (tied among themselves)."""
     x = np.asarray(values, dtype=float)
     if np.isnan(x).any():
         raise ValueError("midranks: NaN has no rank (use +inf for a diverged run)")
@@ -76,7 +78,7 @@ def _doubled(ranks: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Distribution:
-    """An exact discrete distribution: ``counts[k]`` arrangements have statistic ``offset + k``."""
+    """An exact discrete distribution: `counts[k]` arrangements have statistic `offset + k`."""
 
     offset: int
     counts: np.ndarray  # object array of Python ints (no overflow) or int64
@@ -119,19 +121,18 @@ class FloatDistribution:
 
 
 def rank_sum_distribution(a: Sequence[int], b: Sequence[int]) -> Distribution:
-    """Cached front of :func:`_rank_sum_distribution` (the distribution depends on the multisets only)."""
+    """Cached front of `_rank_sum_distribution` (the distribution depends on the multisets only)."""
     return _rank_sum_distribution(tuple(sorted(int(v) for v in a)), tuple(sorted(int(v) for v in b)))
 
 
 @functools.lru_cache(maxsize=256)
 def _rank_sum_distribution(a: Sequence[int], b: Sequence[int]) -> Distribution:
-    r"""Exact distribution of :math:`S = \sum_i a_i b_{\pi(i)}` over all ``n!`` permutations (integer scores).
+    r"""Exact distribution of $S = \sum_i a_i b_{\pi(i)}$ over all `n!` permutations (integer scores).
 
-    Dynamic programme over subsets: ``D[mask]`` is the distribution of the
-    partial sum after giving ``a_1..a_k`` (``k = |mask|``) the ``b`` in
-    ``mask``. Layer by layer, so memory is one layer of subsets. Refuses
-    ``n > MAX_EXACT_N``.
-    """
+    Dynamic programme over subsets: `D[mask]` is the distribution of the
+    partial sum after giving `a_1..a_k` (`k = |mask|`) the `b` in
+    `mask`. Layer by layer, so memory is one layer of subsets. Refuses
+    `n > MAX_EXACT_N`."""
     a = [int(v) for v in a]
     b = [int(v) for v in b]
     n = len(a)
@@ -192,7 +193,7 @@ class SpearmanResult:
 
 
 def spearman_rho(x: Sequence[float], y: Sequence[float]) -> float | None:
-    """Pearson correlation of the midranks; ``None`` when either variable is constant."""
+    """Pearson correlation of the midranks; `None` when either variable is constant."""
     rx, ry = midranks(x), midranks(y)
     sx, sy = rx.std(), ry.std()
     if sx == 0 or sy == 0:
@@ -201,12 +202,11 @@ def spearman_rho(x: Sequence[float], y: Sequence[float]) -> float | None:
 
 
 def exact_spearman(x: Sequence[float], y: Sequence[float], alternative: str) -> SpearmanResult:
-    """Spearman's rho of ``x`` and ``y`` and its exact one-sided permutation p-value.
+    """Spearman's rho of `x` and `y` and its exact one-sided permutation p-value.
 
-    ``alternative="less"`` tests for a negative association, ``"greater"`` for
-    a positive one. p = (number of the ``n!`` pairings at least as extreme as
-    the observed one) / ``n!``, counted exactly with ties (midranks).
-    """
+    `alternative="less"` tests for a negative association, `"greater"` for
+    a positive one. p = (number of the `n!` pairings at least as extreme as
+    the observed one) / `n!`, counted exactly with ties (midranks)."""
     if alternative not in ALTERNATIVES:
         raise ValueError(f"alternative must be one of {ALTERNATIVES}, got {alternative!r}")
     n = len(x)
@@ -240,15 +240,15 @@ class StratifiedResult:
 
 def stratified_spearman(blocks: Sequence[tuple[Sequence[float], Sequence[float]]],
                         alternative: str) -> StratifiedResult:
-    """Page-type trend test over blocks: ``T = sum_blocks sum_i a_i b_i`` (doubled midranks within each block).
+    """Page-type trend test over blocks: `T = sum_blocks sum_i a_i b_i` (doubled midranks within each block).
 
     Under the null the values within each block are exchangeable across
-    units, independently between blocks, so the exact distribution of ``T``
-    is the convolution of the per-block :func:`rank_sum_distribution` (exact
+    units, independently between blocks, so the exact distribution of `T`
+    is the convolution of the per-block
+    [`rank_sum_distribution`][cellnas_edu.convergence.exact_stats.rank_sum_distribution] (exact
     counts per block; the convolution in float64, relative error ~1e-15).
     Blocks where either variable is constant carry no information and are
-    skipped.
-    """
+    skipped."""
     if alternative not in ALTERNATIVES:
         raise ValueError(f"alternative must be one of {ALTERNATIVES}, got {alternative!r}")
     dist, observed, rhos = None, 0, []
@@ -285,10 +285,9 @@ def binomial_tail(k: int, n: int) -> Fraction:
 
 
 def sign_test(values: Sequence[float], alternative: str) -> SignTestResult:
-    """Exact one-sided sign test: how many ``values`` (e.g. per-seed rho) have the predicted sign.
+    """Exact one-sided sign test: how many `values` (e.g. per-seed rho) have the predicted sign.
 
-    Zeros (and ``None``) are dropped; p = P(X >= successes), X ~ Bin(trials, 1/2).
-    """
+    Zeros (and `None`) are dropped; p = P(X >= successes), X ~ Bin(trials, 1/2)."""
     if alternative not in ALTERNATIVES:
         raise ValueError(f"alternative must be one of {ALTERNATIVES}, got {alternative!r}")
     kept = [v for v in values if v is not None and v != 0]
@@ -301,7 +300,7 @@ def sign_test(values: Sequence[float], alternative: str) -> SignTestResult:
 
 
 def one_way_f(groups: Sequence[Sequence[float]]) -> float | None:
-    """The one-way ANOVA F statistic (``None`` without within-group variation or with < 2 groups)."""
+    """The one-way ANOVA F statistic (`None` without within-group variation or with < 2 groups)."""
     groups = [np.asarray(g, dtype=float) for g in groups if len(g)]
     if len(groups) < 2:
         return None
@@ -333,10 +332,9 @@ class AnovaResult:
 def permutation_anova(groups: Sequence[Sequence[float]], permutations: int = 20000, seed: int = 0) -> AnovaResult:
     """One-way ANOVA F, its F-distribution p-value, and a Monte-Carlo permutation p-value with its standard error.
 
-    The permutation p-value is ``(1 + #{F* >= F}) / (1 + N)`` over ``N``
-    random relabellings of all values (valid at any ``N``); its Monte-Carlo
-    standard error is ``sqrt(p (1 - p) / N)``.
-    """
+    The permutation p-value is `(1 + #{F* >= F}) / (1 + N)` over `N`
+    random relabellings of all values (valid at any `N`); its Monte-Carlo
+    standard error is `sqrt(p (1 - p) / N)`."""
     from scipy import stats
 
     groups = [list(map(float, g)) for g in groups if len(g)]
@@ -373,7 +371,7 @@ def permutation_anova(groups: Sequence[Sequence[float]], permutations: int = 200
 
 
 def holm(p_values: dict[str, float | None]) -> dict[str, float | None]:
-    """Holm's step-down adjusted p-values (``min(1, max over the step-down of (m - i) p_(i))``)."""
+    """Holm's step-down adjusted p-values (`min(1, max over the step-down of (m - i) p_(i))`)."""
     items = sorted(((p, k) for k, p in p_values.items() if p is not None))
     m = len(items)
     adjusted: dict[str, float | None] = {k: None for k, p in p_values.items() if p is None}
@@ -394,11 +392,10 @@ def _cell_means(values_by_cell: Sequence[Sequence[float]]) -> np.ndarray:
 
 def bootstrap_spearman_over_seeds(x: Sequence[float], values_by_cell: Sequence[Sequence[float]],
                                   n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> dict:
-    """Percentile interval of the rho of ``x`` against the cell means, resampling each cell's seeds.
+    """Percentile interval of the rho of `x` against the cell means, resampling each cell's seeds.
 
-    A cell with a diverged (infinite) run in the resample has mean ``+inf``
-    (it ranks last). Replicates where rho is undefined are dropped and counted.
-    """
+    A cell with a diverged (infinite) run in the resample has mean `+inf`
+    (it ranks last). Replicates where rho is undefined are dropped and counted."""
     rng = np.random.default_rng(seed)
     arrays = [np.asarray(v, dtype=float) for v in values_by_cell]
     point = spearman_rho(x, _cell_means(arrays))

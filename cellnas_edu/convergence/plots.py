@@ -19,8 +19,7 @@ def plot_curves(out_dir: Path, lr: float, cells: list[ExperimentCell], seeds: in
     width differ by line style; when every cell has the same width, as for
     operation variants, each cell gets its own colour); the original cell
     is drawn thicker. Diverged seeds are drawn as thin dotted lines up to
-    their last finite epoch and counted in the legend.
-    """
+    their last finite epoch and counted in the legend."""
     import matplotlib
     from matplotlib import cm, colors, ticker
     from matplotlib.figure import Figure

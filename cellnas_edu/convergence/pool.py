@@ -1,9 +1,8 @@
-"""The worker pool of :func:`~cellnas_edu.convergence.runner.run_convergence` (``jobs > 1``).
+"""The worker pool of [`run_convergence`][cellnas_edu.convergence.runner.run_convergence] (`jobs > 1`).
 
 Independent runs fill a multi-core machine better than intra-op threads do
 for small networks; each worker is a spawned process with its own torch
-thread count. Results do not depend on the number of workers.
-"""
+thread count. Results do not depend on the number of workers."""
 
 from __future__ import annotations
 
@@ -22,10 +21,9 @@ def _train_in_worker(config_dict: dict, folder: str, threads: int) -> str:
 
 
 def run_in_parallel(runs, jobs: int, threads_per_job: int, bar, after_run) -> None:
-    """Train ``runs`` (``(lr, TrainConfig, folder)``) ``jobs`` at a time in spawned workers.
+    """Train `runs` (`(lr, TrainConfig, folder)`) `jobs` at a time in spawned workers.
 
-    ``after_run(lr)`` is called in this process after each run; a worker's error is re-raised here.
-    """
+    `after_run(lr)` is called in this process after each run; a worker's error is re-raised here."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 

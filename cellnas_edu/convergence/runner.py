@@ -16,7 +16,7 @@ from .summary import read_run, summarize
 
 
 def _prepare(out_dir: Path, spec: ConvergenceSpec, cells: list[ExperimentCell], resume: bool) -> None:
-    """Write ``experiment.json`` (the protocol and every cell's genotype); refuse a different protocol."""
+    """Write `experiment.json` (the protocol and every cell's genotype); refuse a different protocol."""
     manifest = out_dir / "experiment.json"
     if manifest.exists():
         if not resume:
@@ -48,7 +48,7 @@ def _prepare(out_dir: Path, spec: ConvergenceSpec, cells: list[ExperimentCell], 
 
 
 def _config_for(spec: ConvergenceSpec, cell: ExperimentCell, lr: float, seed: int):
-    """The trainer's config of one run: ``arch`` is the cell's label, the genotype travels as data."""
+    """The trainer's config of one run: `arch` is the cell's label, the genotype travels as data."""
     from ..train import make_config
 
     overrides = dict(spec.overrides, dataset=spec.dataset)
@@ -70,17 +70,16 @@ def parameter_counts(cells: list[ExperimentCell], config) -> dict[str, int]:
 
 def run_convergence(spec: ConvergenceSpec, out_dir, *, resume: bool = False, progress: bool = True,
                     n_boot: int = 2000, jobs: int = 1, threads_per_job: int = 1) -> dict:
-    """Train every (learning rate, cell, seed) of ``spec`` not yet done; return (and write) the summary.
+    """Train every (learning rate, cell, seed) of `spec` not yet done; return (and write) the summary.
 
     Runs that are finished or diverged are skipped; an interrupted run
-    resumes from its checkpoint. ``summary.json`` and the figure of the run's
+    resumes from its checkpoint. `summary.json` and the figure of the run's
     learning rate are rewritten atomically after every run.
 
-    ``jobs > 1`` trains that many runs at once in worker processes, each with
-    ``threads_per_job`` torch threads (CPU only: small networks use one core
+    `jobs > 1` trains that many runs at once in worker processes, each with
+    `threads_per_job` torch threads (CPU only: small networks use one core
     poorly, and independent runs fill a multi-core machine better than
-    intra-op threads do). Results do not depend on ``jobs``.
-    """
+    intra-op threads do). Results do not depend on `jobs`."""
     from tqdm import tqdm
 
     out_dir = Path(out_dir)

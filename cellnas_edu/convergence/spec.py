@@ -12,22 +12,23 @@ from ..cells.cellspec import Genotype
 from ..cells.genotypes import display_name
 from ..cells.topology import cell_depth, cell_width, format_width
 
-#: The learning rates of Figures 3 and 4 (Appendix A.3).
 PAPER_LEARNING_RATES = (0.025, 0.0025, 0.25)
-#: How the variants are chosen: seeded random draws (Appendix A.2), or draws matching Table 2's widths and depths.
+"""The learning rates of Figures 3 and 4 (Appendix A.3)."""
 FAMILIES = ("random", "table2")
-#: Fields of :class:`ConvergenceSpec` that may change between invocations on one folder.
+"""How the variants are chosen: seeded random draws (Appendix A.2), or draws matching Table 2's widths and
+depths."""
 _EXTENDABLE = ("lrs", "seeds")
+"""Fields of [`ConvergenceSpec`][cellnas_edu.convergence.spec.ConvergenceSpec] that may change between
+invocations on one folder."""
 
 
 @dataclass(frozen=True)
 class ConvergenceSpec:
     """The protocol of one experiment: which cells, which trainer preset, which learning rates and seeds.
 
-    ``overrides`` are extra :class:`~cellnas_edu.train.TrainConfig` fields
-    (``init_channels``, ``layers``, ``train_subset``, ...) applied to every run
-    on top of ``preset``; ``epochs`` defaults to the preset's (600 for ``convergence``).
-    """
+    `overrides` are extra [`TrainConfig`][cellnas_edu.train.TrainConfig] fields
+    (`init_channels`, `layers`, `train_subset`, ...) applied to every run
+    on top of `preset`; `epochs` defaults to the preset's (600 for `convergence`)."""
 
     arch: str
     kind: str = "connections"
@@ -67,9 +68,8 @@ class ConvergenceSpec:
         """Everything that must stay the same when the experiment is resumed.
 
         Learning rates and seeds may be added; where the data live and how the
-        work is executed (the trainer's runtime fields: ``data_root``,
-        ``device``, ``compile``, ``num_workers``) may change.
-        """
+        work is executed (the trainer's runtime fields: `data_root`,
+        `device`, `compile`, `num_workers`) may change."""
         from ..train.config import RUNTIME_FIELDS
 
         data = asdict(self)
@@ -81,7 +81,7 @@ class ConvergenceSpec:
 
 @dataclass(frozen=True)
 class ExperimentCell:
-    """One trained cell: ``label`` (the original's name, or ``C1..CK``), its genotype, width and depth."""
+    """One trained cell: `label` (the original's name, or `C1..CK`), its genotype, width and depth."""
 
     label: str
     genotype: Genotype
@@ -94,7 +94,7 @@ class ExperimentCell:
 
 
 def lr_key(lr: float) -> str:
-    """Folder name of a learning rate: ``0.025`` -> ``"0.025"``."""
+    """Folder name of a learning rate: `0.025` -> `"0.025"`."""
     return f"{lr:g}"
 
 
@@ -105,12 +105,11 @@ def _safe_label(name: str) -> str:
 
 def experiment_cells(genotype: Genotype, kind: str, count: int, seed: int = 0,
                      family: str = "random") -> list[ExperimentCell]:
-    """The original cell followed by ``count`` variants of its normal cell, labelled ``C1..CK`` (Table 2 order).
+    """The original cell followed by `count` variants of its normal cell, labelled `C1..CK` (Table 2 order).
 
-    ``family="table2"`` ignores ``count`` and returns 13 connection variants
+    `family="table2"` ignores `count` and returns 13 connection variants
     with exactly the widths and depths of the genotype's row of Table 2
-    (:func:`table2_variants`).
-    """
+    ([`table2_variants`][cellnas_edu.convergence.spec.table2_variants])."""
     from ..cells.variants import variant_family
 
     normal = genotype.normal
@@ -126,15 +125,14 @@ def experiment_cells(genotype: Genotype, kind: str, count: int, seed: int = 0,
 
 
 def table2_variants(genotype: Genotype, seed: int = 0, pool: int = 4000):
-    """Connection variants with the widths and depths of Table 2, ``C1..C13`` in the table's order.
+    """Connection variants with the widths and depths of Table 2, `C1..C13` in the table's order.
 
     The paper publishes only the width and depth of its 13 random variants of
     DARTS, ENAS, AmoebaNet and NASNet (Table 2), not the cells. This draws a
     seeded pool of distinct random connection variants (Appendix A.2) and,
     for each column of Table 2 in turn, takes the earliest draw with that
     width and depth not taken yet: a family with the paper's topology
-    statistics, reproducible from ``seed``.
-    """
+    statistics, reproducible from `seed`."""
     from dataclasses import replace
 
     from ..cells.genotypes import ALIASES
@@ -157,5 +155,5 @@ def table2_variants(genotype: Genotype, seed: int = 0, pool: int = 4000):
 
 
 def run_dir(out_dir: Path, lr: float, label: str, seed: int) -> Path:
-    """``OUT/<lr>/<label>/seed<k>``."""
+    """`OUT/<lr>/<label>/seed<k>`."""
     return Path(out_dir) / lr_key(lr) / label / f"seed{seed}"

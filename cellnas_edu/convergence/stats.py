@@ -5,14 +5,16 @@ cell ... the convergence becomes faster". A claim about training runs is a
 claim about random quantities (initialisation, data order), so it is made
 here over several seeds, with an interval, never from one run:
 
-* **Final test loss** of each run after ``E`` epochs, and the **area under the
-  test-loss curve** (:func:`area_under_curve`), which summarises the speed of
+* **Final test loss** of each run after `E` epochs, and the **area under the
+  test-loss curve** ([`area_under_curve`][cellnas_edu.convergence.stats.area_under_curve]), which summarises the speed
+  of
   convergence over the whole run rather than only its end point.
 * Per cell, the mean over seeds with a 95% Student-t interval
-  (:func:`mean_interval`).
+  ([`mean_interval`][cellnas_edu.convergence.stats.mean_interval]).
 * Across cells, Spearman's rank correlation between cell width (or depth) and
-  the cell's mean test loss / AUC (:func:`spearman_with_bootstrap`), with the
-  p-value of :func:`scipy.stats.spearmanr` (a test over cells that treats the
+  the cell's mean test loss / AUC
+  ([`spearman_with_bootstrap`][cellnas_edu.convergence.stats.spearman_with_bootstrap]), with the
+  p-value of `scipy.stats.spearmanr` (a test over cells that treats the
   cell means as exact) and a bootstrap interval that also carries the seed
   noise: each replicate resamples the seeds of every cell with replacement,
   recomputes the cell means and the correlation.
@@ -21,11 +23,10 @@ The paper's claim predicts a **negative** correlation between width and test
 loss (wider converges faster: lower loss) and a **positive** one between depth
 and test loss.
 
-**Diverged runs** (a NaN/inf loss; Figure 4's ``C3`` at learning rate 0.25
+**Diverged runs** (a NaN/inf loss; Figure 4's `C3` at learning rate 0.25
 "completely fails to converge") are kept out of the means and listed
-separately (:func:`split_diverged`): averaging a NaN would poison the mean and
-dropping it silently would hide the strongest effect of all.
-"""
+separately ([`split_diverged`][cellnas_edu.convergence.stats.split_diverged]): averaging a NaN would poison the mean and
+dropping it silently would hide the strongest effect of all."""
 
 from __future__ import annotations
 
@@ -35,18 +36,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Sign of the correlation with test loss that Section 4.1's claim predicts.
 PAPER_EXPECTS = {"width": -1, "depth": +1}
+"""Sign of the correlation with test loss that Section 4.1's claim predicts."""
 
 
 def area_under_curve(values: Sequence[float], epochs: Sequence[float] | None = None) -> float:
     """Trapezoid area under a per-epoch curve, divided by the epoch span (so it is a mean loss).
 
-    With ``epochs = 1..E`` this is ``trapz(values, epochs) / (E - 1)``: a curve
-    that is constant at ``v`` has AUC ``v``, and a curve that drops earlier has
+    With `epochs = 1..E` this is `trapz(values, epochs) / (E - 1)`: a curve
+    that is constant at `v` has AUC `v`, and a curve that drops earlier has
     a smaller AUC than one that reaches the same end point later. A single
-    epoch has no span; its AUC is its only value.
-    """
+    epoch has no span; its AUC is its only value."""
     y = np.asarray(values, dtype=float)
     if y.ndim != 1 or y.size == 0:
         raise ValueError("area_under_curve needs a non-empty 1-d sequence of values")
@@ -64,7 +64,7 @@ def area_under_curve(values: Sequence[float], epochs: Sequence[float] | None = N
 
 @dataclass(frozen=True)
 class Interval:
-    """A mean with a two-sided interval; ``low``/``high`` are ``None`` when it cannot be computed (one value)."""
+    """A mean with a two-sided interval; `low`/`high` are `None` when it cannot be computed (one value)."""
 
     mean: float | None
     low: float | None
@@ -82,11 +82,10 @@ class Interval:
 
 
 def mean_interval(values: Sequence[float], level: float = 0.95) -> Interval:
-    """Mean of ``values`` and its Student-t interval (``n - 1`` degrees of freedom).
+    """Mean of `values` and its Student-t interval (`n - 1` degrees of freedom).
 
-    With one value the mean is that value and the interval is ``None``: one
-    run says nothing about the spread between seeds.
-    """
+    With one value the mean is that value and the interval is `None`: one
+    run says nothing about the spread between seeds."""
     from scipy import stats
 
     x = np.asarray([v for v in values], dtype=float)
@@ -108,7 +107,7 @@ def is_diverged(values: Sequence[float]) -> bool:
 
 
 def split_diverged(runs: dict[int, Sequence[float]]) -> tuple[dict[int, Sequence[float]], list[int]]:
-    """``{seed: test-loss curve}`` -> (the finite runs, the sorted seeds of the diverged runs)."""
+    """`{seed: test-loss curve}` -> (the finite runs, the sorted seeds of the diverged runs)."""
     finite = {seed: curve for seed, curve in runs.items() if not is_diverged(curve)}
     return finite, sorted(seed for seed in runs if seed not in finite)
 
@@ -120,7 +119,7 @@ def _rank_rows(a: np.ndarray) -> np.ndarray:
 
 
 def _pearson_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Pearson correlation of a vector ``x`` with every row of ``y`` (NaN where a row is constant)."""
+    """Pearson correlation of a vector `x` with every row of `y` (NaN where a row is constant)."""
     xc = x - x.mean()
     yc = y - y.mean(axis=1, keepdims=True)
     denom = np.sqrt((xc**2).sum()) * np.sqrt((yc**2).sum(axis=1))
@@ -164,15 +163,14 @@ def spearman_with_bootstrap(
     seed: int = 0,
     level: float = 0.95,
 ) -> Correlation:
-    """Spearman's rho between ``properties[i]`` and ``mean(per_seed_values[i])`` over cells ``i``.
+    """Spearman's rho between `properties[i]` and `mean(per_seed_values[i])` over cells `i`.
 
-    The point estimate and p-value are :func:`scipy.stats.spearmanr` on the
+    The point estimate and p-value are `scipy.stats.spearmanr` on the
     cell means. The interval is the percentile bootstrap over seeds: replicate
-    ``b`` draws, for every cell independently, as many seeds as it has with
+    `b` draws, for every cell independently, as many seeds as it has with
     replacement, and recomputes rho on the resampled means. Replicates in which
     the means are all tied (rho undefined) are dropped. Cells without values
-    must be removed by the caller.
-    """
+    must be removed by the caller."""
     from scipy import stats
 
     x = np.asarray(properties, dtype=float)
@@ -233,12 +231,11 @@ def describe_correlation(prop: str, metric: str, corr: Correlation) -> str:
 
 
 def one_way_anova(per_seed_values: Sequence[Sequence[float]]) -> dict | None:
-    """Do the cells differ more than seeds do? ``scipy.stats.f_oneway`` over cells (Figure 5's question).
+    """Do the cells differ more than seeds do? `scipy.stats.f_oneway` over cells (Figure 5's question).
 
     Figure 5 claims that random *operation* variants "achieve nearly the same
     convergence"; a large p-value is consistent with that (it does not prove
-    equality). ``None`` when fewer than two cells have at least two seeds.
-    """
+    equality). `None` when fewer than two cells have at least two seeds."""
     from scipy import stats
 
     groups = [np.asarray(g, dtype=float) for g in per_seed_values if len(g) >= 2]

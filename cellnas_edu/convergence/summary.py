@@ -1,4 +1,4 @@
-"""Reading the run folders of an experiment and summarising them (the content of ``summary.json``)."""
+"""Reading the run folders of an experiment and summarising them (the content of `summary.json`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .stats import area_under_curve, describe_correlation, mean_interval, one_wa
 
 
 def read_run(path: Path, epochs: int) -> RunRecord:
-    """The state and test curve of one run (:meth:`RunFolder.record <cellnas_edu.train.runfolder.RunFolder.record>`)."""
+    """The state and test curve of one run ([`RunFolder.record`][cellnas_edu.train.runfolder.RunFolder.record])."""
     return RunFolder(path).record(epochs)
 
 
@@ -75,11 +75,10 @@ def _cell_row(cell: ExperimentCell, records: list[dict], parameters: int | None)
 
 def summarize(out_dir: Path, spec: ConvergenceSpec, cells: list[ExperimentCell], epochs: int,
               params: dict[str, int] | None = None, n_boot: int = 2000) -> dict:
-    """The quantitative summary of everything finished so far (the content of ``summary.json``).
+    """The quantitative summary of everything finished so far (the content of `summary.json`).
 
-    First one flat record per run (:func:`run_records`), then the aggregation
-    per learning rate: a row per cell, Spearman correlations, ANOVA, verdict.
-    """
+    First one flat record per run ([`run_records`][cellnas_edu.convergence.summary.run_records]), then the aggregation
+    per learning rate: a row per cell, Spearman correlations, ANOVA, verdict."""
     out_dir = Path(out_dir)
     params = params or {}
     records = run_records(out_dir, spec, cells, epochs)

@@ -1,8 +1,8 @@
-"""Readers for the on-disk formats of the datasets (Appendix A.1), decoded once into ``uint8`` tensors.
+"""Readers for the on-disk formats of the datasets (Appendix A.1), decoded once into `uint8` tensors.
 
-Each reader returns ``(images, labels)``: ``images`` a ``uint8`` tensor
-``(N, C, H, W)``, ``labels`` an ``int64`` tensor ``(N,)``. A missing dataset
-raises :class:`~cellnas_edu.errors.UserError` with one line naming the folder
+Each reader returns `(images, labels)`: `images` a `uint8` tensor
+`(N, C, H, W)`, `labels` an `int64` tensor `(N,)`. A missing dataset
+raises [`UserError`][cellnas_edu.errors.UserError] with one line naming the folder
 that was searched and how to obtain the data; a corrupt file raises one line
 naming the file. Nothing is ever downloaded.
 
@@ -10,17 +10,16 @@ Formats:
 
 * CIFAR-10 / CIFAR-100: the "python version" archives of
   https://www.cs.toronto.edu/~kriz/cifar.html, extracted: pickled dicts with
-  ``data`` (``N x 3072`` uint8, channel-major 32x32) and ``labels`` /
-  ``fine_labels``, in ``cifar-10-batches-py/data_batch_1..5, test_batch`` and
-  ``cifar-100-python/train, test`` (torchvision's layout).
-* Tiny-ImageNet-200: ``tiny-imagenet-200/wnids.txt`` (the 200 classes, label =
-  line index), ``train/<wnid>/images/*.JPEG`` and ``val/images/*.JPEG`` with
-  labels in ``val/val_annotations.txt``. The paper uses the validation set as
+  `data` (`N x 3072` uint8, channel-major 32x32) and `labels` /
+  `fine_labels`, in `cifar-10-batches-py/data_batch_1..5, test_batch` and
+  `cifar-100-python/train, test` (torchvision's layout).
+* Tiny-ImageNet-200: `tiny-imagenet-200/wnids.txt` (the 200 classes, label =
+  line index), `train/<wnid>/images/*.JPEG` and `val/images/*.JPEG` with
+  labels in `val/val_annotations.txt`. The paper uses the validation set as
   its test set (Appendix A.1, footnote 5). Grayscale JPEGs become RGB.
-* Fashion-MNIST: the idx files ``train-images-idx3-ubyte``,
-  ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``,
-  ``t10k-labels-idx1-ubyte``, gzipped (``.gz``) or raw.
-"""
+* Fashion-MNIST: the idx files `train-images-idx3-ubyte`,
+  `train-labels-idx1-ubyte`, `t10k-images-idx3-ubyte`,
+  `t10k-labels-idx1-ubyte`, gzipped (`.gz`) or raw."""
 
 from __future__ import annotations
 
@@ -47,7 +46,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _find_folder(root: Path, folder: str, marker: str) -> Path | None:
-    """``root/folder`` if it holds ``marker``, else ``root`` itself if it does (the user pointed inside)."""
+    """`root/folder` if it holds `marker`, else `root` itself if it does (the user pointed inside)."""
     for candidate in (root / folder, root):
         if (candidate / marker).exists():
             return candidate
@@ -56,7 +55,7 @@ def _find_folder(root: Path, folder: str, marker: str) -> Path | None:
 
 # -- CIFAR ----------------------------------------------------------------------------------------------------------
 def _numpy_global(module: str, name: str):
-    """``numpy._core.<module>.<name>`` (NumPy 2), else ``numpy.core.<module>.<name>`` (NumPy 1)."""
+    """`numpy._core.<module>.<name>` (NumPy 2), else `numpy.core.<module>.<name>` (NumPy 1)."""
     import importlib
 
     try:
@@ -66,21 +65,19 @@ def _numpy_global(module: str, name: str):
 
 
 def _safe_codecs_encode(text, encoding="utf-8"):
-    """``_codecs.encode`` as protocol-2 pickles of ``bytes`` use it: latin-1 text to bytes, nothing else."""
+    """`_codecs.encode` as protocol-2 pickles of `bytes` use it: latin-1 text to bytes, nothing else."""
     if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
         raise pickle.UnpicklingError("_codecs.encode only of text as latin1")
     return text.encode("latin1")
 
 
 def _safe_empty_bytes(*args):
-    """``bytes()`` as protocol-2 pickles write an empty ``bytes``; ``bytes(10**12)`` and the like are refused."""
+    """`bytes()` as protocol-2 pickles write an empty `bytes`; `bytes(10**12)` and the like are refused."""
     if args:
         raise pickle.UnpicklingError("bytes(...) only without arguments")
     return b""
 
 
-#: The only globals a CIFAR batch may name: what the real files (and NumPy's own pickles of a uint8 array,
-#: protocols 2 to 5) use to rebuild an array. Anything else (os.system, builtins.eval, ...) is refused.
 _CIFAR_GLOBALS = {
     ("numpy", "ndarray"): lambda: np.ndarray,
     ("numpy", "dtype"): lambda: np.dtype,
@@ -92,16 +89,17 @@ _CIFAR_GLOBALS = {
     ("__builtin__", "bytes"): lambda: _safe_empty_bytes,
     ("builtins", "bytes"): lambda: _safe_empty_bytes,
 }
+"""The only globals a CIFAR batch may name: what the real files (and NumPy's own pickles of a uint8 array,
+protocols 2 to 5) use to rebuild an array. Anything else (os.system, builtins.eval, ...) is refused."""
 
 
 class CifarUnpickler(pickle.Unpickler):
     """A restricted unpickler: dicts, lists, tuples, bytes, str, numbers and NumPy arrays, nothing else.
 
-    A CIFAR "python version" batch is a pickle, and ``pickle.load`` of a crafted
+    A CIFAR "python version" batch is a pickle, and `pickle.load` of a crafted
     file runs arbitrary code. This unpickler admits only the globals of
-    :data:`_CIFAR_GLOBALS` and refuses every other one (``pickle.UnpicklingError``
-    naming it) before it is imported, and it has no persistent-id support.
-    """
+    `_CIFAR_GLOBALS` and refuses every other one (`pickle.UnpicklingError`
+    naming it) before it is imported, and it has no persistent-id support."""
 
     def find_class(self, module: str, name: str):
         factory = _CIFAR_GLOBALS.get((module, name))
@@ -115,12 +113,13 @@ class CifarUnpickler(pickle.Unpickler):
 
 
 def restricted_pickle_load(data: bytes):
-    """Unpickle ``data`` with :class:`CifarUnpickler` (``encoding="bytes"``, as for Python 2 pickles)."""
+    """Unpickle `data` with [`CifarUnpickler`][cellnas_edu.data.readers.CifarUnpickler] (`encoding="bytes"`, as for
+    Python 2 pickles)."""
     return CifarUnpickler(io.BytesIO(data), encoding="bytes").load()
 
 
 def _checked_uint8(value, what: str, shape_tail: tuple[int, ...] | None = None) -> np.ndarray:
-    """``value`` as a uint8 array after checking kind and range (no silent wrap-around of 300 to 44)."""
+    """`value` as a uint8 array after checking kind and range (no silent wrap-around of 300 to 44)."""
     array = np.asarray(value)
     if array.size == 0 and array.dtype.kind in "iuf":  # an empty list reads as float64
         return array.astype(np.uint8)
@@ -168,7 +167,7 @@ def _read_cifar_pickle(path: Path, label_key: str, num_classes: int = 100) -> tu
 
 
 def read_cifar(root: Path, num_classes: int, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """CIFAR-10 (``num_classes=10``) or CIFAR-100 (``100``) from torchvision's extracted layout."""
+    """CIFAR-10 (`num_classes=10`) or CIFAR-100 (`100`) from torchvision's extracted layout."""
     if num_classes == 10:
         folder, files = "cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)] if train else ["test_batch"]
         name, archive, label_key = "CIFAR-10", "cifar-10-python.tar.gz", "labels"
@@ -276,7 +275,7 @@ def _read_idx(path: Path, expected_dims: int) -> np.ndarray:
 
 
 def read_fashion_mnist(root: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """Fashion-MNIST from its idx files (Debian's ``dataset-fashion-mnist`` installs them gzipped)."""
+    """Fashion-MNIST from its idx files (Debian's `dataset-fashion-mnist` installs them gzipped)."""
     prefix = "train" if train else "t10k"
     found = {}
     for kind, dims in (("images-idx3-ubyte", 3), ("labels-idx1-ubyte", 1)):

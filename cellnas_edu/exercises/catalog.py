@@ -1,11 +1,12 @@
-r"""The exercises of ``cellnas exercises``: what to write, where it lives in the package, which checks grade it.
+r"""The exercises of `cellnas exercises`: what to write, where it lives in the package, which checks grade it.
 
-An :class:`Exercise` names a **target**, the package function (or method, ``Class.name``) that the
-learner re-implements, and the **checks** that grade it: ``module::test`` ids of the property and
-example tests in :mod:`cellnas_edu.exercises.checks`. The grader swaps the learner's function in for
+An [`Exercise`][cellnas_edu.exercises.catalog.Exercise] names a **target**, the package function (or method,
+`Class.name`) that the
+learner re-implements, and the **checks** that grade it: `module::test` ids of the property and
+example tests in [`cellnas_edu.exercises.checks`][cellnas_edu.exercises.checks]. The grader swaps the learner's
+function in for
 the target and runs exactly those tests. The stub's docstring (the claim, the paper's section and the
-definitions needed) is :attr:`Exercise.statement`, in Markdown with ``$...$`` math.
-"""
+definitions needed) is `Exercise.statement`, in Markdown with `$...$` math."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ class Exercise:
     checks: tuple[str, ...]  # "chN_module::test_name" (module relative to cellnas_edu.exercises.checks)
     statement: str
     hint: str
-    #: import lines the stub needs beyond those the package's solution uses (helpers the statement names)
     imports: tuple[str, ...] = field(default=())
+    """import lines the stub needs beyond those the package's solution uses (helpers the statement names)"""
 
     @property
     def module_name(self) -> str:

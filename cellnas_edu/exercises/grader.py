@@ -1,24 +1,25 @@
 r"""Grade a learner's function with the package's own checks: one swap mechanism for every exercise.
 
-How a check runs
-----------------
+**How a check runs**
+
 1. The learner's file is compiled and executed as a fresh module (a syntax error, an import error
-   or a missing function is a :class:`~cellnas_edu.errors.UserError`: one line, exit 2).
-2. :func:`swapped` replaces the package's function by the learner's everywhere it can be reached:
-   for a method (``Class.name``) on the class; for a function in its defining module **and** in
-   every loaded module that imported it with ``from ... import name`` (found by identity in
-   ``sys.modules``), so the check modules, and package code that calls the function, all see the
+   or a missing function is a [`UserError`][cellnas_edu.errors.UserError]: one line, exit 2).
+2. [`swapped`][cellnas_edu.exercises.grader.swapped] replaces the package's function by the learner's everywhere it
+can be reached:
+   for a method (`Class.name`) on the class; for a function in its defining module **and** in
+   every loaded module that imported it with `from ... import name` (found by identity in
+   `sys.modules`), so the check modules, and package code that calls the function, all see the
    learner's version. Everything is restored afterwards.
-3. The learner's function is wrapped by a :class:`Recorder`: every call is recorded (a deep copy
+3. The learner's function is wrapped by a [`Recorder`][cellnas_edu.exercises.grader.Recorder]: every call is recorded
+(a deep copy
    of its arguments, then the result or the exception) and runs under a per-call time limit
-   (``SIGALRM``; a function that loops fails with a timeout instead of hanging the grader).
-4. Each check (a plain function, most of them Hypothesis ``@given`` tests with
-   :data:`~cellnas_edu.exercises.checks.GRADED` settings) is called. Hypothesis shrinks a failure
+   (`SIGALRM`; a function that loops fails with a timeout instead of hanging the grader).
+4. Each check (a plain function, most of them Hypothesis `@given` tests with
+   [`GRADED`][cellnas_edu.exercises.checks.GRADED] settings) is called. Hypothesis shrinks a failure
    and replays the minimal example last; the recorder is cleared at the start of every example, so
    the calls it holds afterwards are the shrunk counterexample's. The grader re-runs the package's
    function on the recorded arguments and reports the first call whose result differs: the
-   call, the expected (package) value and the learner's.
-"""
+   call, the expected (package) value and the learner's."""
 
 from __future__ import annotations
 
@@ -40,12 +41,12 @@ from pathlib import Path
 from ..errors import UserError
 from .catalog import Exercise
 
-#: Seconds one call of the learner's function may take.
 DEFAULT_CALL_TIMEOUT = 5.0
-#: Seconds the learner's module may take to run (its imports included).
+"""Seconds one call of the learner's function may take."""
 IMPORT_TIMEOUT = 60.0
-#: Calls remembered per example (the shrunk example's calls are the last ones).
+"""Seconds the learner's module may take to run (its imports included)."""
 MAX_RECORDED = 64
+"""Calls remembered per example (the shrunk example's calls are the last ones)."""
 REPR_LIMIT = 400
 
 
@@ -102,7 +103,8 @@ class ExerciseResult:
 # -- time limits -------------------------------------------------------------------------
 @contextmanager
 def time_limit(seconds: float | None, what: str):
-    """Raise :class:`LearnerTimeout` in the block after ``seconds`` (main thread on POSIX; elsewhere no limit)."""
+    """Raise [`LearnerTimeout`][cellnas_edu.exercises.grader.LearnerTimeout] in the block after `seconds` (main thread
+    on POSIX; elsewhere no limit)."""
     usable = (seconds and seconds > 0 and hasattr(signal, "setitimer")
               and threading.current_thread() is threading.main_thread())
     if not usable:
@@ -127,7 +129,7 @@ def time_limit(seconds: float | None, what: str):
 
 # -- loading the learner's file -------------------------------------------------------------
 def load_function(path: Path, exercise: Exercise, timeout: float | None = DEFAULT_CALL_TIMEOUT):
-    """Execute the learner's file as a module and return its function ``exercise.function_name``."""
+    """Execute the learner's file as a module and return its function `exercise.function_name`."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path} does not exist; run 'cellnas exercises start {exercise.name}' first")
@@ -155,7 +157,7 @@ def load_function(path: Path, exercise: Exercise, timeout: float | None = DEFAUL
 # -- the swap ------------------------------------------------------------------------------
 @contextmanager
 def swapped(exercise: Exercise, replacement):
-    """Within the block, the package's target is ``replacement`` wherever it was reachable (module docstring)."""
+    """Within the block, the package's target is `replacement` wherever it was reachable (module docstring)."""
     owner = exercise.owner()
     name = exercise.function_name
     original = owner.__dict__[name]
@@ -362,7 +364,7 @@ def _counterexample(exc: BaseException) -> str | None:
 
 
 def _failing_line(exc: BaseException, test) -> str:
-    """The source line of the check that raised (``assert ...``) when the exception carries no message."""
+    """The source line of the check that raised (`assert ...`) when the exception carries no message."""
     import linecache
 
     filename = getattr(getattr(test, "__wrapped__", test), "__code__", None)
@@ -461,7 +463,7 @@ def _largest_difference(a, b):
 
 
 def grade(exercise: Exercise, function, timeout: float | None = DEFAULT_CALL_TIMEOUT) -> ExerciseResult:
-    """Run every check of ``exercise`` with ``function`` swapped in for the package's target."""
+    """Run every check of `exercise` with `function` swapped in for the package's target."""
     reference = exercise.reference()
     tests = [resolve_check(c) for c in exercise.check_ids()]  # import the check modules before the swap
     del tests

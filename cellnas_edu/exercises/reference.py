@@ -1,9 +1,9 @@
 r"""Reference solutions that the package did not have before the exercises needed them.
 
-:func:`spearman_exact_pvalue` is the exact permutation test of Spearman's :math:`\rho`
+[`spearman_exact_pvalue`][cellnas_edu.exercises.reference.spearman_exact_pvalue] is the exact permutation test of
+Spearman's $\rho$
 (Section 4.1 correlates cell width and depth with convergence over a handful of cells, where
-the large-sample p-value of :func:`scipy.stats.spearmanr` is only an approximation).
-"""
+the large-sample p-value of `scipy.stats.spearmanr` is only an approximation)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import itertools
 import math
 from collections.abc import Sequence
 
-#: Largest sample the exact test enumerates (8! = 40,320 permutations).
 MAX_EXACT_N = 8
+"""Largest sample the exact test enumerates (8! = 40,320 permutations)."""
 
 
 def _ranks(values: Sequence[float]) -> list[int]:
@@ -24,15 +24,14 @@ def _ranks(values: Sequence[float]) -> list[int]:
 
 
 def spearman_exact_pvalue(x: Sequence[float], y: Sequence[float], alternative: str = "greater") -> float:
-    r"""Exact permutation p-value of Spearman's :math:`\rho` between ``x`` and ``y`` (no ties, ``3 <= n <= 8``).
+    r"""Exact permutation p-value of Spearman's $\rho$ between `x` and `y` (no ties, `3 <= n <= 8`).
 
-    Under the null hypothesis every one of the :math:`n!` orderings of ``y``'s ranks against ``x``'s is
-    equally likely. With :math:`S = \sum_i d_i^2` (``d_i`` the rank differences),
-    :math:`\rho = 1 - 6S / (n(n^2-1))`, so :math:`T = n(n^2-1) - 6S` is an integer multiple of
-    :math:`\rho` and the comparison is exact. The p-value is the fraction of permutations whose
-    :math:`T` is ``>=`` the observed one (``"greater"``), ``<=`` (``"less"``) or at least as large in
-    absolute value (``"two-sided"``).
-    """
+    Under the null hypothesis every one of the $n!$ orderings of `y`'s ranks against `x`'s is
+    equally likely. With $S = \sum_i d_i^2$ (`d_i` the rank differences),
+    $\rho = 1 - 6S / (n(n^2-1))$, so $T = n(n^2-1) - 6S$ is an integer multiple of
+    $\rho$ and the comparison is exact. The p-value is the fraction of permutations whose
+    $T$ is `>=` the observed one (`"greater"`), `<=` (`"less"`) or at least as large in
+    absolute value (`"two-sided"`)."""
     n = len(x)
     if len(y) != n:
         raise ValueError(f"x and y differ in length ({n} and {len(y)})")

@@ -1,10 +1,9 @@
-"""The learner's workspace: one module per exercise, and ``.progress.json``.
+"""The learner's workspace: one module per exercise, and `.progress.json`.
 
-``start NAME`` writes ``<dir>/NAME.py``: the imports the package's solution uses (minus the
+`start NAME` writes `<dir>/NAME.py`: the imports the package's solution uses (minus the
 package's own helpers of the same module, which would give the answer away), the function's
-signature, its statement as the docstring and a body that raises ``NotImplementedError``.
-``solution NAME --write`` replaces the body by the package's implementation.
-"""
+signature, its statement as the docstring and a body that raises `NotImplementedError`.
+`solution NAME --write` replaces the body by the package's implementation."""
 
 from __future__ import annotations
 
@@ -80,7 +79,7 @@ def _reference_source(exercise: Exercise) -> str:
 
 
 def stub_source(exercise: Exercise) -> str:
-    """The learner's starting point: signature, statement, ``raise NotImplementedError``."""
+    """The learner's starting point: signature, statement, `raise NotImplementedError`."""
     tree = ast.parse(_reference_source(exercise))
     function = tree.body[0]
     function.decorator_list = []

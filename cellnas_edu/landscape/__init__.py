@@ -2,23 +2,24 @@ r"""Loss landscape, gradient variance and sharpness of trained networks (Section
 
 Section 4.2 explains the fast convergence of wide and shallow cells through
 Theorem 4.1 (Ghadimi & Lan, 2013): SGD converges faster with a smaller
-Lipschitz constant :math:`L` of the gradient and a smaller gradient variance
-:math:`\sigma^2`. It measures both around the trained weights :math:`w^*`:
+Lipschitz constant $L$ of the gradient and a smaller gradient variance
+$\sigma^2$. It measures both around the trained weights $w^*$:
 
-* the loss surface :math:`s(\alpha, \beta) = \mathbb{E}_i f_i(w^* + \alpha w_1 + \beta w_2)`
+* the loss surface $s(\alpha, \beta) = \mathbb{E}_i f_i(w^* + \alpha w_1 + \beta w_2)$
   along two filter-normalised random directions (Li et al., 2018; Figure 6):
-  :mod:`.directions`, :mod:`.surface`;
-* the gradient variance :math:`g(\alpha, \beta) = \mathrm{Var}(\nabla f_i(w^* + \alpha w_1 + \beta w_2))`
-  (Figures 7, 8): :mod:`.gradvar`;
-* beyond the paper, the top Hessian eigenvalue at :math:`w^*`, a direct local
-  estimate of :math:`L`: :mod:`.hessian`.
+  [`directions`][cellnas_edu.landscape.directions], [`surface`][cellnas_edu.landscape.surface];
+* the gradient variance $g(\alpha, \beta) = \mathrm{Var}(\nabla f_i(w^* + \alpha w_1 + \beta w_2))$
+  (Figures 7, 8): [`gradvar`][cellnas_edu.landscape.gradvar];
+* beyond the paper, the top Hessian eigenvalue at $w^*$, a direct local
+  estimate of $L$: [`hessian`][cellnas_edu.landscape.hessian].
 
-:mod:`.grid` fills a resumable grid (:mod:`.store`, ``landscape.npz``), shared
-across ``torchrun`` processes (:mod:`.distributed`); :mod:`.measure` does it
-for a run folder (``cellnas landscape``); :mod:`.plots` draws Figures 6-8 and
-:mod:`.compare` sets a family side by side against width and depth
-(``cellnas compare-landscapes``).
-"""
+[`grid`][cellnas_edu.landscape.grid] fills a resumable grid ([`store`][cellnas_edu.landscape.store], `landscape.npz`),
+shared
+across `torchrun` processes ([`distributed`][cellnas_edu.landscape.distributed]);
+[`measure`][cellnas_edu.landscape.measure] does it
+for a run folder (`cellnas landscape`); [`plots`][cellnas_edu.landscape.plots] draws Figures 6-8 and
+[`compare`][cellnas_edu.landscape.compare] sets a family side by side against width and depth
+(`cellnas compare-landscapes`)."""
 
 from .compare import compare_landscapes, near_optimum_mean, slice_curvature, spearman
 from .directions import DirectionSpec, filter_normalize_, filter_normalized_direction, random_direction_pair

@@ -5,27 +5,28 @@ landscape (smaller Lipschitz constant, Figure 6) and a smaller gradient
 variance near the optimum (Figures 7, 8). For a family of runs this module
 tabulates, per run:
 
-* **sharpness**: the top Hessian eigenvalue at :math:`w^*` when every run has
-  one (``cellnas landscape --hessian``); otherwise the *slice curvature*, the
+* **sharpness**: the top Hessian eigenvalue at $w^*$ when every run has
+  one (`cellnas landscape --hessian`); otherwise the *slice curvature*, the
   central second difference of the 1-D slices averaged over both directions,
 
-  .. math::
+    $$
+    \kappa = \frac12 \sum_{d \in \{\alpha, \beta\}} \frac{s(+h) - 2 s(0) + s(-h)}{h^2},
+    $$
 
-      \kappa = \frac12 \sum_{d \in \{\alpha, \beta\}} \frac{s(+h) - 2 s(0) + s(-h)}{h^2},
+    which is the curvature *along the two filter-normalised directions* (a
+    lower bound on the largest eigenvalue's scale, in other units): the table
+    says which of the two it holds;
 
-  which is the curvature *along the two filter-normalised directions* (a
-  lower bound on the largest eigenvalue's scale, in other units): the table
-  says which of the two it holds;
-* **near-optimum gradient variance**: the mean of :math:`g` over the central
-  region :math:`|\alpha|, |\beta| \le \mathrm{span}/5`;
-* the normal cell's width and depth (Section 3.2, :mod:`cellnas_edu.cells.topology`).
+* **near-optimum gradient variance**: the mean of $g$ over the central
+  region $|\alpha|, |\beta| \le \mathrm{span}/5$;
 
-Spearman rank correlations (:func:`scipy.stats.spearmanr`) of each measure
+* the normal cell's width and depth (Section 3.2, [`cellnas_edu.cells.topology`][cellnas_edu.cells.topology]).
+
+Spearman rank correlations (`scipy.stats.spearmanr`) of each measure
 with width and with depth summarise the family. The paper's claim predicts a
 negative correlation with width and a positive one with depth. One run (one
 training seed) per cell gives no interval: a rank correlation over a handful
-of cells is a description of this family, not a test.
-"""
+of cells is a description of this family, not a test."""
 
 from __future__ import annotations
 
@@ -61,12 +62,12 @@ class RunLandscape:
 
 
 def _finite_or_none(value):
-    """JSON has no NaN or infinity: a non-finite measure (a grid that overflowed) is reported as ``None``."""
+    """JSON has no NaN or infinity: a non-finite measure (a grid that overflowed) is reported as `None`."""
     return value if value is None or math.isfinite(value) else None
 
 
 def slice_curvature(data: LandscapeData) -> float | None:
-    """The central second difference of :math:`s(\\alpha, 0)` and :math:`s(0, \\beta)`, averaged (needs steps >= 3)."""
+    """The central second difference of $s(\\alpha, 0)$ and $s(0, \\beta)$, averaged (needs steps >= 3)."""
     if data.alpha.size < 3:
         return None
     i, j = data.center
@@ -79,7 +80,7 @@ def slice_curvature(data: LandscapeData) -> float | None:
 
 
 def near_optimum_mean(values: np.ndarray, data: LandscapeData, fraction: float = CENTRAL_FRACTION) -> float:
-    """Mean of ``values`` over :math:`|\\alpha|, |\\beta| \\le` ``fraction * span`` (at least the centre)."""
+    """Mean of `values` over $|\\alpha|, |\\beta| \\le$ `fraction * span` (at least the centre)."""
     radius = fraction * float(data.settings["span"]) * (1 + 1e-12)
     rows = np.abs(data.alpha) <= radius
     cols = np.abs(data.beta) <= radius
@@ -87,7 +88,8 @@ def near_optimum_mean(values: np.ndarray, data: LandscapeData, fraction: float =
 
 
 def load_landscape(run_dir: Path) -> LandscapeData:
-    """``RUN_DIR/landscape.npz`` with a complete loss grid (one-line :class:`UserError` otherwise)."""
+    """`RUN_DIR/landscape.npz` with a complete loss grid (one-line [`UserError`][cellnas_edu.errors.UserError]
+    otherwise)."""
     path = Path(run_dir) / FILENAME
     if not path.exists():
         raise UserError(f"{run_dir}: no {FILENAME} (run 'cellnas landscape {run_dir}' first)")
@@ -127,7 +129,7 @@ def describe(run_dir: Path, data: LandscapeData) -> RunLandscape:
 
 
 def spearman(x: list[float], y: list[float]) -> float | None:
-    """Spearman's rho, or ``None`` when undefined (fewer than 3 runs, or a constant column)."""
+    """Spearman's rho, or `None` when undefined (fewer than 3 runs, or a constant column)."""
     from scipy.stats import spearmanr
 
     if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2:
@@ -186,10 +188,10 @@ def compare_landscapes(run_dirs: list[Path]) -> tuple[dict, list[LandscapeData]]
 
 
 def gradvar_rankings(rows: list[RunLandscape]) -> dict:
-    """The runs ordered from smallest to largest gradient variance under the trace ``g`` and under ``g / P``.
+    """The runs ordered from smallest to largest gradient variance under the trace `g` and under `g / P`.
 
-    The two orders differ only through the parameter counts ``P``, which differ between variants (their
-    reduction cells, and the number of edges that carry parameters): ``same`` says whether they agree."""
+    The two orders differ only through the parameter counts `P`, which differ between variants (their
+    reduction cells, and the number of edges that carry parameters): `same` says whether they agree."""
     trace = [r.label for r in sorted(rows, key=lambda r: r.near_optimum_grad_var)]
     if not all(r.near_optimum_grad_var_per_parameter is not None for r in rows):
         return {"trace": trace, "per_parameter": None, "same": None}
@@ -198,7 +200,7 @@ def gradvar_rankings(rows: list[RunLandscape]) -> dict:
 
 
 def format_table(table: dict) -> str:
-    """A plain-text table of :func:`compare_landscapes`."""
+    """A plain-text table of [`compare_landscapes`][cellnas_edu.landscape.compare.compare_landscapes]."""
     kind = table["sharpness_kind"]
     lines = [f"{'run':<28} {'width':>6} {'depth':>5} {'eval loss':>10} {kind:>22} {'g near optimum':>15}"]
     for r in table["runs"]:
@@ -215,8 +217,8 @@ def format_table(table: dict) -> str:
 
 
 def write_comparison_figures(table: dict, datas: list[LandscapeData], out_dir: Path) -> list[Path]:
-    """``compare_contours.png`` (Figure 6 / 17-20 layout) and, with gradient variance,
-    ``compare_gradvar_heatmaps.png`` (Figure 7) and ``compare_gradvar3d.png`` (Figure 8 / 21-24), one panel per run
+    """`compare_contours.png` (Figure 6 / 17-20 layout) and, with gradient variance,
+    `compare_gradvar_heatmaps.png` (Figure 7) and `compare_gradvar3d.png` (Figure 8 / 21-24), one panel per run
     ordered by width, sharing levels and colour scales."""
     from matplotlib.figure import Figure
 

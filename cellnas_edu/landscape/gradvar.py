@@ -1,60 +1,61 @@
-r"""Gradient variance :math:`g(\alpha, \beta)` of Section 4.2.2, from per-sample gradients.
+r"""Gradient variance $g(\alpha, \beta)$ of Section 4.2.2, from per-sample gradients.
 
 Section 4.2.2 follows Ghadimi & Lan (2013) and defines the gradient variance
-as :math:`\mathrm{Var}(\nabla f_i(w))`, the noise of a one-sample stochastic
+as $\mathrm{Var}(\nabla f_i(w))$, the noise of a one-sample stochastic
 gradient. For a vector-valued gradient the scalar that Theorem 4.1's
-:math:`\sigma^2` bounds is the **trace of the per-sample gradient
-covariance**, :math:`\mathbb{E}\lVert \nabla f_i(w) - \nabla f(w) \rVert^2`,
-and that is what we report, over the ``M`` fixed samples (population
-variance, divisor ``M``):
+$\sigma^2$ bounds is the **trace of the per-sample gradient
+covariance**, $\mathbb{E}\lVert \nabla f_i(w) - \nabla f(w) \rVert^2$,
+and that is what we report, over the `M` fixed samples (population
+variance, divisor `M`):
 
-.. math::
+$$
+g(w) = \frac{1}{M} \sum_{i=1}^{M} \lVert g_i - \bar g \rVert^2,
+\qquad g_i = \nabla_w f_i(w), \quad \bar g = \frac{1}{M} \sum_i g_i .
+$$
 
-    g(w) = \frac{1}{M} \sum_{i=1}^{M} \lVert g_i - \bar g \rVert^2,
-    \qquad g_i = \nabla_w f_i(w), \quad \bar g = \frac{1}{M} \sum_i g_i .
-
-Two other views are returned: the per-parameter mean ``g / P`` (``P`` =
+Two other views are returned: the per-parameter mean `g / P` (`P` =
 number of parameters the evaluation loss depends on) and the standard
-deviation :math:`\sqrt{g}`, which is what Figures 7 and 8 plot ("we plot the
+deviation $\sqrt{g}$, which is what Figures 7 and 8 plot ("we plot the
 figures using the standard deviation ... to avoid extremely large values").
 
-How it is computed
-------------------
-* Per-sample gradients with :mod:`torch.func`: ``vmap(grad_and_value(f))``
-  over a chunk of ``C`` samples, ``f`` a :func:`~torch.func.functional_call`
+**How it is computed**
+
+* Per-sample gradients with `torch.func`: `vmap(grad_and_value(f))`
+  over a chunk of `C` samples, `f` a `functional_call`
   of the network on one image. The network is in evaluation mode, so
-  BatchNorm uses running statistics and :math:`f_i` depends on image ``i``
+  BatchNorm uses running statistics and $f_i$ depends on image `i`
   only; in training mode the batch statistics would couple the samples and
-  "the gradient of sample ``i``" would not be defined.
+  "the gradient of sample `i`" would not be defined.
+
 * Only one chunk of per-sample gradients exists at a time (memory
-  ``C x P`` floats); the chunks are combined with **Chan et al.'s parallel
-  update** in float64: each chunk contributes its own mean :math:`\bar g_B` and
-  its sum of squared deviations :math:`M_{2,B} = \sum_{i \in B} \lVert g_i - \bar g_B \rVert^2`,
+  `C x P` floats); the chunks are combined with **Chan et al.'s parallel
+  update** in float64: each chunk contributes its own mean $\bar g_B$ and
+  its sum of squared deviations $M_{2,B} = \sum_{i \in B} \lVert g_i - \bar g_B \rVert^2$,
   and two sets merge as
 
-  .. math::
+    $$
+    M_2 = M_{2,A} + M_{2,B} + \lVert \bar g_B - \bar g_A \rVert^2 \frac{n_A n_B}{n_A + n_B}.
+    $$
 
-      M_2 = M_{2,A} + M_{2,B} + \lVert \bar g_B - \bar g_A \rVert^2 \frac{n_A n_B}{n_A + n_B}.
+    The textbook shortcut $\sum_i \lVert g_i \rVert^2 - M \lVert \bar g \rVert^2$
+    subtracts two large numbers whose difference is the variance: where the mean
+    gradient dominates the spread (far from the optimum, at the corners of the
+    grid, exactly where Figure 7 turns yellow) the relative error is about
+    $\varepsilon \lVert \bar g \rVert^2 / g$ and can exceed 100% in
+    float32 or even come out negative. Chan's update only ever adds
+    non-negative terms computed from deviations. Within a chunk the mean and
+    the squared deviations from it are computed in the gradients' own
+    precision (deviations from the chunk's mean cannot cancel
+    catastrophically); chunk means and $M_2$ are merged in float64.
 
-  The textbook shortcut :math:`\sum_i \lVert g_i \rVert^2 - M \lVert \bar g \rVert^2`
-  subtracts two large numbers whose difference is the variance: where the mean
-  gradient dominates the spread (far from the optimum, at the corners of the
-  grid, exactly where Figure 7 turns yellow) the relative error is about
-  :math:`\varepsilon \lVert \bar g \rVert^2 / g` and can exceed 100% in
-  float32 or even come out negative. Chan's update only ever adds
-  non-negative terms computed from deviations. Within a chunk the mean and
-  the squared deviations from it are computed in the gradients' own
-  precision (deviations from the chunk's mean cannot cancel
-  catastrophically); chunk means and :math:`M_2` are merged in float64.
 * BatchNorm in evaluation mode is a fixed per-channel affine map,
-  :math:`y = x \cdot s + t` with :math:`s = \gamma / \sqrt{\hat\sigma^2 + \epsilon}`,
-  :math:`t = \beta - \hat\mu s`. While per-sample gradients are taken,
-  :func:`affine_batchnorm` computes it in exactly that form (the same
-  function of :math:`\gamma, \beta` and the running statistics, equal up to
-  rounding): ``vmap``'s generic batching rule for the fused BatchNorm
+  $y = x \cdot s + t$ with $s = \gamma / \sqrt{\hat\sigma^2 + \epsilon}$,
+  $t = \beta - \hat\mu s$. While per-sample gradients are taken,
+  [`affine_batchnorm`][cellnas_edu.landscape.gradvar.affine_batchnorm] computes it in exactly that form (the same
+  function of $\gamma, \beta$ and the running statistics, equal up to
+  rounding): `vmap`'s generic batching rule for the fused BatchNorm
   backward is several times slower than the plain element-wise products and
-  reductions of the affine form.
-"""
+  reductions of the affine form."""
 
 from __future__ import annotations
 
@@ -66,16 +67,16 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad_and_value, vmap
 
-#: ``--gradvar-stat``: what the gradient-variance plots show. ``trace``: :math:`\sqrt{g}` with ``g`` the trace of the
-#: per-sample gradient covariance (Section 4.2.2; Theorem 4.1's sigma^2). ``per-parameter``: :math:`\sqrt{g / P}`,
-#: the per-coordinate mean over the ``P`` parameters -- Appendix B.4 says the z-axis of Figures 7, 8 and 21-24 "has
-#: been scaled by 10^-5", which fits a per-parameter (or mini-batch) statistic better than the trace.
 GRADVAR_STATS = ("trace", "per-parameter")
+r"""`--gradvar-stat`: what the gradient-variance plots show. `trace`: $\sqrt{g}$ with `g` the trace of the
+per-sample gradient covariance (Section 4.2.2; Theorem 4.1's sigma^2). `per-parameter`: $\sqrt{g / P}$,
+the per-coordinate mean over the `P` parameters -- Appendix B.4 says the z-axis of Figures 7, 8 and 21-24
+"has been scaled by 10^-5", which fits a per-parameter (or mini-batch) statistic better than the trace."""
 
 
 @dataclass(frozen=True)
 class GradientVariance:
-    """:math:`g = \\mathrm{tr}\\,\\mathrm{Cov}(\\nabla f_i)` over ``num_samples`` samples, and its views."""
+    """$g = \\mathrm{tr}\\,\\mathrm{Cov}(\\nabla f_i)$ over `num_samples` samples, and its views."""
 
     trace: float
     num_samples: int
@@ -89,7 +90,7 @@ class GradientVariance:
 
     @property
     def std(self) -> float:
-        """:math:`\\sqrt{g}`, the quantity Figures 7 and 8 plot."""
+        """$\\sqrt{g}$, the quantity Figures 7 and 8 plot."""
         return self.trace ** 0.5
 
 
@@ -102,10 +103,9 @@ class ChanAccumulator:
         self.m2 = torch.zeros((), dtype=torch.float64, device=next(iter(params.values())).device)
 
     def update(self, chunk_grads: dict[str, torch.Tensor], *, consume: bool = False) -> None:
-        """Merge one chunk of per-sample gradients (``name -> (n_B, *shape)``) with Chan's update.
+        """Merge one chunk of per-sample gradients (`name -> (n_B, *shape)`) with Chan's update.
 
-        ``consume=True`` lets the chunk's tensors be overwritten by their deviations (no extra memory).
-        """
+        `consume=True` lets the chunk's tensors be overwritten by their deviations (no extra memory)."""
         n_b = next(iter(chunk_grads.values())).shape[0]
         n_a = self.count
         n = n_a + n_b
@@ -137,12 +137,11 @@ def _affine_batchnorm_forward(self, x: torch.Tensor) -> torch.Tensor:
 
 @contextmanager
 def affine_batchnorm(model: nn.Module):
-    """Within the block, evaluation-mode BatchNorm layers of ``model`` compute ``x * s + t`` (module docstring).
+    """Within the block, evaluation-mode BatchNorm layers of `model` compute `x * s + t` (module docstring).
 
     Only layers in evaluation mode with running statistics are changed (the
     others would normalise with batch statistics); the originals come back
-    on exit.
-    """
+    on exit."""
     changed = []
     for module in model.modules():
         if (isinstance(module, nn.modules.batchnorm._BatchNorm) and not module.training
@@ -157,7 +156,7 @@ def affine_batchnorm(model: nn.Module):
 
 
 def per_sample_gradient_function(model: nn.Module):
-    """``vmap``-ed ``(params, x, y) -> (per-sample gradients, per-sample losses)`` for an eval-mode model."""
+    """`vmap`-ed `(params, x, y) -> (per-sample gradients, per-sample losses)` for an eval-mode model."""
 
     def loss_of_one(params, x, y):
         output = functional_call(model, params, (x.unsqueeze(0),))
@@ -169,12 +168,11 @@ def per_sample_gradient_function(model: nn.Module):
 
 def gradient_variance(model: nn.Module, params: dict[str, torch.Tensor], inputs: torch.Tensor,
                       targets: torch.Tensor, chunk: int = 16) -> GradientVariance:
-    """:math:`g(w)` at the model's current weights over all ``inputs`` (see the module docstring).
+    """$g(w)$ at the model's current weights over all `inputs` (see the module docstring).
 
-    ``params`` are the parameters differentiated (the others, and the
-    buffers, are taken from ``model`` as constants); ``chunk`` samples share
-    one ``vmap`` call and bound the memory.
-    """
+    `params` are the parameters differentiated (the others, and the
+    buffers, are taken from `model` as constants); `chunk` samples share
+    one `vmap` call and bound the memory."""
     if chunk < 1:
         raise ValueError(f"chunk must be a positive integer, got {chunk}")
     if model.training:

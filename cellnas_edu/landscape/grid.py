@@ -1,18 +1,17 @@
-r"""The grid loop: :math:`s(\alpha, \beta)` and optionally :math:`g(\alpha, \beta)` at every point, resumable.
+r"""The grid loop: $s(\alpha, \beta)$ and optionally $g(\alpha, \beta)$ at every point, resumable.
 
-Points are visited row by row (``alpha`` outer, ``beta`` inner); only points
-not yet done in the :class:`~cellnas_edu.landscape.store.LandscapeData` are
+Points are visited row by row (`alpha` outer, `beta` inner); only points
+not yet done in the [`LandscapeData`][cellnas_edu.landscape.store.LandscapeData] are
 computed, so a rerun after an interruption continues where the last snapshot
-stopped. The data is saved through ``save`` after every completed row's worth
-of points or every ``save_every_s`` seconds, at the end, and also when the
+stopped. The data is saved through `save` after every completed row's worth
+of points or every `save_every_s` seconds, at the end, and also when the
 loop is interrupted (the values already in memory are complete points).
 
-With the gradient variance asked, a point costs one ``vmap`` pass over the
+With the gradient variance asked, a point costs one `vmap` pass over the
 samples and its loss is the mean of the per-sample losses of that same pass
 (one forward instead of two); otherwise the loss is one plain evaluation pass
-(:func:`~cellnas_edu.landscape.surface.mean_loss`). The weights are restored
-to :math:`w^*` when the loop ends, however it ends.
-"""
+([`mean_loss`][cellnas_edu.landscape.surface.mean_loss]). The weights are restored
+to $w^*$ when the loop ends, however it ends."""
 
 from __future__ import annotations
 
@@ -32,7 +31,7 @@ from .surface import PerturbedWeights, mean_loss
 
 
 def pending_points(data: LandscapeData, gradvar: bool) -> list[int]:
-    """Flat indices ``i * steps + j`` of the points that still need a value."""
+    """Flat indices `i * steps + j` of the points that still need a value."""
     todo = ~data.loss_done
     if gradvar:
         todo = todo | ~data.grad_var_done
@@ -56,11 +55,10 @@ def compute_grid(
     on_point: Callable[[int], None] | None = None,
     context: DistContext | None = None,
 ) -> LandscapeData:
-    """Fill ``data`` in place (all ranks compute, rank 0 stores and saves) and return it.
+    """Fill `data` in place (all ranks compute, rank 0 stores and saves) and return it.
 
-    ``on_point(n)`` is called after this process finished its ``n``-th point
-    (tests use it to simulate an interruption).
-    """
+    `on_point(n)` is called after this process finished its `n`-th point
+    (tests use it to simulate an interruption)."""
     if model.training:
         raise ValueError("the landscape is measured in evaluation mode; call model.eval() first")
     context = context or single_process(inputs.device)

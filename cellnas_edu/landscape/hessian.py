@@ -1,28 +1,27 @@
 r"""Sharpness beyond the paper: the top Hessian eigenvalue at the trained weights.
 
-Section 4.2.1 reads the Lipschitz constant :math:`L` of Theorem 4.1 off loss
+Section 4.2.1 reads the Lipschitz constant $L$ of Theorem 4.1 off loss
 contours and notes that "the largest eigenvalue of the Hessian matrix, which
 indicates the maximum curvature of the objective function, is positively
 correlated with Lipschitz constant" (Nesterov, 2004). We measure that number
-directly. Locally, :math:`\nabla f` is Lipschitz with constant
-:math:`\lVert H \rVert_2 = \max_k |\lambda_k(H)|`, the eigenvalue of largest
+directly. Locally, $\nabla f$ is Lipschitz with constant
+$\lVert H \rVert_2 = \max_k |\lambda_k(H)|$, the eigenvalue of largest
 magnitude, which is what **power iteration** converges to:
 
-.. math::
+$$
+v_{t+1} = \frac{H v_t}{\lVert H v_t \rVert}, \qquad \lambda_t = v_t^\top H v_t .
+$$
 
-    v_{t+1} = \frac{H v_t}{\lVert H v_t \rVert}, \qquad \lambda_t = v_t^\top H v_t .
-
-At a minimum :math:`H` is (nearly) positive semi-definite and this is the top
+At a minimum $H$ is (nearly) positive semi-definite and this is the top
 eigenvalue; elsewhere it may be a negative eigenvalue of larger magnitude, and
-the sign tells which. ``H v`` is a Hessian-vector product (Pearlmutter, 1994)
-by double back-propagation, summed over chunks of the ``M`` samples, so
-:math:`H` (``P x P``) is never formed. The loss is the mean cross-entropy in
-evaluation mode, as for :math:`s(\alpha, \beta)`.
+the sign tells which. `H v` is a Hessian-vector product (Pearlmutter, 1994)
+by double back-propagation, summed over chunks of the `M` samples, so
+$H$ (`P x P`) is never formed. The loss is the mean cross-entropy in
+evaluation mode, as for $s(\alpha, \beta)$.
 
-Stopping rule: :math:`|\lambda_t - \lambda_{t-1}| \le \mathrm{tol}\,|\lambda_t|`
-or ``max_iter`` products; the result says whether it converged and reports the
-residual :math:`\lVert H v - \lambda v \rVert / |\lambda|`.
-"""
+Stopping rule: $|\lambda_t - \lambda_{t-1}| \le \mathrm{tol}\,|\lambda_t|$
+or `max_iter` products; the result says whether it converged and reports the
+residual $\lVert H v - \lambda v \rVert / |\lambda|$."""
 
 from __future__ import annotations
 
@@ -37,7 +36,7 @@ from .surface import logits_of
 
 @dataclass(frozen=True)
 class HessianEigenvalue:
-    """Result of :func:`top_hessian_eigenvalue`."""
+    """Result of [`top_hessian_eigenvalue`][cellnas_edu.landscape.hessian.top_hessian_eigenvalue]."""
 
     eigenvalue: float
     iterations: int
@@ -48,7 +47,7 @@ class HessianEigenvalue:
 def hessian_vector_product(model: nn.Module, params: dict[str, torch.Tensor], inputs: torch.Tensor,
                            targets: torch.Tensor, vector: list[torch.Tensor],
                            batch_size: int = 128) -> list[torch.Tensor]:
-    """:math:`H v` of the mean cross-entropy over ``inputs`` at the model's weights (eval mode)."""
+    """$H v$ of the mean cross-entropy over `inputs` at the model's weights (eval mode)."""
     tensors = list(params.values())
     total = [torch.zeros_like(p) for p in tensors]
     count = inputs.shape[0]

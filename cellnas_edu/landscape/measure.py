@@ -1,21 +1,20 @@
-r"""Measure a trained run: loss surface, gradient variance, sharpness (Section 4.2), into ``landscape.npz``.
+r"""Measure a trained run: loss surface, gradient variance, sharpness (Section 4.2), into `landscape.npz`.
 
-:func:`measure_landscape` is what ``cellnas landscape RUN_DIR`` does:
+[`measure_landscape`][cellnas_edu.landscape.measure.measure_landscape] is what `cellnas landscape RUN_DIR` does:
 
-1. read the run (:func:`cellnas_edu.train.load_run`: eval mode, trained
-   BatchNorm statistics) and a fixed, seeded, class-balanced sample of ``M``
-   test images (:func:`cellnas_edu.data.subset_indices`), preloaded on the
+1. read the run ([`cellnas_edu.train.load_run`][cellnas_edu.train.load_run]: eval mode, trained
+   BatchNorm statistics) and a fixed, seeded, class-balanced sample of `M`
+   test images ([`cellnas_edu.data.subset_indices`][cellnas_edu.data.subset_indices]), preloaded on the
    device once;
-2. open ``RUN_DIR/landscape.npz`` for resuming (same settings) or start a
+2. open `RUN_DIR/landscape.npz` for resuming (same settings) or start a
    fresh grid; nothing is written before the first grid row is done, so a run
    that fails early never touches an existing file;
-3. compute ``eval_loss``, the plain evaluation loss at :math:`w^*` on the same
-   ``M`` images (:func:`cellnas_edu.train.evaluate`), independently of the
-   grid; the grid's centre ``s(0, 0)`` must equal it;
-4. fill the grid (:func:`~cellnas_edu.landscape.grid.compute_grid`), shared
-   among ``torchrun`` processes; optionally the top Hessian eigenvalue
-   (:mod:`~cellnas_edu.landscape.hessian`) and the plots.
-"""
+3. compute `eval_loss`, the plain evaluation loss at $w^*$ on the same
+   `M` images ([`cellnas_edu.train.evaluate`][cellnas_edu.train.evaluate]), independently of the
+   grid; the grid's centre `s(0, 0)` must equal it;
+4. fill the grid ([`compute_grid`][cellnas_edu.landscape.grid.compute_grid]), shared
+   among `torchrun` processes; optionally the top Hessian eigenvalue
+   ([`hessian`][cellnas_edu.landscape.hessian]) and the plots."""
 
 from __future__ import annotations
 
@@ -48,7 +47,7 @@ from .surface import landscape_parameters
 
 @dataclass(frozen=True)
 class LandscapeOptions:
-    """Settings of one measurement (the ``cellnas landscape`` flags)."""
+    """Settings of one measurement (the `cellnas landscape` flags)."""
 
     steps: int = 21
     span: float = 1.0
@@ -85,19 +84,20 @@ class LandscapeOptions:
             raise ValueError(f"--hessian-tol must be a positive number, got {self.hessian_tol}")
 
 
-#: bytes per grid point: loss and grad_var (float64), their done flags (bool), twice (the array and its saved copy)
 GRID_BYTES_PER_POINT = 2 * (8 + 1 + 8 + 1)
+"""bytes per grid point: loss and grad_var (float64), their done flags (bool), twice (the array and its saved
+copy)"""
 
 
 def check_grid_memory(steps: int) -> None:
-    """Refuse a grid whose arrays alone exceed the memory available (``--steps 100001``: 180 GiB), before
+    """Refuse a grid whose arrays alone exceed the memory available (`--steps 100001`: 180 GiB), before
     anything is allocated or read."""
     refuse_if_too_big(GRID_BYTES_PER_POINT * steps * steps, f"a {steps}x{steps} grid")
 
 
 def check_chunk_memory(chunk: int, num_parameters: int, device: torch.device) -> None:
-    """Per-sample gradients of ``chunk`` samples hold ``chunk`` copies of the gradient (float32, and as much again
-    for the differences): refuse a chunk that cannot fit on ``device``."""
+    """Per-sample gradients of `chunk` samples hold `chunk` copies of the gradient (float32, and as much again
+    for the differences): refuse a chunk that cannot fit on `device`."""
     available = None
     if device.type == "cuda":
         try:
@@ -108,8 +108,8 @@ def check_chunk_memory(chunk: int, num_parameters: int, device: torch.device) ->
                       f"{num_parameters:,} parameters", available=available)
 
 
-#: the lock file of ``landscape.npz`` in a run folder, held by the measuring process (rank 0)
 LOCK = ".landscape.lock"
+"""the lock file of `landscape.npz` in a run folder, held by the measuring process (rank 0)"""
 
 
 def weights_fingerprint(model: nn.Module) -> str:
@@ -122,7 +122,7 @@ def weights_fingerprint(model: nn.Module) -> str:
 
 
 def test_sample(dataset: str, data_root: str | None, samples: int, seed: int, device: torch.device):
-    """``(indices, images, labels)``: ``samples`` seeded, class-balanced test images, normalised, on ``device``."""
+    """`(indices, images, labels)`: `samples` seeded, class-balanced test images, normalised, on `device`."""
     from ..data import load_dataset, subset_indices
 
     test_set = load_dataset(dataset, root=data_root, train=False)
@@ -135,7 +135,7 @@ def test_sample(dataset: str, data_root: str | None, samples: int, seed: int, de
 
 def evaluation_loss(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
                     device: torch.device) -> tuple[float, float]:
-    """The trainer's :func:`~cellnas_edu.train.evaluate` on the sample: ``(mean loss, accuracy %)``."""
+    """The trainer's [`evaluate`][cellnas_edu.train.evaluate] on the sample: `(mean loss, accuracy %)`."""
     from ..train import evaluate
 
     batches = [(images[s:s + batch_size], labels[s:s + batch_size]) for s in range(0, len(labels), batch_size)]
@@ -149,10 +149,10 @@ def _finite(value):
 
 
 def summarize(data: LandscapeData, gradvar_stat: str = "trace") -> dict:
-    """The numbers of a landscape file (``cellnas landscape --json``); non-finite values become ``None``.
+    """The numbers of a landscape file (`cellnas landscape --json`); non-finite values become `None`.
 
-    The gradient variance is reported both as the trace ``g`` and per parameter ``g / P`` with ``P``;
-    ``grad_var_selected_center`` is the one ``gradvar_stat`` (``--gradvar-stat``) selects, the one the plots show."""
+    The gradient variance is reported both as the trace `g` and per parameter `g / P` with `P`;
+    `grad_var_selected_center` is the one `gradvar_stat` (`--gradvar-stat`) selects, the one the plots show."""
     stat = gradvar_stat
     done = data.loss[data.loss_done]
     finite = done[np.isfinite(done)]
@@ -196,11 +196,11 @@ def summarize(data: LandscapeData, gradvar_stat: str = "trace") -> dict:
 
 def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *,
                       on_point: Callable[[int], None] | None = None, context: DistContext | None = None) -> dict:
-    """Measure ``run_dir`` (see the module docstring); returns :func:`summarize` plus timing and files.
+    """Measure `run_dir` (see the module docstring); returns [`summarize`][cellnas_edu.landscape.measure.summarize]
+    plus timing and files.
 
-    Under ``torchrun`` every process calls this; only rank 0 writes and its
-    return value is the full summary (the others return ``{}``).
-    """
+    Under `torchrun` every process calls this; only rank 0 writes and its
+    return value is the full summary (the others return `{}`)."""
     from ..train import load_run
 
     started = time.perf_counter()
@@ -289,7 +289,8 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
 
 
 def _gradvar_chunk(options: LandscapeOptions, model, images, params, context) -> tuple[int, dict]:
-    """``--chunk`` as given, or (``None``) chosen from the memory available (:func:`cellnas_edu.train.cpu.auto_chunk`:
+    """`--chunk` as given, or (`None`) chosen from the memory available
+    ([`cellnas_edu.train.cpu.auto_chunk`][cellnas_edu.train.cpu.auto_chunk]:
     at most half of it for the per-sample gradients, at most 16), said on stderr and kept in the file's info."""
     if options.chunk is not None:
         return options.chunk, {"chunk": options.chunk, "chunk_rule": "given (--chunk)"}

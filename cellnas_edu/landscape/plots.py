@@ -1,20 +1,19 @@
 r"""Figures 6, 7 and 8 for one run, and 1-D slices.
 
-* :func:`plot_contours` -- Figure 6: contour lines of :math:`s(\alpha, \beta)`;
+* [`plot_contours`][cellnas_edu.landscape.plots.plot_contours] -- Figure 6: contour lines of $s(\alpha, \beta)$;
   lighter lines are larger losses, dense lines a steep surface. Levels run
-  from the minimum up to ``minimum + level_range`` (default: up to the
+  from the minimum up to `minimum + level_range` (default: up to the
   larger of the centre loss's tenfold and the 75th percentile), so that, as
   in the paper, the corners with "extremely large" loss stay blank.
-* :func:`plot_gradvar_heatmap` -- Figure 7: heat map of the standard
-  deviation :math:`\sqrt{g(\alpha, \beta)}` ("to avoid extremely large
-  values"); lighter is larger. The colour scale stops at ``vmax`` (default
+* [`plot_gradvar_heatmap`][cellnas_edu.landscape.plots.plot_gradvar_heatmap] -- Figure 7: heat map of the standard
+  deviation $\sqrt{g(\alpha, \beta)}$ ("to avoid extremely large
+  values"); lighter is larger. The colour scale stops at `vmax` (default
   the 95th percentile) so the region around the optimum is visible.
-* :func:`plot_gradvar_surface` -- Figure 8: the same as a 3-D surface.
-* :func:`plot_slices` -- :math:`s(\alpha, 0)` and :math:`s(0, \beta)`.
+* [`plot_gradvar_surface`][cellnas_edu.landscape.plots.plot_gradvar_surface] -- Figure 8: the same as a 3-D surface.
+* [`plot_slices`][cellnas_edu.landscape.plots.plot_slices] -- $s(\alpha, 0)$ and $s(0, \beta)$.
 
-All figures are drawn with :class:`matplotlib.figure.Figure` (no global
-pyplot state, no display needed) and written atomically.
-"""
+All figures are drawn with `matplotlib.figure.Figure` (no global
+pyplot state, no display needed) and written atomically."""
 
 from __future__ import annotations
 
@@ -47,7 +46,7 @@ def contour_levels(loss: np.ndarray, center: float, count: int = 20) -> np.ndarr
 
 def plot_contours(ax, data: LandscapeData, levels: np.ndarray | None = None, title: str | None = None,
                   label_every: int = 4):
-    """Figure 6: contours of the loss surface on ``ax``; every ``label_every``-th level is labelled with its
+    """Figure 6: contours of the loss surface on `ax`; every `label_every`-th level is labelled with its
     loss (0: no labels)."""
     loss = np.where(data.loss_done, data.loss, np.nan)
     levels = contour_levels(loss, data.center_loss) if levels is None else levels
@@ -67,7 +66,7 @@ def plot_contours(ax, data: LandscapeData, levels: np.ndarray | None = None, tit
 
 
 def gradvar_scale(data: LandscapeData, stat: str = "trace") -> float:
-    """The divisor of ``g`` for ``stat``: 1 for the trace, ``P`` (parameters the loss depends on) per parameter."""
+    """The divisor of `g` for `stat`: 1 for the trace, `P` (parameters the loss depends on) per parameter."""
     if stat not in GRADVAR_STATS:
         raise ValueError(f"gradient-variance statistic must be one of {', '.join(GRADVAR_STATS)}, got {stat!r}")
     if stat == "trace":
@@ -83,7 +82,7 @@ def gradvar_label(stat: str = "trace") -> str:
 
 
 def gradvar_std(data: LandscapeData, stat: str = "trace") -> np.ndarray:
-    """:math:`\\sqrt{g}` (``stat='trace'``) or :math:`\\sqrt{g/P}` (``'per-parameter'``) where computed, NaN
+    """$\\sqrt{g}$ (`stat='trace'`) or $\\sqrt{g/P}$ (`'per-parameter'`) where computed, NaN
     elsewhere."""
     scale = gradvar_scale(data, stat)
     with np.errstate(invalid="ignore"):
@@ -92,7 +91,7 @@ def gradvar_std(data: LandscapeData, stat: str = "trace") -> np.ndarray:
 
 def plot_gradvar_heatmap(ax, data: LandscapeData, vmin: float | None = None, vmax: float | None = None,
                          title: str | None = None, stat: str = "trace"):
-    """Figure 7: heat map of :math:`\\sqrt{g(\\alpha, \\beta)}` (or :math:`\\sqrt{g/P}`) on ``ax``."""
+    """Figure 7: heat map of $\\sqrt{g(\\alpha, \\beta)}$ (or $\\sqrt{g/P}$) on `ax`."""
     std = gradvar_std(data, stat)
     finite = std[np.isfinite(std)]
     if vmax is None and finite.size:
@@ -111,12 +110,11 @@ def plot_gradvar_heatmap(ax, data: LandscapeData, vmin: float | None = None, vma
 
 def plot_gradvar_surface(ax3d, data: LandscapeData, zmax: float | None = None, title: str | None = None,
                          stat: str = "trace", log: bool = False):
-    """Figure 8: :math:`\\sqrt{g(\\alpha, \\beta)}` (or :math:`\\sqrt{g/P}`) as a 3-D surface on a 3-D axis.
+    """Figure 8: $\\sqrt{g(\\alpha, \\beta)}$ (or $\\sqrt{g/P}$) as a 3-D surface on a 3-D axis.
 
-    ``zmax`` clips the surface; ``log=True`` plots :math:`\\log_{10}` of the values instead, so the small
+    `zmax` clips the surface; `log=True` plots $\\log_{10}$ of the values instead, so the small
     values near the optimum (the ones the comparison table reports) stay distinguishable next to the large
-    ones at the corners.
-    """
+    ones at the corners."""
     std = gradvar_std(data, stat)
     if zmax is not None:
         std = np.minimum(std, zmax)
@@ -134,7 +132,7 @@ def plot_gradvar_surface(ax3d, data: LandscapeData, zmax: float | None = None, t
 
 
 def plot_loss_surface(ax3d, data: LandscapeData, title: str | None = None):
-    """:math:`s(\\alpha, \\beta)` as a 3-D surface (clipped at the contour cap)."""
+    """$s(\\alpha, \\beta)$ as a 3-D surface (clipped at the contour cap)."""
     loss = np.where(data.loss_done, data.loss, np.nan)
     cap = contour_levels(loss, data.center_loss)[-1]
     A, B = np.meshgrid(data.alpha, data.beta, indexing="ij")
@@ -148,7 +146,7 @@ def plot_loss_surface(ax3d, data: LandscapeData, title: str | None = None):
 
 
 def plot_slices(ax, data: LandscapeData, title: str | None = None):
-    """The 1-D slices :math:`s(\\alpha, 0)` and :math:`s(0, \\beta)` through the optimum."""
+    """The 1-D slices $s(\\alpha, 0)$ and $s(0, \\beta)$ through the optimum."""
     i0, j0 = data.center
     ax.plot(data.alpha, np.where(data.loss_done[:, j0], data.loss[:, j0], np.nan), label=r"$s(\alpha, 0)$")
     ax.plot(data.beta, np.where(data.loss_done[i0, :], data.loss[i0, :], np.nan), label=r"$s(0, \beta)$")
@@ -168,8 +166,8 @@ def _label(data: LandscapeData) -> str:
 
 
 def write_landscape_plots(data: LandscapeData, out_dir: Path, gradvar_stat: str = "trace") -> list[Path]:
-    """``landscape_contour.png`` (Fig. 6), ``landscape_slices.png``, ``landscape_loss3d.png`` and, with the
-    gradient variance, ``landscape_gradvar_heatmap.png`` (Fig. 7) and ``landscape_gradvar3d.png`` (Fig. 8)."""
+    """`landscape_contour.png` (Fig. 6), `landscape_slices.png`, `landscape_loss3d.png` and, with the
+    gradient variance, `landscape_gradvar_heatmap.png` (Fig. 7) and `landscape_gradvar3d.png` (Fig. 8)."""
     out_dir = Path(out_dir)
     label = _label(data)
     written = []

@@ -1,24 +1,23 @@
-"""``landscape.npz``: the grid, what is done, and the settings it was computed with (resumable).
+"""`landscape.npz`: the grid, what is done, and the settings it was computed with (resumable).
 
-Layout (``np.savez``, no pickles):
+Layout (`np.savez`, no pickles):
 
-* ``alpha``, ``beta``: the axes, ``steps`` values each from ``-span`` to
-  ``span``, built as ``span * k / K`` for ``k = -K..K`` so that the centre is
-  exactly ``0`` (``steps = 2K + 1`` must be odd);
-* ``loss[i, j] = s(alpha[i], beta[j])`` (``indexing='ij'``; transpose for
-  ``contour(alpha, beta, ...)``), NaN where not computed yet, and the boolean
-  ``loss_done`` (a point whose loss is NaN or inf, which happens at the far
+* `alpha`, `beta`: the axes, `steps` values each from `-span` to
+  `span`, built as `span * k / K` for `k = -K..K` so that the centre is
+  exactly `0` (`steps = 2K + 1` must be odd);
+* `loss[i, j] = s(alpha[i], beta[j])` (`indexing='ij'`; transpose for
+  `contour(alpha, beta, ...)`), NaN where not computed yet, and the boolean
+  `loss_done` (a point whose loss is NaN or inf, which happens at the far
   corners of a sharp landscape, is still *done*);
-* ``grad_var`` and ``grad_var_done`` likewise (the trace of Section 4.2.2,
-  see :mod:`~cellnas_edu.landscape.gradvar`), all NaN / False unless asked;
-* the settings that define the grid (:data:`SETTINGS`): a file is resumed only
-  with the same settings; ``sample_indices`` (the ``M`` test images);
-* results: ``eval_loss``, ``grad_var_num_parameters``, the Hessian fields, the
+* `grad_var` and `grad_var_done` likewise (the trace of Section 4.2.2,
+  see [`gradvar`][cellnas_edu.landscape.gradvar]), all NaN / False unless asked;
+* the settings that define the grid ([`SETTINGS`][cellnas_edu.landscape.store.SETTINGS]): a file is resumed only
+  with the same settings; `sample_indices` (the `M` test images);
+* results: `eval_loss`, `grad_var_num_parameters`, the Hessian fields, the
   genotype and its normal-cell width and depth.
 
-Every write is atomic (:func:`cellnas_edu.io.atomic_save`), so an interrupted
-run leaves the last complete snapshot.
-"""
+Every write is atomic ([`cellnas_edu.io.atomic_save`][cellnas_edu.io.atomic_save]), so an interrupted
+run leaves the last complete snapshot."""
 
 from __future__ import annotations
 
@@ -36,12 +35,12 @@ from ..io import atomic_save
 
 FILENAME = "landscape.npz"
 
-#: settings that must match for a file to be resumed
 SETTINGS = ("steps", "span", "samples", "seed", "ignore_bias_bn", "normalization", "dataset", "weights_fingerprint")
+"""settings that must match for a file to be resumed"""
 
 
 def grid_axis(steps: int, span: float) -> np.ndarray:
-    """``steps`` points from ``-span`` to ``span`` containing ``0.0`` exactly (``steps`` odd)."""
+    """`steps` points from `-span` to `span` containing `0.0` exactly (`steps` odd)."""
     validate_grid(steps, span)
     half = (steps - 1) // 2
     if half == 0:
@@ -60,7 +59,7 @@ def validate_grid(steps: int, span: float) -> None:
 
 @dataclass
 class LandscapeData:
-    """The contents of ``landscape.npz`` (see the module docstring)."""
+    """The contents of `landscape.npz` (see the module docstring)."""
 
     settings: dict
     alpha: np.ndarray
@@ -131,7 +130,7 @@ class LandscapeData:
             raise UserError(f"{path}: not a readable landscape file ({type(exc).__name__}: {reason})") from None
 
     def _check(self) -> None:
-        """Structure and dtypes of a loaded file (``ValueError``): a hand-edited file fails here, not later."""
+        """Structure and dtypes of a loaded file (`ValueError`): a hand-edited file fails here, not later."""
         if not isinstance(self.settings, dict) or not isinstance(self.info, dict):
             raise ValueError("settings_json and info_json must be JSON objects")
         for name in ("alpha", "beta"):
@@ -149,17 +148,17 @@ class LandscapeData:
 
 
 def settings_mismatch(existing: dict, wanted: dict) -> list[str]:
-    """``["steps: 11 in the file, 21 now", ...]`` for every setting of :data:`SETTINGS` that differs."""
+    """`["steps: 11 in the file, 21 now", ...]` for every setting of
+    [`SETTINGS`][cellnas_edu.landscape.store.SETTINGS] that differs."""
     return [f"{key}: {existing.get(key)!r} in the file, {wanted.get(key)!r} now"
             for key in SETTINGS if existing.get(key) != wanted.get(key)]
 
 
 def open_for_resume(path: Path, settings: dict, sample_indices: np.ndarray, overwrite: bool) -> LandscapeData:
-    """The existing data to resume if the settings match, a fresh grid if there is none or ``overwrite``.
+    """The existing data to resume if the settings match, a fresh grid if there is none or `overwrite`.
 
-    A file with other settings is a one-line :class:`~cellnas_edu.errors.UserError`
-    (nothing is written here: a fresh grid replaces the file only at its first save).
-    """
+    A file with other settings is a one-line [`UserError`][cellnas_edu.errors.UserError]
+    (nothing is written here: a fresh grid replaces the file only at its first save)."""
     path = Path(path)
     if overwrite or not path.exists():
         return LandscapeData.empty(settings, sample_indices)

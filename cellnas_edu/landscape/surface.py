@@ -1,22 +1,21 @@
-r"""The loss surface :math:`s(\alpha, \beta)` of Section 4.2.1, evaluated fast.
+r"""The loss surface $s(\alpha, \beta)$ of Section 4.2.1, evaluated fast.
 
-.. math::
+$$
+s(\alpha, \beta) = \frac{1}{M} \sum_{i=1}^{M} f_i(w^* + \alpha w_1 + \beta w_2)
+$$
 
-    s(\alpha, \beta) = \frac{1}{M} \sum_{i=1}^{M} f_i(w^* + \alpha w_1 + \beta w_2)
-
-on a fixed sample of ``M`` test images, with ``f_i`` the cross-entropy of image
-``i`` and :math:`w_1, w_2` the filter-normalised directions of
-:mod:`~cellnas_edu.landscape.directions`. The network is in evaluation mode:
+on a fixed sample of `M` test images, with `f_i` the cross-entropy of image
+`i` and $w_1, w_2$ the filter-normalised directions of
+[`directions`][cellnas_edu.landscape.directions]. The network is in evaluation mode:
 BatchNorm uses the running statistics of training, which stay fixed while the
 weights move (Li et al., 2018, do the same), and drop-path is off.
 
-Speed: the weights are moved *in place*. :class:`PerturbedWeights` keeps one
-copy of :math:`w^*` and the two directions on the device and sets
-``w = w* + alpha d1 + beta d2`` with three ``torch._foreach`` kernels over
-preallocated tensors: no allocation, no host round trip. :func:`mean_loss`
+Speed: the weights are moved *in place*. [`PerturbedWeights`][cellnas_edu.landscape.surface.PerturbedWeights] keeps one
+copy of $w^*$ and the two directions on the device and sets
+`w = w* + alpha d1 + beta d2` with three `torch._foreach` kernels over
+preallocated tensors: no allocation, no host round trip. [`mean_loss`][cellnas_edu.landscape.surface.mean_loss]
 accumulates the summed cross-entropy on the device in float64 and returns a
-device scalar, so a grid point costs one evaluation pass plus one ``.item()``.
-"""
+device scalar, so a grid point costs one evaluation pass plus one `.item()`."""
 
 from __future__ import annotations
 
@@ -26,14 +25,13 @@ from torch import nn
 
 
 def landscape_parameters(model: nn.Module, example: torch.Tensor) -> dict[str, torch.Tensor]:
-    """The named parameters that the evaluation-mode loss depends on, in ``named_parameters`` order.
+    """The named parameters that the evaluation-mode loss depends on, in `named_parameters` order.
 
     Parameters outside the evaluation graph (the auxiliary head, which only
     runs in training, and the operations of dead nodes, Section 3.2) have no
-    effect on :math:`s` or on :math:`\\nabla f_i`; they are left out of the
+    effect on $s$ or on $\\nabla f_i$; they are left out of the
     directions and of the parameter count of the per-parameter gradient
-    variance. Found with one backward pass on ``example`` (a batch of inputs).
-    """
+    variance. Found with one backward pass on `example` (a batch of inputs)."""
     named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
     if not named:
         raise ValueError("the model has no trainable parameters")
@@ -51,13 +49,12 @@ def landscape_parameters(model: nn.Module, example: torch.Tensor) -> dict[str, t
 
 
 class PerturbedWeights:
-    """Sets a model's weights to ``w* + alpha d1 + beta d2`` in place; :meth:`restore` puts ``w*`` back.
+    """Sets a model's weights to `w* + alpha d1 + beta d2` in place; `restore` puts `w*` back.
 
     Use as a context manager so that the trained weights come back even if a
-    grid is interrupted. ``(0, 0)`` gives exactly ``w*`` (no addition is done
+    grid is interrupted. `(0, 0)` gives exactly `w*` (no addition is done
     for a zero coefficient), so the centre of the grid is bit-identical to
-    the trained network.
-    """
+    the trained network."""
 
     def __init__(self, params: dict[str, torch.Tensor], d1: dict[str, torch.Tensor], d2: dict[str, torch.Tensor]):
         if not (params.keys() == d1.keys() == d2.keys()):
@@ -87,14 +84,14 @@ class PerturbedWeights:
 
 
 def logits_of(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """The model's logits (a model returning ``(logits, aux)`` is accepted)."""
+    """The model's logits (a model returning `(logits, aux)` is accepted)."""
     output = model(x)
     return output[0] if isinstance(output, (tuple, list)) else output
 
 
 @torch.no_grad()
 def mean_loss(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """Mean cross-entropy over ``inputs`` as a float64 device scalar (one evaluation pass, no host sync)."""
+    """Mean cross-entropy over `inputs` as a float64 device scalar (one evaluation pass, no host sync)."""
     total = torch.zeros((), dtype=torch.float64, device=inputs.device)
     for start in range(0, inputs.shape[0], batch_size):
         logits = logits_of(model, inputs[start:start + batch_size])
@@ -104,6 +101,6 @@ def mean_loss(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, bat
 
 def loss_at(model: nn.Module, weights: PerturbedWeights, alpha: float, beta: float, inputs: torch.Tensor,
             targets: torch.Tensor, batch_size: int = 256) -> float:
-    """:math:`s(\\alpha, \\beta)` at one point (the weights are left at that point)."""
+    """$s(\\alpha, \\beta)$ at one point (the weights are left at that point)."""
     weights.set(alpha, beta)
     return float(mean_loss(model, inputs, targets, batch_size))

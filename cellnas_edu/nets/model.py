@@ -1,27 +1,27 @@
 """Networks built by stacking cells, the DARTS way (Appendix A.3, Table 1).
 
-A network is a stem, ``L`` cells and a classifier (Appendix A.3: "constructed
+A network is a stem, `L` cells and a classifier (Appendix A.3: "constructed
 by stacking L = 20 cells. Feature maps are down-sampled at the L/3-th and
 2L/3-th cell ... A more detailed building scheme can be found in DARTS"):
 
-* stem: 3x3 convolution to ``3C`` channels + BatchNorm; stride 1 for 32x32
+* stem: 3x3 convolution to `3C` channels + BatchNorm; stride 1 for 32x32
   CIFAR images, stride 2 for 64x64 Tiny-ImageNet-200 so that the cells see
   32x32 feature maps in both cases (Appendix A.3);
-* cells ``0 .. L-1``; cells ``L//3`` and ``2L//3`` are reduction cells that
-  halve the resolution and double the channel count ``C``;
-* an auxiliary head (DARTS ``AuxiliaryHeadCIFAR``) on the output of cell
-  ``2L//3``, used only in training with loss weight 0.4 (Appendix A.4);
+* cells `0 .. L-1`; cells `L//3` and `2L//3` are reduction cells that
+  halve the resolution and double the channel count `C`;
+* an auxiliary head (DARTS `AuxiliaryHeadCIFAR`) on the output of cell
+  `2L//3`, used only in training with loss weight 0.4 (Appendix A.4);
 * global average pooling and a linear classifier.
 
 Cell semantics (DARTS): the cell's two inputs are the outputs of the two
-previous cells, preprocessed to ``C`` channels (``preprocess0`` is a
-:class:`~cellnas_edu.nets.ops.FactorizedReduce` when the previous cell was a
+previous cells, preprocessed to `C` channels (`preprocess0` is a
+[`FactorizedReduce`][cellnas_edu.nets.ops.FactorizedReduce] when the previous cell was a
 reduction cell, so that both inputs have the same resolution, otherwise a
-1x1 :class:`~cellnas_edu.nets.ops.ReLUConvBN`; ``preprocess1`` is always the 1x1
-``ReLUConvBN``). Each intermediate node sums its two operations applied to its
+1x1 [`ReLUConvBN`][cellnas_edu.nets.ops.ReLUConvBN]; `preprocess1` is always the 1x1
+`ReLUConvBN`). Each intermediate node sums its two operations applied to its
 sources; in a reduction cell an operation that reads an input node (source 0
-or 1) has stride 2. The output concatenates the ``concat`` nodes, so a cell
-has ``len(concat) * C`` output channels.
+or 1) has stride 2. The output concatenates the `concat` nodes, so a cell
+has `len(concat) * C` output channels.
 
 Dead nodes (intermediate nodes that no path connects to the output, e.g. in
 the adapted AmoebaNet cells of Figure 25) are *kept*: they are computed and
@@ -29,19 +29,18 @@ their parameters exist, exactly as in the published code, and Table 1's
 parameter counts include them. They cannot change the logits.
 
 Parameter counts (Table 1) include the auxiliary head: with it, all 30 counts
-of Table 1 (five originals and five adaptations on three datasets, ``C = 36``,
-``L = 20``) come out exactly, in millions rounded to two decimals (Table 1
+of Table 1 (five originals and five adaptations on three datasets, `C = 36`,
+`L = 20`) come out exactly, in millions rounded to two decimals (Table 1
 rounds: NASNet on CIFAR-10 has 4,288,944 parameters and is printed 4.29).
-Without the head (the DARTS script's ``count_parameters_in_MB``) DARTS on
-CIFAR-10 would be 3.35M instead of 3.83M. See :mod:`cellnas_edu.nets.param_counts`
-and ``tests/test_params.py``.
+Without the head (the DARTS script's `count_parameters_in_MB`) DARTS on
+CIFAR-10 would be 3.35M instead of 3.83M. See [`cellnas_edu.nets.param_counts`][cellnas_edu.nets.param_counts]
+and `tests/test_params.py`.
 
 Small images: the network works for any input size that survives the stem and
 two reductions (e.g. 1x28x28 Fashion-MNIST: 28 -> 14 -> 7). Stride-2
-operations produce ``ceil(H/2)`` for odd sizes (see
-:class:`~cellnas_edu.nets.ops.FactorizedReduce`), and the auxiliary head falls back
-to adaptive pooling when the map is not 8..10 pixels (:class:`AuxiliaryHead`).
-"""
+operations produce `ceil(H/2)` for odd sizes (see
+[`FactorizedReduce`][cellnas_edu.nets.ops.FactorizedReduce]), and the auxiliary head falls back
+to adaptive pooling when the map is not 8..10 pixels ([`AuxiliaryHead`][cellnas_edu.nets.model.AuxiliaryHead])."""
 
 from __future__ import annotations
 
@@ -54,11 +53,10 @@ from .ops import OPS, FactorizedReduce, ReLUConvBN, drop_path
 
 
 class Cell(nn.Module):
-    """One cell built from a :class:`~cellnas_edu.cells.cellspec.CellSpec` (Section 3.1, DARTS ``Cell``).
+    """One cell built from a [`CellSpec`][cellnas_edu.cells.cellspec.CellSpec] (Section 3.1, DARTS `Cell`).
 
-    ``C_prev_prev`` and ``C_prev`` are the channel counts of the two previous
-    cells' outputs, ``C`` the channel count inside the cell.
-    """
+    `C_prev_prev` and `C_prev` are the channel counts of the two previous
+    cells' outputs, `C` the channel count inside the cell."""
 
     def __init__(self, spec: CellSpec, C_prev_prev: int, C_prev: int, C: int, reduction: bool, reduction_prev: bool):
         super().__init__()
@@ -93,20 +91,19 @@ class Cell(nn.Module):
 
 
 class AuxiliaryHead(nn.Module):
-    """The auxiliary tower (Szegedy et al., 2015; DARTS ``AuxiliaryHeadCIFAR``; Appendix A.4).
+    """The auxiliary tower (Szegedy et al., 2015; DARTS `AuxiliaryHeadCIFAR`; Appendix A.4).
 
     ReLU, 5x5 average pooling with stride 3 (an 8x8 map becomes 2x2), 1x1
     conv to 128 channels + BN + ReLU, 2x2 conv to 768 channels + BN + ReLU,
-    linear classifier. The 8x8 map is what cell ``2L//3`` produces on CIFAR
+    linear classifier. The 8x8 map is what cell `2L//3` produces on CIFAR
     (32x32) and on Tiny-ImageNet-200 (64x64, stem stride 2).
 
     Other image sizes: the 5x5/3 pooling yields 2x2 only for 8..10 pixel maps.
     For any other size (e.g. the 7x7 map of 28x28 Fashion-MNIST) the pooling
     is replaced by adaptive average pooling to 2x2, so the rest of the head
     and its parameter count are unchanged. The choice depends only on the
-    static feature-map shape, so it is compatible with ``torch.compile`` and
-    ``vmap``.
-    """
+    static feature-map shape, so it is compatible with `torch.compile` and
+    `vmap`."""
 
     def __init__(self, C: int, num_classes: int):
         super().__init__()
@@ -131,13 +128,13 @@ class AuxiliaryHead(nn.Module):
 
 
 class Network(nn.Module):
-    """A stack of ``layers`` cells (Appendix A.3, DARTS ``NetworkCIFAR``); see the module docstring.
+    """A stack of `layers` cells (Appendix A.3, DARTS `NetworkCIFAR`); see the module docstring.
 
-    ``drop_path_prob`` is a plain attribute: the trainer sets it every epoch
-    (the linear NASNet schedule up to 0.2, Appendix A.4). ``genotype`` is kept
-    for checkpoints. :meth:`forward` returns the logits only;
-    :meth:`forward_with_aux` also returns the auxiliary logits in training.
-    """
+    `drop_path_prob` is a plain attribute: the trainer sets it every epoch
+    (the linear NASNet schedule up to 0.2, Appendix A.4). `genotype` is kept
+    for checkpoints. `forward` returns the logits only;
+    [`forward_with_aux`][cellnas_edu.nets.model.Network.forward_with_aux] also returns the auxiliary logits in
+    training."""
 
     def __init__(self, genotype: Genotype, *, num_classes: int, C: int = 36, layers: int = 20,
                  auxiliary: bool = True, in_channels: int = 3, stem_stride: int = 1, drop_path_prob: float = 0.0):
@@ -188,7 +185,7 @@ class Network(nn.Module):
         self.classifier = nn.Linear(C_prev, num_classes)
 
     def forward_with_aux(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """``(logits, aux_logits)``; ``aux_logits`` is ``None`` unless training with an auxiliary head."""
+        """`(logits, aux_logits)`; `aux_logits` is `None` unless training with an auxiliary head."""
         aux_logits = None
         s0 = s1 = self.stem(x)
         for i, cell in enumerate(self.cells):
@@ -208,14 +205,15 @@ class Network(nn.Module):
 
 def build_network(genotype: Genotype, *, num_classes: int, C: int = 36, layers: int = 20, auxiliary: bool = True,
                   in_channels: int = 3, stem_stride: int = 1, drop_path_prob: float = 0.0) -> Network:
-    """A :class:`Network` for any genotype (Appendix A.3 defaults: ``C = 36``, ``L = 20``)."""
+    """A [`Network`][cellnas_edu.nets.model.Network] for any genotype (Appendix A.3 defaults: `C = 36`, `L = 20`)."""
     return Network(genotype, num_classes=num_classes, C=C, layers=layers, auxiliary=auxiliary,
                    in_channels=in_channels, stem_stride=stem_stride, drop_path_prob=drop_path_prob)
 
 
 def network_for_dataset(genotype: Genotype, dataset: str, *, C: int = 36, layers: int = 20, auxiliary: bool = True,
                         drop_path_prob: float = 0.0) -> Network:
-    """The network for a dataset of :func:`cellnas_edu.data.dataset_info` (classes, channels, stem stride)."""
+    """The network for a dataset of [`cellnas_edu.data.dataset_info`][cellnas_edu.data.dataset_info] (classes,
+    channels, stem stride)."""
     from ..data import dataset_info
 
     info = dataset_info(dataset)
@@ -226,9 +224,8 @@ def network_for_dataset(genotype: Genotype, dataset: str, *, C: int = 36, layers
 def count_parameters(model: nn.Module, include_auxiliary: bool = True) -> int:
     """Number of parameters (each shared tensor once), with or without the auxiliary head.
 
-    Table 1 counts the auxiliary head (DARTS' ``count_parameters_in_MB``
-    excludes it; ``include_auxiliary=False`` gives that number).
-    """
+    Table 1 counts the auxiliary head (DARTS' `count_parameters_in_MB`
+    excludes it; `include_auxiliary=False` gives that number)."""
     return sum(
         p.numel() for name, p in model.named_parameters()
         if include_auxiliary or not name.startswith("auxiliary_head.")

@@ -1,25 +1,24 @@
 """The operations inside NAS cells, exactly as in the DARTS code (Liu et al., 2019).
 
 Appendix A.3 builds every network "following DARTS", so each operation a
-published cell uses is the DARTS module of the same name. ``C`` is the number
-of channels (input = output), ``stride`` is 1 in a normal cell and 2 for an
-operation of a reduction cell that reads an input node, ``affine`` switches the
-BatchNorm scale/shift (``True`` in the networks trained here).
+published cell uses is the DARTS module of the same name. `C` is the number
+of channels (input = output), `stride` is 1 in a normal cell and 2 for an
+operation of a reduction cell that reads an input node, `affine` switches the
+BatchNorm scale/shift (`True` in the networks trained here).
 
-=================  ============================================================
-``none``           the search-time zero candidate (never in a derived cell)
-``max_pool_3x3``   3x3 max pooling, padding 1
-``avg_pool_3x3``   3x3 average pooling, padding 1, padding not counted
-``skip_connect``   identity at stride 1, :class:`FactorizedReduce` at stride 2
-``sep_conv_kxk``   :class:`SepConv`: (ReLU, depthwise kxk, pointwise 1x1, BN) twice
-``dil_conv_kxk``   :class:`DilConv`: ReLU, dilated (2) depthwise kxk, pointwise 1x1, BN
-``conv_7x1_1x7``   ReLU, 1x7 conv, 7x1 conv, BN (NASNet/AmoebaNet operation)
-=================  ============================================================
+|  |  |
+|---|---|
+| `none` | the search-time zero candidate (never in a derived cell) |
+| `max_pool_3x3` | 3x3 max pooling, padding 1 |
+| `avg_pool_3x3` | 3x3 average pooling, padding 1, padding not counted |
+| `skip_connect` | identity at stride 1, [`FactorizedReduce`][cellnas_edu.nets.ops.FactorizedReduce] at stride 2 |
+| `sep_conv_kxk` | [`SepConv`][cellnas_edu.nets.ops.SepConv]: (ReLU, depthwise kxk, pointwise 1x1, BN) twice |
+| `dil_conv_kxk` | [`DilConv`][cellnas_edu.nets.ops.DilConv]: ReLU, dilated (2) depthwise kxk, pointwise 1x1, BN |
+| `conv_7x1_1x7` | ReLU, 1x7 conv, 7x1 conv, BN (NASNet/AmoebaNet operation) |
 
-Every module here is functional in the sense that :func:`torch.func.functional_call`
-and ``vmap`` need: no in-place updates of activations, no host synchronisation,
-no control flow on tensor values (only on static shapes).
-"""
+Every module here is functional in the sense that `torch.func.functional_call`
+and `vmap` need: no in-place updates of activations, no host synchronisation,
+no control flow on tensor values (only on static shapes)."""
 
 from __future__ import annotations
 
@@ -31,11 +30,10 @@ from torch import nn
 
 
 class ReLUConvBN(nn.Sequential):
-    """ReLU, ``kernel_size`` convolution without bias, BatchNorm (DARTS ``ReLUConvBN``).
+    """ReLU, `kernel_size` convolution without bias, BatchNorm (DARTS `ReLUConvBN`).
 
     With a 1x1 kernel this is the cell's input preprocessing that maps the
-    previous cells' channels to ``C`` (Section 3.1, Appendix A.3).
-    """
+    previous cells' channels to `C` (Section 3.1, Appendix A.3)."""
 
     def __init__(self, C_in: int, C_out: int, kernel_size: int, stride: int, padding: int, affine: bool = True):
         super().__init__(
@@ -46,11 +44,10 @@ class ReLUConvBN(nn.Sequential):
 
 
 class DilConv(nn.Sequential):
-    """ReLU, dilated depthwise ``kernel_size`` conv, pointwise 1x1 conv, BatchNorm (DARTS ``DilConv``).
+    """ReLU, dilated depthwise `kernel_size` conv, pointwise 1x1 conv, BatchNorm (DARTS `DilConv`).
 
-    ``dil_conv_3x3`` and ``dil_conv_5x5`` use dilation 2 (receptive field 5x5
-    and 9x9) with the padding that keeps the spatial size at stride 1.
-    """
+    `dil_conv_3x3` and `dil_conv_5x5` use dilation 2 (receptive field 5x5
+    and 9x9) with the padding that keeps the spatial size at stride 1."""
 
     def __init__(self, C_in: int, C_out: int, kernel_size: int, stride: int, padding: int, dilation: int,
                  affine: bool = True):
@@ -64,11 +61,10 @@ class DilConv(nn.Sequential):
 
 
 class SepConv(nn.Sequential):
-    """Two stacked (ReLU, depthwise conv, pointwise 1x1 conv, BatchNorm) blocks (DARTS ``SepConv``).
+    """Two stacked (ReLU, depthwise conv, pointwise 1x1 conv, BatchNorm) blocks (DARTS `SepConv`).
 
     Only the first depthwise convolution carries the stride, as in DARTS (and
-    NASNet, which applies separable convolutions twice).
-    """
+    NASNet, which applies separable convolutions twice)."""
 
     def __init__(self, C_in: int, C_out: int, kernel_size: int, stride: int, padding: int, affine: bool = True):
         super().__init__(
@@ -84,11 +80,10 @@ class SepConv(nn.Sequential):
 
 
 class Conv7x1_1x7(nn.Sequential):  # noqa: N801 - named after the operation
-    """ReLU, 1x7 conv, 7x1 conv, BatchNorm: the factorised 7x7 of NASNet/AmoebaNet (DARTS ``conv_7x1_1x7``).
+    """ReLU, 1x7 conv, 7x1 conv, BatchNorm: the factorised 7x7 of NASNet/AmoebaNet (DARTS `conv_7x1_1x7`).
 
     The stride is split between the two convolutions (width first, then
-    height), exactly as in the DARTS ``OPS`` table.
-    """
+    height), exactly as in the DARTS `OPS` table."""
 
     def __init__(self, C: int, stride: int, affine: bool = True):
         super().__init__(
@@ -100,21 +95,20 @@ class Conv7x1_1x7(nn.Sequential):  # noqa: N801 - named after the operation
 
 
 class FactorizedReduce(nn.Module):
-    """Halve the resolution without losing half the pixels (DARTS ``FactorizedReduce``).
+    """Halve the resolution without losing half the pixels (DARTS `FactorizedReduce`).
 
-    ReLU, then two 1x1 stride-2 convolutions with ``C_out / 2`` channels each,
+    ReLU, then two 1x1 stride-2 convolutions with `C_out / 2` channels each,
     one on the even pixel grid and one on the grid shifted by one pixel,
-    concatenated along channels, then BatchNorm. It is ``skip_connect`` at
-    stride 2 and the ``preprocess0`` of a cell that follows a reduction cell.
+    concatenated along channels, then BatchNorm. It is `skip_connect` at
+    stride 2 and the `preprocess0` of a cell that follows a reduction cell.
 
-    Odd sizes: DARTS shifts with ``x[:, :, 1:, 1:]``, which for an odd ``H``
-    gives ``floor(H/2)`` rows against ``ceil(H/2)`` from the unshifted branch.
+    Odd sizes: DARTS shifts with `x[:, :, 1:, 1:]`, which for an odd `H`
+    gives `floor(H/2)` rows against `ceil(H/2)` from the unshifted branch.
     Here the shifted input is zero-padded by one row and column at the far
     end. For even sizes the stride-2 convolution never reads the padding, so
     the output is identical to DARTS; for odd sizes (small images such as
-    Fashion-MNIST's 7x7 deep features) both branches give ``ceil(H/2)``, as
-    the stride-2 pooling and convolutions of the same reduction cell do.
-    """
+    Fashion-MNIST's 7x7 deep features) both branches give `ceil(H/2)`, as
+    the stride-2 pooling and convolutions of the same reduction cell do."""
 
     def __init__(self, C_in: int, C_out: int, affine: bool = True):
         super().__init__()
@@ -132,7 +126,7 @@ class FactorizedReduce(nn.Module):
 
 
 class Zero(nn.Module):
-    """The DARTS ``none`` candidate: multiply by zero (subsampled at stride 2)."""
+    """The DARTS `none` candidate: multiply by zero (subsampled at stride 2)."""
 
     def __init__(self, stride: int):
         super().__init__()
@@ -147,25 +141,23 @@ class Zero(nn.Module):
 def drop_path(x: torch.Tensor, drop_prob: float) -> torch.Tensor:
     """Drop path (Larsson et al., 2017; NASNet; Appendix A.4): zero whole samples of one operation's output.
 
-    Each sample of the batch keeps the output with probability ``1 - drop_prob``;
-    kept outputs are scaled by ``1 / (1 - drop_prob)`` so the expectation is
-    unchanged. The mask comes from :func:`torch.bernoulli` on a tensor (no
+    Each sample of the batch keeps the output with probability `1 - drop_prob`;
+    kept outputs are scaled by `1 / (1 - drop_prob)` so the expectation is
+    unchanged. The mask comes from `torch.bernoulli` on a tensor (no
     explicit generator, no host sync), and the result is a new tensor (DARTS
-    modifies ``x`` in place, which ``functional_call``/``vmap`` would not allow).
-    Callers skip it when ``drop_prob == 0`` or outside training.
+    modifies `x` in place, which `functional_call`/`vmap` would not allow).
+    Callers skip it when `drop_prob == 0` or outside training.
 
-    The probability enters only through tensor arithmetic (``ones * keep_prob``,
-    not ``torch.full(..., keep_prob)`` or ``bernoulli_(keep_prob)``), so
-    ``torch.compile`` treats a changing ``drop_prob`` (the per-epoch schedule)
+    The probability enters only through tensor arithmetic (`ones * keep_prob`,
+    not `torch.full(..., keep_prob)` or `bernoulli_(keep_prob)`), so
+    `torch.compile` treats a changing `drop_prob` (the per-epoch schedule)
     as a symbolic float instead of recompiling for every value. The keep
-    probability is float32 also under bf16 autocast (0.8 is not a bf16 number).
-    """
+    probability is float32 also under bf16 autocast (0.8 is not a bf16 number)."""
     keep_prob = 1.0 - drop_prob
     mask = torch.bernoulli(x.new_ones(x.shape[0], 1, 1, 1, dtype=torch.float32) * keep_prob).to(x.dtype)
     return x * mask / keep_prob
 
 
-#: operation name -> constructor ``(C, stride, affine) -> nn.Module`` (the DARTS ``OPS`` table).
 OPS: dict[str, Callable[[int, int, bool], nn.Module]] = {
     "none": lambda C, stride, affine: Zero(stride),
     "avg_pool_3x3": lambda C, stride, affine: nn.AvgPool2d(3, stride=stride, padding=1, count_include_pad=False),
@@ -178,3 +170,4 @@ OPS: dict[str, Callable[[int, int, bool], nn.Module]] = {
     "dil_conv_5x5": lambda C, stride, affine: DilConv(C, C, 5, stride, 4, 2, affine),
     "conv_7x1_1x7": lambda C, stride, affine: Conv7x1_1x7(C, stride, affine),
 }
+"""operation name -> constructor `(C, stride, affine) -> nn.Module` (the DARTS `OPS` table)."""

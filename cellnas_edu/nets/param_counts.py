@@ -2,37 +2,37 @@
 
 Table 1 reports, for each popular architecture and its adaptation, the size
 of the whole network trained on CIFAR-10, CIFAR-100 and Tiny-ImageNet-200
-(``C = 36`` initial channels, ``L = 20`` cells, auxiliary head included, in
+(`C = 36` initial channels, `L = 20` cells, auxiliary head included, in
 millions with two decimals).
 
 Two ways to count, which the tests check against each other:
 
-* :func:`network_parameters` builds the :mod:`cellnas_edu.nets.model` network on
-  PyTorch's ``meta`` device (shapes only, no memory) and sums its tensors;
-* :func:`analytic_parameters` adds up closed-form counts, operation by
-  operation, and shows where the parameters are: with ``C`` channels a
-  ``sep_conv_kxk`` has ``2 (k^2 C + C^2 + 2C)`` parameters (two depthwise
-  ``k x k`` and two pointwise convolutions, two BatchNorms with scale and
-  shift), a ``dil_conv_kxk`` half of that, ``conv_7x1_1x7`` ``14 C^2 + 2C``,
-  ``skip_connect`` ``C^2 + 2C`` at stride 2 (a ``FactorizedReduce``) and 0 at
+* [`network_parameters`][cellnas_edu.nets.param_counts.network_parameters] builds the
+  [`cellnas_edu.nets.model`][cellnas_edu.nets.model] network on
+  PyTorch's `meta` device (shapes only, no memory) and sums its tensors;
+* [`analytic_parameters`][cellnas_edu.nets.param_counts.analytic_parameters] adds up closed-form counts, operation by
+  operation, and shows where the parameters are: with `C` channels a
+  `sep_conv_kxk` has `2 (k^2 C + C^2 + 2C)` parameters (two depthwise
+  `k x k` and two pointwise convolutions, two BatchNorms with scale and
+  shift), a `dil_conv_kxk` half of that, `conv_7x1_1x7` `14 C^2 + 2C`,
+  `skip_connect` `C^2 + 2C` at stride 2 (a `FactorizedReduce`) and 0 at
   stride 1, pooling 0.
 
-:func:`parameter_table` (behind ``cellnas params``) uses the closed form
+[`parameter_table`][cellnas_edu.nets.param_counts.parameter_table] (behind `cellnas params`) uses the closed form
 (no network is built, so all 33 rows take milliseconds) and places the
 paper's number next to each count where Table 1 has one.
 
-The counts match all 30 entries of Table 1 (``tests/test_params.py``), in
+The counts match all 30 entries of Table 1 (`tests/test_params.py`), in
 millions rounded (not truncated) to two decimals. Two facts make them match:
 
-* the auxiliary head is counted (the DARTS script's ``count_parameters_in_MB``
+* the auxiliary head is counted (the DARTS script's `count_parameters_in_MB`
   leaves it out, which gives 3.35M instead of 3.83M for DARTS on CIFAR-10);
-* dead nodes keep their operations (:mod:`cellnas_edu.nets.model`). The adapted
+* dead nodes keep their operations ([`cellnas_edu.nets.model`][cellnas_edu.nets.model]). The adapted
   cells have dead nodes (AmoebaNet_ADAPT: nodes 2, 3 of the normal and 2, 5
   of the reduction cell; NASNet_ADAPT and ENAS_ADAPT: two in the reduction
   cell); without their operations AmoebaNet_ADAPT would have 2.78M
   parameters on CIFAR-10, not Table 1's 3.60M (NASNet_ADAPT 4.10M, not
-  4.32M; ENAS_ADAPT 4.20M, not 4.32M).
-"""
+  4.32M; ENAS_ADAPT 4.20M, not 4.32M)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ from ..paper import TABLE1_DATASETS, TABLE1_PARAMS_M  # noqa: F401  (re-exported
 
 
 def paper_params_m(name: str, dataset: str) -> float | None:
-    """Table 1's Params(M) for a built-in genotype name on a dataset, or ``None`` if the table has no entry."""
+    """Table 1's Params(M) for a built-in genotype name on a dataset, or `None` if the table has no entry."""
     for original, adapted in ADAPTED.items():
         if name in (original, adapted) and dataset in TABLE1_PARAMS_M[original]:
             return TABLE1_PARAMS_M[original][dataset][0 if name == original else 1]
@@ -72,7 +72,8 @@ class ParamRow:
 
 def network_parameters(genotype: Genotype | str, dataset: str, *, C: int = 36, layers: int = 20,
                        auxiliary: bool = True) -> int:
-    """Parameter count of the network built by :mod:`cellnas_edu.nets.model` (on the meta device)."""
+    """Parameter count of the network built by [`cellnas_edu.nets.model`][cellnas_edu.nets.model] (on the meta
+    device)."""
     import torch
 
     from .model import count_parameters, network_for_dataset
@@ -89,7 +90,7 @@ def batchnorm(C: int) -> int:
 
 
 def operation_parameters(op: str, C: int, stride: int) -> int:
-    """Parameters of one operation of :data:`cellnas_edu.nets.ops.OPS` with ``C`` channels."""
+    """Parameters of one operation of [`cellnas_edu.nets.ops.OPS`][cellnas_edu.nets.ops.OPS] with `C` channels."""
     if op in ("none", "max_pool_3x3", "avg_pool_3x3"):
         return 0
     if op == "skip_connect":
@@ -106,12 +107,12 @@ def operation_parameters(op: str, C: int, stride: int) -> int:
 
 
 def factorized_reduce(C_in: int, C_out: int) -> int:
-    """Two 1x1 convolutions ``C_in -> C_out / 2`` and a BatchNorm; same count as a 1x1 ``ReLUConvBN``."""
+    """Two 1x1 convolutions `C_in -> C_out / 2` and a BatchNorm; same count as a 1x1 `ReLUConvBN`."""
     return C_in * C_out + batchnorm(C_out)
 
 
 def cell_parameters(cell: CellSpec, C_prev_prev: int, C_prev: int, C: int, reduction: bool) -> int:
-    """Preprocessing (``C_prev_prev -> C``, ``C_prev -> C``, 1x1) plus every operation, dead nodes included."""
+    """Preprocessing (`C_prev_prev -> C`, `C_prev -> C`, 1x1) plus every operation, dead nodes included."""
     preprocess = factorized_reduce(C_prev_prev, C) + C_prev * C + batchnorm(C)
     ops = sum(operation_parameters(op, C, 2 if reduction and source < 2 else 1) for op, source in cell.edges)
     return preprocess + ops
@@ -119,7 +120,8 @@ def cell_parameters(cell: CellSpec, C_prev_prev: int, C_prev: int, C: int, reduc
 
 def analytic_parameters(genotype: Genotype, *, num_classes: int, C: int = 36, layers: int = 20,
                         auxiliary: bool = True, in_channels: int = 3) -> int:
-    """Closed-form parameter count of :func:`cellnas_edu.nets.model.build_network`'s network (the stride of the
+    """Closed-form parameter count of [`cellnas_edu.nets.model.build_network`][cellnas_edu.nets.model.build_network]'s
+    network (the stride of the
     stem does not matter)."""
     total = in_channels * 3 * C * 9 + batchnorm(3 * C)  # stem: 3x3 conv to 3C channels, BatchNorm
     C_prev_prev, C_prev, C_curr = 3 * C, 3 * C, C

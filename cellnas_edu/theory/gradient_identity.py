@@ -1,33 +1,32 @@
 r"""Check equations (1)-(4) of Appendix C.2 numerically (float64 autograd).
 
-For every random instance (``n`` in 1..5, ``d`` in 1..6, every objective of
-:mod:`cellnas_edu.theory.objectives`) and every block ``i``, the autograd gradient
-of the narrowest cell :math:`\partial \hat f_s/\partial W^{(i)}` is compared with
+For every random instance (`n` in 1..5, `d` in 1..6, every objective of
+[`cellnas_edu.theory.objectives`][cellnas_edu.theory.objectives]) and every block `i`, the autograd gradient
+of the narrowest cell $\partial \hat f_s/\partial W^{(i)}$ is compared with
 the right-hand sides of (2), (3) and (4), sample by sample; (1) is checked for
 the widest cell, and so is the "fact" (Appendix C.2)
-:math:`\partial \hat f/\partial \hat y^{(k)} = \partial f/\partial y^{(k)}`.
+$\partial \hat f/\partial \hat y^{(k)} = \partial f/\partial y^{(k)}$.
 
 The relative error of one comparison is
 
-.. math::
+$$
+\frac{\lVert \mathrm{lhs} - \mathrm{rhs} \rVert_F}{\max(\lVert \mathrm{lhs} \rVert_F,\;
+\sum_k \lVert \mathrm{term}_k \rVert_F)}
+$$
 
-    \frac{\lVert \mathrm{lhs} - \mathrm{rhs} \rVert_F}{\max(\lVert \mathrm{lhs} \rVert_F,\;
-    \sum_k \lVert \mathrm{term}_k \rVert_F)}
-
-(``0`` when everything is exactly zero): dividing by the size of the summed
+(`0` when everything is exactly zero): dividing by the size of the summed
 terms keeps the measure meaningful when the terms cancel.
 
 **Only (4) needs the identification.** (1) is a statement about the widest
-cell alone and holds at every :math:`V`; (2) and (3) are statements about the
+cell alone and holds at every $V$; (2) and (3) are statements about the
 narrowest cell alone (chain rule, then transposing a product) and involve no
 widest-cell quantity at all. Only (4), which replaces
-:math:`\partial \hat f/\partial \hat y^{(k)}` by the widest cell's
-:math:`\partial f/\partial y^{(k)}`, needs both cells to have the same node
-values, i.e. :math:`V^{(k)} = W^{(k)} \cdots W^{(1)}`. As a control, (1) and (4)
-are also evaluated with the widest cell taken at :math:`V^{(k)} = W^{(k)}` (the
+$\partial \hat f/\partial \hat y^{(k)}$ by the widest cell's
+$\partial f/\partial y^{(k)}$, needs both cells to have the same node
+values, i.e. $V^{(k)} = W^{(k)} \cdots W^{(1)}$. As a control, (1) and (4)
+are also evaluated with the widest cell taken at $V^{(k)} = W^{(k)}$ (the
 literal reading of "same symbols"): (1) still holds there, (4) fails for
-``n >= 2`` (``without_identification`` in the result).
-"""
+`n >= 2` (`without_identification` in the result)."""
 
 from __future__ import annotations
 
@@ -52,7 +51,7 @@ EQUATIONS = ("equation_1", "equation_2", "equation_3", "equation_4", "node_gradi
 
 
 def relative_error(lhs: torch.Tensor, rhs: torch.Tensor, scale: torch.Tensor | None = None) -> float:
-    """Largest per-sample relative Frobenius error between ``(N, ...)`` tensors; ``scale`` (``(N,)``) adds the size
+    """Largest per-sample relative Frobenius error between `(N, ...)` tensors; `scale` (`(N,)`) adds the size
     of the summed terms to the denominator."""
     diff = (lhs - rhs).flatten(1).norm(dim=1)
     denom = torch.maximum(lhs.flatten(1).norm(dim=1), rhs.flatten(1).norm(dim=1))
@@ -96,11 +95,10 @@ def check_problem(problem: CellProblem) -> dict:
 
 
 def run_gradient_identity(seed: int = 0, quick: bool = False, symbolic: bool = True) -> dict:
-    """Check (1)-(4) on random instances (240, or 40 when ``quick``) and, if ``symbolic``, with sympy.
+    """Check (1)-(4) on random instances (240, or 40 when `quick`) and, if `symbolic`, with sympy.
 
-    Returns ``{"instances", "blocks_checked", "max_relative_error": {equation: value}, "by_objective",
-    "without_identification": {...}, "sympy": {...}}``.
-    """
+    Returns `{"instances", "blocks_checked", "max_relative_error": {equation: value}, "by_objective",
+    "without_identification": {...}, "sympy": {...}}`."""
     rng = np.random.default_rng(seed)
     count = 24 if quick else 240
     worst = dict.fromkeys(EQUATIONS, 0.0)

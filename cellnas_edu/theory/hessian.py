@@ -1,44 +1,46 @@
 r"""Block Hessians of both cells, Hessian-vector products and power iteration (Section 4.3.2, Appendix C.3).
 
 Block-wise Lipschitz smoothness (Beck & Tetruashvili, 2013; equation (5)) of a
-:math:`C^2` loss with respect to block :math:`W^{(i)}` -- all other blocks fixed,
+$C^2$ loss with respect to block $W^{(i)}$ -- all other blocks fixed,
 gradient differences and weight differences measured in the Frobenius norm -- is
 
-.. math::
+$$
+L^{(i)} = \sup_{W^{(i)}} \big\lVert \nabla^2_{W^{(i)}} f \big\rVert_2 ,
+$$
 
-    L^{(i)} = \sup_{W^{(i)}} \big\lVert \nabla^2_{W^{(i)}} f \big\rVert_2 ,
-
-the spectral norm of the block Hessian seen as a symmetric :math:`d^2 \times d^2`
-operator on :math:`\mathrm{vec}(W^{(i)})` (mean value theorem). At one point the
+the spectral norm of the block Hessian seen as a symmetric $d^2 \times d^2$
+operator on $\mathrm{vec}(W^{(i)})$ (mean value theorem). At one point the
 Hessian norm is the *local* constant; for the quadratic objective the Hessian is
 constant, so the local constant is the exact global one.
 
 Three independent ways to get the narrowest cell's block constant:
 
-* :func:`narrowest_block_hessian`: the dense Hessian by
-  ``torch.autograd.functional.hessian``, then the largest absolute eigenvalue
-  (``numpy.linalg.eigvalsh``, :func:`symmetric_spectral_norm`);
-* :func:`power_iteration_norm` on Hessian-vector products (Lanczos, ``scipy.sparse.linalg.eigsh``)
-  (:class:`BlockHessianVectorProduct`, double backward through one retained graph);
-* for the quadratic, the closed form :func:`quadratic_narrowest_block_constant`.
+* [`narrowest_block_hessian`][cellnas_edu.theory.hessian.narrowest_block_hessian]: the dense Hessian by
+  `torch.autograd.functional.hessian`, then the largest absolute eigenvalue
+  (`numpy.linalg.eigvalsh`, [`symmetric_spectral_norm`][cellnas_edu.theory.hessian.symmetric_spectral_norm]);
+* [`power_iteration_norm`][cellnas_edu.theory.hessian.power_iteration_norm] on Hessian-vector products (Lanczos,
+  `scipy.sparse.linalg.eigsh`)
+  ([`BlockHessianVectorProduct`][cellnas_edu.theory.hessian.BlockHessianVectorProduct], double backward through one
+  retained graph);
+* for the quadratic, the closed form
+  [`quadratic_narrowest_block_constant`][cellnas_edu.theory.hessian.quadratic_narrowest_block_constant].
 
-**Structure (the reason Theorem 4.2 fails).** Let :math:`A_k = W^{(k)} \cdots
-W^{(i+1)}`, :math:`B = W^{(i-1)} \cdots W^{(1)}`. With all other blocks fixed, the
-identified widest weights :math:`V^{(k)} = A_k W^{(i)} B` (``k >= i``) are *linear*
-in :math:`W^{(i)}`, so :math:`\hat f = f \circ (\text{linear map})` and exactly
+**Structure (the reason Theorem 4.2 fails).** Let $A_k = W^{(k)} \cdots
+W^{(i+1)}$, $B = W^{(i-1)} \cdots W^{(1)}$. With all other blocks fixed, the
+identified widest weights $V^{(k)} = A_k W^{(i)} B$ (`k >= i`) are *linear*
+in $W^{(i)}$, so $\hat f = f \circ (\text{linear map})$ and exactly
 
-.. math::
+$$
+\nabla^2_{W^{(i)}} \hat f = J^T H J, \qquad
+J: \Delta \mapsto (A_k \Delta B)_{k=i}^n,\quad
+H = \nabla^2_{(V^{(i)}, \dots, V^{(n)})} f ,
+$$
 
-    \nabla^2_{W^{(i)}} \hat f = J^T H J, \qquad
-    J: \Delta \mapsto (A_k \Delta B)_{k=i}^n,\quad
-    H = \nabla^2_{(V^{(i)}, \dots, V^{(n)})} f ,
-
-with no curvature term from the map. :func:`chain_jacobian` builds :math:`J`
-(row-major vectorisation: :math:`\mathrm{vec}(A \Delta B) = (A \otimes B^T)
-\mathrm{vec}(\Delta)`) and :func:`widest_hessian_blocks` the blocks
-:math:`H_{kl}` of the widest cell's Hessian, so the identity can be checked
-numerically (``structure_relative_error`` in :mod:`cellnas_edu.theory.lipschitz`).
-"""
+with no curvature term from the map. [`chain_jacobian`][cellnas_edu.theory.hessian.chain_jacobian] builds $J$
+(row-major vectorisation: $\mathrm{vec}(A \Delta B) = (A \otimes B^T)
+\mathrm{vec}(\Delta)$) and [`widest_hessian_blocks`][cellnas_edu.theory.hessian.widest_hessian_blocks] the blocks
+$H_{kl}$ of the widest cell's Hessian, so the identity can be checked
+numerically (`structure_relative_error` in [`cellnas_edu.theory.lipschitz`][cellnas_edu.theory.lipschitz])."""
 
 from __future__ import annotations
 
@@ -50,7 +52,7 @@ from .problems import CellProblem
 
 
 def narrowest_block_loss(problem: CellProblem, i: int):
-    r"""The narrowest cell's loss as a function of block :math:`W^{(i)}` alone (1-based ``i``).
+    r"""The narrowest cell's loss as a function of block $W^{(i)}$ alone (1-based `i`).
 
     The other blocks enter as constants of a list (no concatenation), which keeps the double-backward graph of a
     Hessian-vector product small."""
@@ -67,35 +69,36 @@ def _blocks(hessian: torch.Tensor, m: int, d: int) -> np.ndarray:
 
 
 def narrowest_hessian(problem: CellProblem) -> np.ndarray:
-    r"""Full Hessian of :math:`\hat f` w.r.t. :math:`(W^{(1)}, \dots, W^{(n)})` by
-    ``torch.autograd.functional.hessian``, as blocks ``(n, n, d*d, d*d)`` (row-major vec)."""
+    r"""Full Hessian of $\hat f$ w.r.t. $(W^{(1)}, \dots, W^{(n)})$ by
+    `torch.autograd.functional.hessian`, as blocks `(n, n, d*d, d*d)` (row-major vec)."""
     weights = problem.weights.detach().clone()
     return _blocks(torch.autograd.functional.hessian(problem.narrowest_loss, weights), problem.n, problem.d)
 
 
 def narrowest_block_hessian(problem: CellProblem, i: int, full: np.ndarray | None = None) -> np.ndarray:
-    r"""Dense :math:`\nabla^2_{W^{(i)}} \hat f`, ``(d*d, d*d)``: diagonal block ``i`` of :func:`narrowest_hessian`
-    (pass ``full`` to reuse it)."""
+    r"""Dense $\nabla^2_{W^{(i)}} \hat f$, `(d*d, d*d)`: diagonal block `i` of
+    [`narrowest_hessian`][cellnas_edu.theory.hessian.narrowest_hessian]
+    (pass `full` to reuse it)."""
     full = narrowest_hessian(problem) if full is None else full
     return full[i - 1, i - 1]
 
 
 def widest_hessian(problem: CellProblem) -> np.ndarray:
-    r"""Full Hessian of the widest cell :math:`f` w.r.t. :math:`(V^{(1)}, \dots, V^{(n)})` at the identified point
-    :math:`V^{(k)} = W^{(k)} \cdots W^{(1)}`, as blocks ``(n, n, d*d, d*d)``."""
+    r"""Full Hessian of the widest cell $f$ w.r.t. $(V^{(1)}, \dots, V^{(n)})$ at the identified point
+    $V^{(k)} = W^{(k)} \cdots W^{(1)}$, as blocks `(n, n, d*d, d*d)`."""
     v = problem.identified_widest_weights().detach().clone()
     return _blocks(torch.autograd.functional.hessian(problem.widest_loss, v), problem.n, problem.d)
 
 
 def widest_hessian_blocks(problem: CellProblem, i: int = 1, full: np.ndarray | None = None) -> np.ndarray:
-    r"""Blocks :math:`H_{kl} = \partial^2 f / \partial V^{(k)} \partial V^{(l)}` for ``k, l = i..n``,
-    shape ``(m, m, d*d, d*d)`` with ``m = n - i + 1``; ``H[0, 0]`` belongs to :math:`V^{(i)}`."""
+    r"""Blocks $H_{kl} = \partial^2 f / \partial V^{(k)} \partial V^{(l)}$ for `k, l = i..n`,
+    shape `(m, m, d*d, d*d)` with `m = n - i + 1`; `H[0, 0]` belongs to $V^{(i)}$."""
     full = widest_hessian(problem) if full is None else full
     return full[i - 1:, i - 1:]
 
 
 def symmetric_spectral_norm(matrix: np.ndarray) -> float:
-    """Spectral norm of a symmetric matrix: the largest absolute eigenvalue (``eigvalsh``)."""
+    """Spectral norm of a symmetric matrix: the largest absolute eigenvalue (`eigvalsh`)."""
     if matrix.size == 0:
         return 0.0
     sym = 0.5 * (matrix + matrix.T)
@@ -108,7 +111,7 @@ def operator_norm(matrix: np.ndarray) -> float:
 
 
 class BlockHessianVectorProduct:
-    r""":math:`v \mapsto \nabla^2_{W^{(i)}} \hat f \, v` by double backward; the gradient graph is built once."""
+    r"""$v \mapsto \nabla^2_{W^{(i)}} \hat f \, v$ by double backward; the gradient graph is built once."""
 
     def __init__(self, problem: CellProblem, i: int):
         self.block = problem.weights[i - 1].detach().clone().requires_grad_(True)
@@ -123,14 +126,13 @@ class BlockHessianVectorProduct:
 
 
 def power_iteration_norm(matvec, shape, seed: int = 0, max_iter: int = 400, tol: float = 1e-11) -> tuple[float, int]:
-    r"""Spectral norm of a symmetric operator :math:`H` from products :math:`v \mapsto Hv` alone.
+    r"""Spectral norm of a symmetric operator $H$ from products $v \mapsto Hv$ alone.
 
     The eigenvalue of largest magnitude by ARPACK's Lanczos iteration
-    (:func:`scipy.sparse.linalg.eigsh` on a :class:`~scipy.sparse.linalg.LinearOperator`, ``which="LM"``),
-    started from a seeded random vector; ``tol`` is its relative accuracy and ``max_iter`` bounds its restarts.
+    (`scipy.sparse.linalg.eigsh` on a `LinearOperator`, `which="LM"`),
+    started from a seeded random vector; `tol` is its relative accuracy and `max_iter` bounds its restarts.
     An operator on fewer than three entries is formed densely from its products. Returns
-    ``(norm, products used)``.
-    """
+    `(norm, products used)`."""
     from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh
 
     size = int(np.prod(shape))
@@ -159,24 +161,24 @@ def power_iteration_norm(matvec, shape, seed: int = 0, max_iter: int = 400, tol:
 
 def narrowest_block_constant_by_power_iteration(problem: CellProblem, i: int, seed: int = 0,
                                                  max_iter: int = 400) -> tuple[float, int]:
-    """Local block-Lipschitz constant of the narrowest cell w.r.t. :math:`W^{(i)}` from Hessian-vector products."""
+    """Local block-Lipschitz constant of the narrowest cell w.r.t. $W^{(i)}$ from Hessian-vector products."""
     product = BlockHessianVectorProduct(problem, i)
     return power_iteration_norm(product, (problem.d, problem.d), seed=seed, max_iter=max_iter)
 
 
 def chain_jacobian(weights: torch.Tensor, i: int) -> np.ndarray:
-    r""":math:`J`, stacked blocks :math:`A_k \otimes B^T` (``k = i..n``): :math:`\mathrm{vec}\,\Delta V^{(k)}` for a
-    change :math:`\Delta` of :math:`W^{(i)}`; shape ``(m*d*d, d*d)``."""
+    r"""$J$, stacked blocks $A_k \otimes B^T$ (`k = i..n`): $\mathrm{vec}\,\Delta V^{(k)}$ for a
+    change $\Delta$ of $W^{(i)}$; shape `(m*d*d, d*d)`."""
     b = right_factor(weights, i).numpy()
     return np.concatenate([np.kron(left_factor(weights, i, k).numpy(), b.T) for k in range(i, weights.shape[0] + 1)])
 
 
 def quadratic_narrowest_block_constant(problem: CellProblem, i: int) -> float:
-    r"""Closed form for the quadratic objective: :math:`\lambda_{\max}(\sum_{k \ge i} A_k^T A_k)\,
-    \lambda_{\max}(B S B^T)` with :math:`S = \frac1N \sum_s x_s x_s^T`.
+    r"""Closed form for the quadratic objective: $\lambda_{\max}(\sum_{k \ge i} A_k^T A_k)\,
+    \lambda_{\max}(B S B^T)$ with $S = \frac1N \sum_s x_s x_s^T$.
 
-    The block loss is :math:`\frac1{2N} \sum_s \sum_k \lVert A_k W^{(i)} B x_s - t_{ks} \rVert^2`, whose Hessian is
-    the Kronecker product :math:`(\sum_k A_k^T A_k) \otimes (B S B^T)`; the spectral norm of a Kronecker product of
+    The block loss is $\frac1{2N} \sum_s \sum_k \lVert A_k W^{(i)} B x_s - t_{ks} \rVert^2$, whose Hessian is
+    the Kronecker product $(\sum_k A_k^T A_k) \otimes (B S B^T)$; the spectral norm of a Kronecker product of
     PSD matrices is the product of their largest eigenvalues."""
     if not problem.objective.quadratic:
         raise ValueError("the closed form holds for the quadratic objective only")
@@ -189,8 +191,8 @@ def quadratic_narrowest_block_constant(problem: CellProblem, i: int) -> float:
 
 
 def quadratic_widest_block_constant(problem: CellProblem) -> float:
-    r"""Closed form for the quadratic objective: the widest cell's block constant :math:`L^{(k)} = \lambda_{\max}(S)`,
-    :math:`S = \frac1N \sum_s x_s x_s^T`, the same for every ``k`` (the block Hessian is :math:`I \otimes S`)."""
+    r"""Closed form for the quadratic objective: the widest cell's block constant $L^{(k)} = \lambda_{\max}(S)$,
+    $S = \frac1N \sum_s x_s x_s^T$, the same for every `k` (the block Hessian is $I \otimes S$)."""
     if not problem.objective.quadratic:
         raise ValueError("the closed form holds for the quadratic objective only")
     x = problem.inputs.numpy()

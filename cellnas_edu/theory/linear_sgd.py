@@ -5,65 +5,65 @@ cell of Figure 26 has a larger block-Lipschitz constant and a larger gradient
 variance than the widest cell, and Section 4.2 concludes through Theorem 4.1
 that it therefore converges more slowly. This module tests that consequence
 directly, in the theorems' own model: both cells of Figure 26
-(:mod:`cellnas_edu.theory.cells`; widest :math:`y^{(k)} = V^{(k)} x`, narrowest
-:math:`\hat y^{(k)} = W^{(k)} \cdots W^{(1)} x`, ``d x d`` weights, :math:`z` the
+([`cellnas_edu.theory.cells`][cellnas_edu.theory.cells]; widest $y^{(k)} = V^{(k)} x$, narrowest
+$\hat y^{(k)} = W^{(k)} \cdots W^{(1)} x$, `d x d` weights, $z$ the
 concatenation of the nodes) are trained with plain mini-batch SGD on the same
 finite data set, and the steps each needs to reach a loss threshold are
 compared seed by seed.
 
-**Design** (the analysis plan of ``docs/theory.md``, section "Training the two cells").
+**Design** (the analysis plan of `docs/theory.md`, section "Training the two cells").
 
-* Data, per seed: ``N = 32`` inputs :math:`x_s \sim \mathcal N(0, I_d)`, ``d = 4``.
-  *Regression*: the quadratic objective of :mod:`~cellnas_edu.theory.objectives`,
-  targets :math:`t_{s,k} = T_k x_s + 0.5\,\varepsilon_{s,k}` with a random linear
-  teacher :math:`T_k` (entries :math:`\mathcal N(0, 1/d)`). *Classification*:
-  softmax cross-entropy of :math:`R\,\mathrm{vec}(z)` through a fixed random
-  read-out ``R`` (``C = 3`` classes, entries :math:`\mathcal N(0, 1/(nd))`, as in
-  the verifier), labels drawn from :math:`\mathrm{softmax}(M^* x_s)` with a random
-  teacher :math:`M^*` (entries :math:`\mathcal N(0, 4/d)`).
-* Optimum :math:`f^*`: the widest cell's minimum (least squares in closed form;
-  the convex multinomial-logistic problem in :math:`M = \sum_k R_k V^{(k)}` by
+* Data, per seed: `N = 32` inputs $x_s \sim \mathcal N(0, I_d)$, `d = 4`.
+  *Regression*: the quadratic objective of [`objectives`][cellnas_edu.theory.objectives],
+  targets $t_{s,k} = T_k x_s + 0.5\,\varepsilon_{s,k}$ with a random linear
+  teacher $T_k$ (entries $\mathcal N(0, 1/d)$). *Classification*:
+  softmax cross-entropy of $R\,\mathrm{vec}(z)$ through a fixed random
+  read-out `R` (`C = 3` classes, entries $\mathcal N(0, 1/(nd))$, as in
+  the verifier), labels drawn from $\mathrm{softmax}(M^* x_s)$ with a random
+  teacher $M^*$ (entries $\mathcal N(0, 4/d)$).
+* Optimum $f^*$: the widest cell's minimum (least squares in closed form;
+  the convex multinomial-logistic problem in $M = \sum_k R_k V^{(k)}$ by
   L-BFGS). The narrowest cell reaches the same infimum, since with invertible
-  factors :math:`W^{(k)} = V^{(k)} (V^{(k-1)})^{-1}` realises any widest cell.
-* Threshold, per seed and shared by both cells: :math:`f_\text{thr} = f^* + 0.1\,(f_0 - f^*)`,
-  with :math:`f_0` the loss of the zero predictor (``z = 0``): 90 % of the gap
+  factors $W^{(k)} = V^{(k)} (V^{(k-1)})^{-1}$ realises any widest cell.
+* Threshold, per seed and shared by both cells: $f_\text{thr} = f^* + 0.1\,(f_0 - f^*)$,
+  with $f_0$ the loss of the zero predictor (`z = 0`): 90 % of the gap
   from predicting nothing to the optimum is closed. It does not depend on the
   cell, the initialisation or the learning rate.
-* Initialisations: ``gaussian``, every matrix with entries :math:`\mathcal N(0, 1/d)`;
-  ``identity``, :math:`I + \mathcal N(0, 0.01/d)` entries (noise s.d. ``0.1/sqrt(d)``).
-* Pairings: ``same_function`` (a) draws the narrowest cell's :math:`W^{(k)}` and sets
-  the widest cell to :math:`V^{(k)} = W^{(k)} \cdots W^{(1)}`
-  (:func:`~cellnas_edu.theory.cells.identified_widest_weights`, the
+* Initialisations: `gaussian`, every matrix with entries $\mathcal N(0, 1/d)$;
+  `identity`, $I + \mathcal N(0, 0.01/d)$ entries (noise s.d. `0.1/sqrt(d)`).
+* Pairings: `same_function` (a) draws the narrowest cell's $W^{(k)}$ and sets
+  the widest cell to $V^{(k)} = W^{(k)} \cdots W^{(1)}$
+  ([`identified_widest_weights`][cellnas_edu.theory.cells.identified_widest_weights], the
   identification the proofs use), so both start as the same function;
-  ``independent`` (b) draws the :math:`V^{(k)}` independently from the same
-  distribution as the :math:`W^{(k)}`.
-* SGD: constant learning rate, mini-batches of ``4`` samples drawn uniformly
+  `independent` (b) draws the $V^{(k)}$ independently from the same
+  distribution as the $W^{(k)}$.
+* SGD: constant learning rate, mini-batches of `4` samples drawn uniformly
   with replacement from one generator per seed; both cells of a pair (and every
   learning rate and pairing) see the same sequence of mini-batches.
 * A run *diverges* when its full-data loss becomes non-finite or exceeds
-  ``1e8``; ``steps_to_threshold`` is the first step ``t`` (``0..T``) with full-data
-  loss :math:`\le f_\text{thr}`, and ``None`` when the run diverged at any time
-  within ``T`` steps or never reached the threshold.
+  `1e8`; `steps_to_threshold` is the first step `t` (`0..T`) with full-data
+  loss $\le f_\text{thr}$, and `None` when the run diverged at any time
+  within `T` steps or never reached the threshold.
 * Test per configuration: the paired exact two-sided sign test
-  (``scipy.stats.binomtest``, ``p = 1/2``) on steps-to-threshold, with a
+  (`scipy.stats.binomtest`, `p = 1/2`) on steps-to-threshold, with a
   diverged or never-reached run counted as slower than any finite count and
-  ties (including both ``None``) dropped; Holm's adjustment over all
-  configurations; :math:`\alpha = 0.05`.
+  ties (including both `None`) dropped; Holm's adjustment over all
+  configurations; $\alpha = 0.05$.
 
 **Along the trajectory** both cells' block-Lipschitz constants (the spectral
-norm of the block Hessian :math:`\nabla^2_{W^{(i)}} \hat f`, resp.
-:math:`\nabla^2_{V^{(k)}} f`, Frobenius norms as in
-:mod:`~cellnas_edu.theory.lipschitz`) and per-sample gradient variances
-(:math:`\frac1N \sum_s \lVert g_s - \bar g \rVert_F^2` per block, as in
-:mod:`~cellnas_edu.theory.variance`) are measured at steps ``0, T/4, T/2, T`` on
+norm of the block Hessian $\nabla^2_{W^{(i)}} \hat f$, resp.
+$\nabla^2_{V^{(k)}} f$, Frobenius norms as in
+[`lipschitz`][cellnas_edu.theory.lipschitz]) and per-sample gradient variances
+($\frac1N \sum_s \lVert g_s - \bar g \rVert_F^2$ per block, as in
+[`variance`][cellnas_edu.theory.variance]) are measured at steps `0, T/4, T/2, T` on
 the first seeds. They are computed by the vectorised closed forms
-:func:`block_hessians` and :func:`per_sample_gradients` (the Hessian is
-:math:`J^T H J` with no curvature from the linear map, see
-:mod:`~cellnas_edu.theory.hessian`), which ``tests/test_theory_linear_sgd.py``
+[`block_hessians`][cellnas_edu.theory.linear_sgd.block_hessians] and
+[`per_sample_gradients`][cellnas_edu.theory.linear_sgd.per_sample_gradients] (the Hessian is
+$J^T H J$ with no curvature from the linear map, see
+[`hessian`][cellnas_edu.theory.hessian]), which `tests/test_theory_linear_sgd.py`
 checks against the verifier's autograd functions.
 
-Everything runs in float64 numpy, vectorised over (learning rate, pairing, seed).
-"""
+Everything runs in float64 numpy, vectorised over (learning rate, pairing, seed)."""
 
 from __future__ import annotations
 
@@ -84,7 +84,8 @@ ALPHA = 0.05
 
 @dataclass(frozen=True)
 class Setting:
-    """The size of the experiment. :func:`default_setting` and :func:`quick_setting` are the two used."""
+    """The size of the experiment. `default_setting` and
+    [`quick_setting`][cellnas_edu.theory.linear_sgd.quick_setting] are the two used."""
 
     ns: tuple[int, ...] = (2, 3, 4, 6)
     lrs: dict = field(default_factory=lambda: {"quadratic": (0.01, 0.03, 0.1, 0.3),
@@ -120,10 +121,10 @@ def quick_setting(seed: int = 0) -> Setting:
 
 @dataclass
 class Data:
-    """Per-seed data sets of one objective: inputs ``(S, N, d)``, targets, read-outs, optimum and threshold.
+    """Per-seed data sets of one objective: inputs `(S, N, d)`, targets, read-outs, optimum and threshold.
 
-    ``targets`` is ``(S, N, n_max, d)`` (quadratic; node ``k`` uses ``targets[:, :, k]``) or one-hot ``(S, N, C)``;
-    ``readout`` is ``(S, C, n_max, d)`` per width in ``readouts[n]`` (cross-entropy only)."""
+    `targets` is `(S, N, n_max, d)` (quadratic; node `k` uses `targets[:, :, k]`) or one-hot `(S, N, C)`;
+    `readout` is `(S, C, n_max, d)` per width in `readouts[n]` (cross-entropy only)."""
 
     objective: str
     inputs: np.ndarray
@@ -133,7 +134,7 @@ class Data:
     f_zero: dict
 
     def threshold(self, n: int, fraction: float) -> np.ndarray:
-        """:math:`f^* + \\text{fraction}\\,(f_0 - f^*)` per seed."""
+        """$f^* + \\text{fraction}\\,(f_0 - f^*)$ per seed."""
         return self.f_star[n] + fraction * (self.f_zero[n] - self.f_star[n])
 
 
@@ -142,7 +143,7 @@ def _rng(setting: Setting, *key: int) -> np.random.Generator:
 
 
 def _cross_entropy_minimum(x: np.ndarray, onehot: np.ndarray) -> float:
-    """min over ``M`` of the mean softmax cross-entropy of ``M x_s`` (convex; L-BFGS, analytic gradient)."""
+    """min over `M` of the mean softmax cross-entropy of `M x_s` (convex; L-BFGS, analytic gradient)."""
     c, d = onehot.shape[1], x.shape[1]
 
     def fun(m):
@@ -157,7 +158,7 @@ def _cross_entropy_minimum(x: np.ndarray, onehot: np.ndarray) -> float:
 
 
 def make_data(objective: str, setting: Setting) -> Data:
-    """The per-seed data sets of ``objective`` (see the module docstring); the same for every width ``n``."""
+    """The per-seed data sets of `objective` (see the module docstring); the same for every width `n`."""
     s_count, n_samples, d, n_max, c = setting.seeds, setting.samples, setting.d, max(setting.ns), setting.classes
     okey = OBJECTIVES.index(objective)
     inputs = np.empty((s_count, n_samples, d))
@@ -197,7 +198,7 @@ def make_data(objective: str, setting: Setting) -> Data:
 
 
 def init_weights(rng: np.random.Generator, init: str, n: int, d: int) -> np.ndarray:
-    """``n`` matrices ``(n, d, d)`` from initialisation ``init`` (``gaussian``: N(0, 1/d); ``identity``: I + noise
+    """`n` matrices `(n, d, d)` from initialisation `init` (`gaussian`: N(0, 1/d); `identity`: I + noise
     of s.d. 0.1/sqrt(d))."""
     if init == "gaussian":
         return rng.normal(size=(n, d, d)) / math.sqrt(d)
@@ -207,7 +208,7 @@ def init_weights(rng: np.random.Generator, init: str, n: int, d: int) -> np.ndar
 
 
 def chain_products(weights: np.ndarray) -> np.ndarray:
-    r""":math:`V^{(k)} = W^{(k)} \cdots W^{(1)}` for a batch ``(..., n, d, d)`` (the identification of Appendix C.2)."""
+    r"""$V^{(k)} = W^{(k)} \cdots W^{(1)}$ for a batch `(..., n, d, d)` (the identification of Appendix C.2)."""
     out = np.empty_like(weights)
     current = weights[..., 0, :, :]
     out[..., 0, :, :] = current
@@ -219,7 +220,7 @@ def chain_products(weights: np.ndarray) -> np.ndarray:
 
 def initial_pair(setting: Setting, init: str, pairing: str, n: int, seed: int, objective: str
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """``(V, W)``: the widest and narrowest cell's initial weights of one seed under ``pairing``.
+    """`(V, W)`: the widest and narrowest cell's initial weights of one seed under `pairing`.
 
     The narrowest cell's draw does not depend on the pairing, so pairings (a) and (b) share the narrow start."""
     rng = _rng(setting, 2, OBJECTIVES.index(objective), INITS.index(init), n, seed)
@@ -238,7 +239,7 @@ def initial_pair(setting: Setting, init: str, pairing: str, n: int, seed: int, o
 
 
 def nodes(cell: str, weights: np.ndarray, inputs: np.ndarray) -> np.ndarray:
-    """Node values ``(B, m, n, d)`` for weights ``(B, n, d, d)`` and inputs ``(B, m, d)`` (rows are samples)."""
+    """Node values `(B, m, n, d)` for weights `(B, n, d, d)` and inputs `(B, m, d)` (rows are samples)."""
     n = weights.shape[1]
     out = np.empty((weights.shape[0], inputs.shape[1], n, inputs.shape[2]))
     y = inputs
@@ -253,11 +254,11 @@ def nodes(cell: str, weights: np.ndarray, inputs: np.ndarray) -> np.ndarray:
 
 def losses_and_node_gradients(objective: str, z: np.ndarray, targets: np.ndarray, readout: np.ndarray | None
                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    r"""Per-sample losses ``(B, m)``, :math:`\partial F/\partial z_k` ``(B, m, n, d)`` and (cross-entropy) the
-    softmax probabilities ``(B, m, C)``.
+    r"""Per-sample losses `(B, m)`, $\partial F/\partial z_k$ `(B, m, n, d)` and (cross-entropy) the
+    softmax probabilities `(B, m, C)`.
 
-    ``z`` is ``(B, m, n, d)``; ``targets`` ``(B, m, n, d)`` (quadratic) or one-hot ``(B, m, C)``; ``readout``
-    ``(B, C, n, d)`` (logits :math:`R\,\mathrm{vec}(z)`)."""
+    `z` is `(B, m, n, d)`; `targets` `(B, m, n, d)` (quadratic) or one-hot `(B, m, C)`; `readout`
+    `(B, C, n, d)` (logits $R\,\mathrm{vec}(z)$)."""
     if objective == "quadratic":
         diff = z - targets
         return 0.5 * (diff**2).sum((2, 3)), diff, None
@@ -275,12 +276,12 @@ def losses_and_node_gradients(objective: str, z: np.ndarray, targets: np.ndarray
 
 def per_sample_gradients(cell: str, weights: np.ndarray, inputs: np.ndarray, node_grads: np.ndarray,
                          z: np.ndarray) -> np.ndarray:
-    r"""Per-sample weight gradients ``(B, m, n, d, d)``.
+    r"""Per-sample weight gradients `(B, m, n, d, d)`.
 
-    Widest cell, equation (1): :math:`\partial f/\partial V^{(k)} = (\partial f/\partial y^{(k)}) x^T`.
-    Narrowest cell, equation (2) by back-propagation: :math:`\delta_n = \partial \hat f/\partial \hat y^{(n)}`,
-    :math:`\delta_k = \partial \hat f/\partial \hat y^{(k)} + W^{(k+1)T} \delta_{k+1}`,
-    :math:`\partial \hat f/\partial W^{(k)} = \delta_k \hat y^{(k-1)T}`."""
+    Widest cell, equation (1): $\partial f/\partial V^{(k)} = (\partial f/\partial y^{(k)}) x^T$.
+    Narrowest cell, equation (2) by back-propagation: $\delta_n = \partial \hat f/\partial \hat y^{(n)}$,
+    $\delta_k = \partial \hat f/\partial \hat y^{(k)} + W^{(k+1)T} \delta_{k+1}$,
+    $\partial \hat f/\partial W^{(k)} = \delta_k \hat y^{(k-1)T}$."""
     if cell == "wide":
         return node_grads[..., :, None] * inputs[:, :, None, None, :]
     b, n = weights.shape[:2]
@@ -297,14 +298,14 @@ def per_sample_gradients(cell: str, weights: np.ndarray, inputs: np.ndarray, nod
 
 def block_hessians(cell: str, objective: str, weights: np.ndarray, inputs: np.ndarray, z: np.ndarray,
                    probs: np.ndarray | None, readout: np.ndarray | None) -> np.ndarray:
-    r"""Block Hessians :math:`\nabla^2_{W^{(i)}}` of the full-data loss, ``(B, n, d*d, d*d)`` (row-major vec).
+    r"""Block Hessians $\nabla^2_{W^{(i)}}$ of the full-data loss, `(B, n, d*d, d*d)` (row-major vec).
 
-    The output is linear in one block: :math:`z_k = A_k W^{(i)} b_s` with :math:`A_k = W^{(k)} \cdots W^{(i+1)}`
-    (narrowest, :math:`k \ge i`) or :math:`A_i = I` only (widest), :math:`b_s = \hat y^{(i-1)}_s` resp. :math:`x_s`.
-    With :math:`P_s` the per-sample Hessian of :math:`F` in its output (identity on :math:`z` for the quadratic,
-    :math:`\mathrm{diag}(p) - pp^T` on the logits :math:`R\,\mathrm{vec}(z)` for cross-entropy) and
-    :math:`M = \sum_k R_k A_k`, the block Hessian is
-    :math:`\frac1N \sum_s (M^T P_s M) \otimes b_s b_s^T` (no curvature term from the linear map)."""
+    The output is linear in one block: $z_k = A_k W^{(i)} b_s$ with $A_k = W^{(k)} \cdots W^{(i+1)}$
+    (narrowest, $k \ge i$) or $A_i = I$ only (widest), $b_s = \hat y^{(i-1)}_s$ resp. $x_s$.
+    With $P_s$ the per-sample Hessian of $F$ in its output (identity on $z$ for the quadratic,
+    $\mathrm{diag}(p) - pp^T$ on the logits $R\,\mathrm{vec}(z)$ for cross-entropy) and
+    $M = \sum_k R_k A_k$, the block Hessian is
+    $\frac1N \sum_s (M^T P_s M) \otimes b_s b_s^T$ (no curvature term from the linear map)."""
     bsz, n, d = weights.shape[0], weights.shape[1], weights.shape[2]
     out = np.empty((bsz, n, d * d, d * d))
     eye = np.broadcast_to(np.eye(d), (bsz, d, d))
@@ -333,8 +334,8 @@ def block_hessians(cell: str, objective: str, weights: np.ndarray, inputs: np.nd
 
 def block_diagnostics(cell: str, objective: str, weights: np.ndarray, inputs: np.ndarray, targets: np.ndarray,
                       readout: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """``(L, var)``, each ``(B, n)``: block-Lipschitz constants (spectral norm of each block Hessian) and
-    per-sample gradient variances (Frobenius) of the full-data loss at ``weights``."""
+    """`(L, var)`, each `(B, n)`: block-Lipschitz constants (spectral norm of each block Hessian) and
+    per-sample gradient variances (Frobenius) of the full-data loss at `weights`."""
     z = nodes(cell, weights, inputs)
     _, grads, probs = losses_and_node_gradients(objective, z, targets, readout)
     per_sample = per_sample_gradients(cell, weights, inputs, grads, z)
@@ -352,9 +353,9 @@ def block_diagnostics(cell: str, objective: str, weights: np.ndarray, inputs: np
 
 @dataclass
 class RunData:
-    r"""The data of ``B`` runs (one row per run): inputs ``(B, N, d)``, targets, read-out ``(B, C, n, d)`` and, for
-    the quadratic, the sufficient statistics of the full-data loss (:math:`\Sigma = X^TX/N`,
-    :math:`C_k = \frac1N \sum_s t_{s,k} x_s^T`, :math:`c = \frac1{2N} \sum_s \lVert t_s \rVert^2`)."""
+    r"""The data of `B` runs (one row per run): inputs `(B, N, d)`, targets, read-out `(B, C, n, d)` and, for
+    the quadratic, the sufficient statistics of the full-data loss ($\Sigma = X^TX/N$,
+    $C_k = \frac1N \sum_s t_{s,k} x_s^T$, $c = \frac1{2N} \sum_s \lVert t_s \rVert^2$)."""
 
     objective: str
     inputs: np.ndarray
@@ -375,14 +376,14 @@ class RunData:
 
 
 def cell_products(cell: str, weights: np.ndarray) -> np.ndarray:
-    r"""The linear map of every node, ``(B, n, d, d)``: :math:`V^{(k)}` (widest) or
-    :math:`W^{(k)} \cdots W^{(1)}` (narrowest)."""
+    r"""The linear map of every node, `(B, n, d, d)`: $V^{(k)}$ (widest) or
+    $W^{(k)} \cdots W^{(1)}$ (narrowest)."""
     return weights if cell == "wide" else chain_products(weights)
 
 
 def full_losses(cell: str, weights: np.ndarray, data: RunData) -> np.ndarray:
-    r"""Full-data loss (mean over samples) per run, ``(B,)``, from the node maps: the quadratic through its sufficient
-    statistics, cross-entropy through :math:`M = \sum_k R_k P_k` (logits :math:`M x`)."""
+    r"""Full-data loss (mean over samples) per run, `(B,)`, from the node maps: the quadratic through its sufficient
+    statistics, cross-entropy through $M = \sum_k R_k P_k$ (logits $M x$)."""
     maps = cell_products(cell, weights)
     if data.objective == "quadratic":
         quad = np.einsum("bkrc,bce,bkre->b", maps, data.second, maps)
@@ -396,13 +397,13 @@ def full_losses(cell: str, weights: np.ndarray, data: RunData) -> np.ndarray:
 
 
 def minibatch_gradient(cell: str, weights: np.ndarray, data: RunData, index: np.ndarray) -> np.ndarray:
-    r"""Mean gradient over the mini-batch ``index`` ``(B, m)`` of every run, ``(B, n, d, d)``.
+    r"""Mean gradient over the mini-batch `index` `(B, m)` of every run, `(B, n, d, d)`.
 
-    First the widest cell's gradient at the node maps :math:`P_k`, equation (1):
-    :math:`D_k = \frac1m \sum_s (\partial F/\partial z_k)_s x_s^T`. The widest cell's gradient is :math:`D`; the
-    narrowest cell's is equation (4), :math:`\partial \hat f/\partial W^{(i)} = \sum_{k \ge i}
-    (W^{(k)} \cdots W^{(i+1)})^T D_k (W^{(i-1)} \cdots W^{(1)})^T`, evaluated by the backward recursion
-    :math:`E_n = D_n`, :math:`E_k = D_k + W^{(k+1)T} E_{k+1}`, gradient :math:`E_i P_{i-1}^T`."""
+    First the widest cell's gradient at the node maps $P_k$, equation (1):
+    $D_k = \frac1m \sum_s (\partial F/\partial z_k)_s x_s^T$. The widest cell's gradient is $D$; the
+    narrowest cell's is equation (4), $\partial \hat f/\partial W^{(i)} = \sum_{k \ge i}
+    (W^{(k)} \cdots W^{(i+1)})^T D_k (W^{(i-1)} \cdots W^{(1)})^T$, evaluated by the backward recursion
+    $E_n = D_n$, $E_k = D_k + W^{(k+1)T} E_{k+1}$, gradient $E_i P_{i-1}^T$."""
     runs = np.arange(weights.shape[0])[:, None]
     maps = cell_products(cell, weights)
     b, n, d, _ = maps.shape
@@ -429,12 +430,12 @@ def minibatch_gradient(cell: str, weights: np.ndarray, data: RunData, index: np.
 
 
 def sgd(cell: str, start: np.ndarray, lrs: np.ndarray, data: RunData, batches: np.ndarray, checkpoints=()) -> dict:
-    """Plain mini-batch SGD of ``B`` independent runs at once.
+    """Plain mini-batch SGD of `B` independent runs at once.
 
-    ``start`` ``(B, n, d, d)``; ``lrs`` ``(B,)``; ``data`` one row per run; ``batches`` ``(T, B, batch)`` sample
-    indices (step ``t`` uses ``batches[t]``). Returns ``{"losses": (T+1, B)}`` full-data losses after ``t`` updates
-    (``nan`` once diverged), ``"diverged"`` ``(B,)`` and ``"weights"``: the weights at each step in ``checkpoints``
-    (``{step: (B, n, d, d)}``; ``nan`` for diverged runs)."""
+    `start` `(B, n, d, d)`; `lrs` `(B,)`; `data` one row per run; `batches` `(T, B, batch)` sample
+    indices (step `t` uses `batches[t]`). Returns `{"losses": (T+1, B)}` full-data losses after `t` updates
+    (`nan` once diverged), `"diverged"` `(B,)` and `"weights"`: the weights at each step in `checkpoints`
+    (`{step: (B, n, d, d)}`; `nan` for diverged runs)."""
     w = start.copy()
     steps = batches.shape[0]
     losses = np.full((steps + 1, w.shape[0]), np.nan)
@@ -459,7 +460,7 @@ def sgd(cell: str, start: np.ndarray, lrs: np.ndarray, data: RunData, batches: n
 
 
 def steps_to_threshold(losses: np.ndarray, threshold: np.ndarray, diverged: np.ndarray) -> list[int | None]:
-    """First step with loss <= threshold per run (``losses`` ``(T+1, B)``); ``None`` if the run diverged or never
+    """First step with loss <= threshold per run (`losses` `(T+1, B)`); `None` if the run diverged or never
     reached it."""
     hit = losses <= threshold[None, :]
     out: list[int | None] = []
@@ -476,8 +477,8 @@ def steps_to_threshold(losses: np.ndarray, threshold: np.ndarray, diverged: np.n
 
 
 def sign_test(wide: list[int | None], narrow: list[int | None]) -> dict:
-    """Paired exact two-sided sign test on steps-to-threshold: ``None`` (diverged / never reached) is slower than any
-    count, ties (also both ``None``) are dropped. ``fraction_narrow_slower`` is over the untied pairs, with its
+    """Paired exact two-sided sign test on steps-to-threshold: `None` (diverged / never reached) is slower than any
+    count, ties (also both `None`) are dropped. `fraction_narrow_slower` is over the untied pairs, with its
     exact (Clopper-Pearson) 95 % interval."""
     inf = math.inf
     slower = faster = 0
@@ -520,7 +521,7 @@ def holm(p_values: list[float]) -> list[float]:
 
 
 def _curve(losses: np.ndarray, f_star: np.ndarray, f_zero: np.ndarray, points: np.ndarray) -> dict:
-    """Normalised excess loss (f - f*)/(f0 - f*) at ``points``: the mean over the runs not (yet) diverged with its
+    """Normalised excess loss (f - f*)/(f0 - f*) at `points`: the mean over the runs not (yet) diverged with its
     95 % t-interval, and the median and quartiles over all runs with a diverged run counted as +infinity (robust to
     the spikes of runs about to diverge)."""
     excess = (losses[points] - f_star[None, :]) / (f_zero - f_star)[None, :]
@@ -545,7 +546,7 @@ def _curve(losses: np.ndarray, f_star: np.ndarray, f_zero: np.ndarray, points: n
 
 
 def _round(value: float, digits: int = 5) -> float:
-    """``value`` to ``digits`` significant digits (keeps the results file small)."""
+    """`value` to `digits` significant digits (keeps the results file small)."""
     return float(f"{value:.{digits}g}")
 
 
@@ -559,8 +560,9 @@ def _median(values: np.ndarray) -> float | None:
 
 
 def run_linear_sgd(setting: Setting | None = None, seed: int = 0, quick: bool = False) -> dict:
-    """Every configuration of ``setting`` (default: :func:`default_setting`, or :func:`quick_setting` with
-    ``quick``); returns the JSON of ``cellnas theory sgd --json`` / ``theory/linear_cells_sgd.py --json``."""
+    """Every configuration of `setting` (default: `default_setting`, or
+    [`quick_setting`][cellnas_edu.theory.linear_sgd.quick_setting] with
+    `quick`); returns the JSON of `cellnas theory sgd --json` / `theory/linear_cells_sgd.py --json`."""
     if setting is None:
         setting = quick_setting(seed) if quick else default_setting(seed)
     start_time = time.process_time()

@@ -1,103 +1,105 @@
 r"""Theorem 4.2 (block-wise Lipschitz smoothness, Appendix C.3): measured exactly, stated and corrected bounds.
 
-**Statement (Section 4.3.2).** With :math:`\lambda^{(j)}` "the largest eigenvalue"
-of :math:`W^{(j)}` -- used in the proof as the 2-norm :math:`\lVert W^{(j)} \rVert_2`
--- and :math:`L^{(i)}` the block-Lipschitz constant (5) of the widest cell,
+**Statement (Section 4.3.2).** With $\lambda^{(j)}$ "the largest eigenvalue"
+of $W^{(j)}$ -- used in the proof as the 2-norm $\lVert W^{(j)} \rVert_2$
+-- and $L^{(i)}$ the block-Lipschitz constant (5) of the widest cell,
 
-.. math::
-
-    \Big\lVert \frac{\partial \hat f}{\partial W^{(i)}_1} - \frac{\partial \hat f}{\partial W^{(i)}_2} \Big\rVert
-    \le \Big(\prod_{j=1}^{i-1} \lambda^{(j)}\Big) L^{(i)} \lVert W^{(i)}_1 - W^{(i)}_2 \rVert .
+$$
+\Big\lVert \frac{\partial \hat f}{\partial W^{(i)}_1} - \frac{\partial \hat f}{\partial W^{(i)}_2} \Big\rVert
+\le \Big(\prod_{j=1}^{i-1} \lambda^{(j)}\Big) L^{(i)} \lVert W^{(i)}_1 - W^{(i)}_2 \rVert .
+$$
 
 **What is measured.** The narrowest cell's block constant
-:math:`\hat L^{(i)} = \lVert \nabla^2_{W^{(i)}} \hat f \rVert_2` (Frobenius norms on
-gradients and weights, :mod:`cellnas_edu.theory.hessian`), by dense eigenvalues and
-by power iteration on Hessian-vector products; :math:`L^{(k)} = \lVert H_{kk}
-\rVert_2` of the widest cell at the identified point :math:`V^{(k)} = W^{(k)}
-\cdots W^{(1)}` by the same machinery. For the quadratic objective both are
+$\hat L^{(i)} = \lVert \nabla^2_{W^{(i)}} \hat f \rVert_2$ (Frobenius norms on
+gradients and weights, [`cellnas_edu.theory.hessian`][cellnas_edu.theory.hessian]), by dense eigenvalues and
+by power iteration on Hessian-vector products; $L^{(k)} = \lVert H_{kk}
+\rVert_2$ of the widest cell at the identified point $V^{(k)} = W^{(k)}
+\cdots W^{(1)}$ by the same machinery. For the quadratic objective both are
 constant in the weights, so these are the exact *global* constants; for the
 other objectives they are the *local* constants at the point, and the comparison
 is local (the stated inequality, read at one point, must hold there too).
 
-**Why the stated bound fails.** By :mod:`cellnas_edu.theory.hessian`,
-:math:`\nabla^2_{W^{(i)}} \hat f = J^T H J` with
-:math:`J \Delta = (A_k \Delta B)_{k \ge i}`, :math:`A_k = W^{(k)} \cdots W^{(i+1)}`,
-:math:`B = W^{(i-1)} \cdots W^{(1)}`. Two steps of Appendix C drop terms:
+**Why the stated bound fails.** By [`cellnas_edu.theory.hessian`][cellnas_edu.theory.hessian],
+$\nabla^2_{W^{(i)}} \hat f = J^T H J$ with
+$J \Delta = (A_k \Delta B)_{k \ge i}$, $A_k = W^{(k)} \cdots W^{(i+1)}$,
+$B = W^{(i-1)} \cdots W^{(1)}$. Two steps of Appendix C drop terms:
 
-(a) From (8) to (9) the terms ``k > i`` are discarded because
-    ":math:`W_1^{(k)} = W_2^{(k)}` while :math:`k \neq i`". But (4), on which
+(a) From (8) to (9) the terms `k > i` are discarded because
+    "$W_1^{(k)} = W_2^{(k)}$ while $k \neq i$". But (4), on which
     (6) rests, holds only at the identified point, where the widest cell's
-    parameters are :math:`V^{(k)} = A_k W^{(i)} B`: changing :math:`W^{(i)}`
-    changes :math:`V^{(k)}` -- and :math:`\partial f/\partial V^{(k)}` -- for
-    *every* ``k >= i``.
-(b) In (8), :math:`\lVert V^{(k)}_1 - V^{(k)}_2 \rVert` is replaced by
-    :math:`\lVert W^{(k)}_1 - W^{(k)}_2 \rVert`; but
-    :math:`\Delta V^{(i)} = \Delta W^{(i)} B`, which costs a second factor
-    :math:`\lVert B \rVert \le \prod_{j<i} \lambda^{(j)}`: even the ``k = i`` term is
-    :math:`(\prod_{j<i} \lambda^{(j)})^2 L^{(i)}`, not the first power.
+    parameters are $V^{(k)} = A_k W^{(i)} B$: changing $W^{(i)}$
+    changes $V^{(k)}$ -- and $\partial f/\partial V^{(k)}$ -- for
+    *every* `k >= i`.
+(b) In (8), $\lVert V^{(k)}_1 - V^{(k)}_2 \rVert$ is replaced by
+    $\lVert W^{(k)}_1 - W^{(k)}_2 \rVert$; but
+    $\Delta V^{(i)} = \Delta W^{(i)} B$, which costs a second factor
+    $\lVert B \rVert \le \prod_{j<i} \lambda^{(j)}$: even the `k = i` term is
+    $(\prod_{j<i} \lambda^{(j)})^2 L^{(i)}$, not the first power.
 
-Smallest counterexample (``n = 2, d = 1, x = 1, i = 1``, quadratic, :math:`W^{(2)} = 1`):
-:math:`\hat f = \tfrac12 (w_1 - t_1)^2 + \tfrac12 (w_2 w_1 - t_2)^2` has
-:math:`\partial^2 \hat f / \partial w_1^2 = 1 + w_2^2 = 2`, while the stated bound is
-:math:`L^{(1)} = x^2 = 1`. (With ``d = 1`` every matrix norm is ``|.|``, so the
+Smallest counterexample (`n = 2, d = 1, x = 1, i = 1`, quadratic, $W^{(2)} = 1$):
+$\hat f = \tfrac12 (w_1 - t_1)^2 + \tfrac12 (w_2 w_1 - t_2)^2$ has
+$\partial^2 \hat f / \partial w_1^2 = 1 + w_2^2 = 2$, while the stated bound is
+$L^{(1)} = x^2 = 1$. (With `d = 1` every matrix norm is `|.|`, so the
 failure does not depend on how "2-norm" is read for gradients.)
 
-**Corrected bound** (:func:`corrected_bound`). With :math:`a_k = \prod_{j=i+1}^{k}
-\lambda^{(j)}` (:math:`a_i = 1`), :math:`b = \prod_{j=1}^{i-1} \lambda^{(j)}` and
-:math:`H_{kl} = \partial^2 f / \partial V^{(k)} \partial V^{(l)}` of the widest cell,
+**Corrected bound** ([`corrected_bound`][cellnas_edu.theory.lipschitz.corrected_bound]). With $a_k = \prod_{j=i+1}^{k}
+\lambda^{(j)}$ ($a_i = 1$), $b = \prod_{j=1}^{i-1} \lambda^{(j)}$ and
+$H_{kl} = \partial^2 f / \partial V^{(k)} \partial V^{(l)}$ of the widest cell,
 
-.. math::
+$$
+\hat L^{(i)} \le b^2 \sum_{k=i}^n \sum_{l=i}^n a_k\, a_l\, \lVert H_{kl} \rVert_2 ,
+$$
 
-    \hat L^{(i)} \le b^2 \sum_{k=i}^n \sum_{l=i}^n a_k\, a_l\, \lVert H_{kl} \rVert_2 ,
+which for objectives separable over nodes ($H_{kl} = 0$ for $k \ne l$,
+e.g. the quadratic) is $b^2 \sum_{k=i}^n a_k^2 L^{(k)}$.
 
-which for objectives separable over nodes (:math:`H_{kl} = 0` for :math:`k \ne l`,
-e.g. the quadratic) is :math:`b^2 \sum_{k=i}^n a_k^2 L^{(k)}`.
-
-*Proof.* :math:`J^T H J` is symmetric, so its norm is
-:math:`\sup_{\lVert \Delta \rVert_F = 1} |\langle J\Delta, H J\Delta \rangle|`. Write
-:math:`\Delta V_k = A_k \Delta B`. Then
-:math:`|\langle J\Delta, HJ\Delta\rangle| = |\sum_{k,l} \langle \Delta V_k, H_{kl} \Delta V_l \rangle|
-\le \sum_{k,l} \lVert \Delta V_k \rVert_F \lVert H_{kl} \rVert_2 \lVert \Delta V_l \rVert_F`
+*Proof.* $J^T H J$ is symmetric, so its norm is
+$\sup_{\lVert \Delta \rVert_F = 1} |\langle J\Delta, H J\Delta \rangle|$. Write
+$\Delta V_k = A_k \Delta B$. Then
+$|\langle J\Delta, HJ\Delta\rangle| = |\sum_{k,l} \langle \Delta V_k, H_{kl} \Delta V_l \rangle|
+\le \sum_{k,l} \lVert \Delta V_k \rVert_F \lVert H_{kl} \rVert_2 \lVert \Delta V_l \rVert_F$
 (triangle inequality, Cauchy-Schwarz), and
-:math:`\lVert A_k \Delta B \rVert_F \le \lVert A_k \rVert_2 \lVert \Delta \rVert_F \lVert B \rVert_2
-\le a_k b` (submultiplicativity, :math:`\lVert A_k \rVert_2 \le \prod_{j=i+1}^k
-\lVert W^{(j)} \rVert_2`). :math:`\square` The factors :math:`a_k, b` do not involve
-:math:`W^{(i)}`, so replacing :math:`\lVert H_{kl} \rVert_2` by global bounds
-:math:`L_{kl} \ge \sup \lVert H_{kl} \rVert_2` (:math:`L_{kk} = L^{(k)}` of (5); the
-cross constants are an extra assumption unless :math:`F` is separable) gives a
-global block-Lipschitz bound. The bound is tight for ``d = 1`` and the quadratic
+$\lVert A_k \Delta B \rVert_F \le \lVert A_k \rVert_2 \lVert \Delta \rVert_F \lVert B \rVert_2
+\le a_k b$ (submultiplicativity, $\lVert A_k \rVert_2 \le \prod_{j=i+1}^k
+\lVert W^{(j)} \rVert_2$). $\square$ The factors $a_k, b$ do not involve
+$W^{(i)}$, so replacing $\lVert H_{kl} \rVert_2$ by global bounds
+$L_{kl} \ge \sup \lVert H_{kl} \rVert_2$ ($L_{kk} = L^{(k)}$ of (5); the
+cross constants are an extra assumption unless $F$ is separable) gives a
+global block-Lipschitz bound. The bound is tight for `d = 1` and the quadratic
 with one input (it is then an equality).
 
 **Global versus pointwise.** Theorem 4.2 is a global statement: (5) holds "for
-any" :math:`W^{(i)}_1, W^{(i)}_2`, and so does the conclusion. What is measured is
+any" $W^{(i)}_1, W^{(i)}_2$, and so does the conclusion. What is measured is
 the spectral norm of a block Hessian *at one point*, i.e. the local constant.
 A violation at a point refutes the global theorem only when the local
 constants are the global ones -- for objectives with a constant Hessian
-(``constant_hessian``: the quadratic and :func:`cross_curvature_counterexample`),
-whose blocks are counted as ``global_refutations``. Elsewhere the local narrow
+(`constant_hessian`: the quadratic and
+[`cross_curvature_counterexample`][cellnas_edu.theory.lipschitz.cross_curvature_counterexample]),
+whose blocks are counted as `global_refutations`. Elsewhere the local narrow
 constant may exceed the bound built from the local widest constant while the
 *global* constants (suprema over all weights) still satisfy it; those blocks
-are ``pointwise_violations``. For them :func:`estimate_global_constants`
+are `pointwise_violations`. For them
+[`estimate_global_constants`][cellnas_edu.theory.lipschitz.estimate_global_constants]
 maximises the block-Hessian norm of both cells by multi-start projected
 gradient ascent over a box around the point (a lower estimate of each
 supremum over the box) and reports whether the violation survives
 global-versus-global.
 
-**No bound from (5) alone.** For :math:`F(z) = \langle z_1, z_2 \rangle` every
-block of the widest cell has zero curvature, :math:`L^{(k)} = 0` for every ``k``
+**No bound from (5) alone.** For $F(z) = \langle z_1, z_2 \rangle$ every
+block of the widest cell has zero curvature, $L^{(k)} = 0$ for every `k`
 and every point, so the stated bound is 0, while the narrowest cell
-(``n = 2, d = 1, x = 1, w_2 = 1``) has :math:`\hat f = w_2 w_1^2` and
-:math:`\hat L^{(1)} = 2 w_2 = 2` (:func:`cross_curvature_counterexample`).
-Scaling :math:`F` by ``c`` keeps every :math:`L^{(k)} = 0` and makes
-:math:`\hat L^{(1)} = 2c`: no function of the :math:`\lambda^{(j)}` and the
-:math:`L^{(k)}` bounds :math:`\hat L^{(i)}`. The corrected bound needs the cross
-constants :math:`L_{kl} \ge \sup \lVert H_{kl} \rVert_2` (here
-:math:`L_{12} = 1`, and the bound is :math:`2 \cdot 1 = 2`, tight), an
+(`n = 2, d = 1, x = 1, w_2 = 1`) has $\hat f = w_2 w_1^2$ and
+$\hat L^{(1)} = 2 w_2 = 2$
+([`cross_curvature_counterexample`][cellnas_edu.theory.lipschitz.cross_curvature_counterexample]).
+Scaling $F$ by `c` keeps every $L^{(k)} = 0$ and makes
+$\hat L^{(1)} = 2c$: no function of the $\lambda^{(j)}$ and the
+$L^{(k)}$ bounds $\hat L^{(i)}$. The corrected bound needs the cross
+constants $L_{kl} \ge \sup \lVert H_{kl} \rVert_2$ (here
+$L_{12} = 1$, and the bound is $2 \cdot 1 = 2$, tight), an
 assumption the paper does not make.
 
-Tolerance: a bound counts as violated when ``measured > bound + 1e-9 * max(bound,
-measured) + 1e-12`` (float64 round-off is ~1e-15 relative).
-"""
+Tolerance: a bound counts as violated when `measured > bound + 1e-9 * max(bound,
+measured) + 1e-12` (float64 round-off is ~1e-15 relative)."""
 
 from __future__ import annotations
 
@@ -127,56 +129,56 @@ RTOL, ATOL = 1e-9, 1e-12
 
 
 def exceeds(measured: float, bound: float) -> bool:
-    """``measured`` is larger than ``bound`` beyond float64 round-off (see the module's tolerance)."""
+    """`measured` is larger than `bound` beyond float64 round-off (see the module's tolerance)."""
     return bool(measured > bound + RTOL * max(abs(bound), abs(measured)) + ATOL)
 
 
 def spectral_norms(weights) -> np.ndarray:
-    r""":math:`\lambda^{(j)} = \lVert W^{(j)} \rVert_2` (the reading the proof uses)."""
+    r"""$\lambda^{(j)} = \lVert W^{(j)} \rVert_2$ (the reading the proof uses)."""
     return np.array([np.linalg.norm(w, 2) for w in np.asarray(weights, dtype=float)])
 
 
 def spectral_radii(weights) -> np.ndarray:
-    r""":math:`\rho(W^{(j)}) = \max |\mathrm{eig}(W^{(j)})|` ("the largest eigenvalue", read literally)."""
+    r"""$\rho(W^{(j)}) = \max |\mathrm{eig}(W^{(j)})|$ ("the largest eigenvalue", read literally)."""
     return np.array([np.max(np.abs(np.linalg.eigvals(w))) for w in np.asarray(weights, dtype=float)])
 
 
 def stated_bound(lambdas, i: int, widest_constant: float) -> float:
-    r"""Right-hand side of Theorem 4.2: :math:`(\prod_{j<i} \lambda^{(j)})\, L^{(i)}`."""
+    r"""Right-hand side of Theorem 4.2: $(\prod_{j<i} \lambda^{(j)})\, L^{(i)}$."""
     return float(np.prod(lambdas[: i - 1]) * widest_constant)
 
 
 def squared_single_term_bound(lambdas, i: int, widest_constant: float) -> float:
-    r""":math:`(\prod_{j<i} \lambda^{(j)})^2 L^{(i)}`: the ``k = i`` term with step (b) repaired but step (a) not."""
+    r"""$(\prod_{j<i} \lambda^{(j)})^2 L^{(i)}$: the `k = i` term with step (b) repaired but step (a) not."""
     return float(np.prod(lambdas[: i - 1]) ** 2 * widest_constant)
 
 
 def chain_factors(lambdas, i: int) -> tuple[np.ndarray, float]:
-    r"""``(a, b)``: :math:`a_k = \prod_{j=i+1}^{k} \lambda^{(j)}` for ``k = i..n``,
-    :math:`b = \prod_{j<i} \lambda^{(j)}`."""
+    r"""`(a, b)`: $a_k = \prod_{j=i+1}^{k} \lambda^{(j)}$ for `k = i..n`,
+    $b = \prod_{j<i} \lambda^{(j)}$."""
     lambdas = np.asarray(lambdas, dtype=float)
     a = np.array([np.prod(lambdas[i:k]) for k in range(i, len(lambdas) + 1)])
     return a, float(np.prod(lambdas[: i - 1]))
 
 
 def corrected_bound(lambdas, i: int, cross_norms) -> float:
-    r"""Corrected Theorem 4.2: :math:`b^2 \sum_{k,l \ge i} a_k a_l \lVert H_{kl} \rVert_2`
-    (``cross_norms[k-i, l-i]`` is :math:`\lVert H_{kl} \rVert_2`)."""
+    r"""Corrected Theorem 4.2: $b^2 \sum_{k,l \ge i} a_k a_l \lVert H_{kl} \rVert_2$
+    (`cross_norms[k-i, l-i]` is $\lVert H_{kl} \rVert_2$)."""
     a, b = chain_factors(lambdas, i)
     return float(b**2 * a @ np.asarray(cross_norms, dtype=float) @ a)
 
 
 def separable_corrected_bound(lambdas, i: int, widest_constants) -> float:
-    r"""Corrected bound for node-separable objectives: :math:`b^2 \sum_{k \ge i} a_k^2 L^{(k)}`."""
+    r"""Corrected bound for node-separable objectives: $b^2 \sum_{k \ge i} a_k^2 L^{(k)}$."""
     a, b = chain_factors(lambdas, i)
     return float(b**2 * np.sum(a**2 * np.asarray(widest_constants, dtype=float)))
 
 
 def block_lipschitz_record(problem: CellProblem, i: int, narrow_full: np.ndarray | None = None,
                            wide_full: np.ndarray | None = None, power: bool = True, seed: int = 0) -> dict:
-    """Everything Theorem 4.2 needs for block ``i`` of one problem, as a JSON-friendly dict.
+    """Everything Theorem 4.2 needs for block `i` of one problem, as a JSON-friendly dict.
 
-    ``narrow_full`` / ``wide_full`` are the full Hessians of both cells (computed when not given)."""
+    `narrow_full` / `wide_full` are the full Hessians of both cells (computed when not given)."""
     narrow_full = narrowest_hessian(problem) if narrow_full is None else narrow_full
     wide_full = widest_hessian(problem) if wide_full is None else wide_full
     block = narrow_full[i - 1, i - 1]
@@ -222,19 +224,20 @@ def block_lipschitz_record(problem: CellProblem, i: int, narrow_full: np.ndarray
 
 
 def problem_records(problem: CellProblem, power: bool = True, seed: int = 0) -> list[dict]:
-    """:func:`block_lipschitz_record` for every block of ``problem`` (Hessians computed once)."""
+    """[`block_lipschitz_record`][cellnas_edu.theory.lipschitz.block_lipschitz_record] for every block of `problem`
+    (Hessians computed once)."""
     narrow_full, wide_full = narrowest_hessian(problem), widest_hessian(problem)
     return [block_lipschitz_record(problem, i, narrow_full, wide_full, power, seed + i)
             for i in range(1, problem.n + 1)]
 
 
 def stated_bound_violated(problem: CellProblem, i: int) -> bool:
-    """Does block ``i`` of ``problem`` violate the stated Theorem 4.2 (spectral-norm reading)?"""
+    """Does block `i` of `problem` violate the stated Theorem 4.2 (spectral-norm reading)?"""
     return block_lipschitz_record(problem, i, power=False)["stated_violated"]
 
 
 def counterexample_dict(problem: CellProblem, i: int) -> dict:
-    """The schema's counterexample: quadratic, one input, zero targets; ``measured`` and ``bound`` exact."""
+    """The schema's counterexample: quadratic, one input, zero targets; `measured` and `bound` exact."""
     record = block_lipschitz_record(problem, i, power=False)
     return {
         "objective": "quadratic",
@@ -251,7 +254,7 @@ def counterexample_dict(problem: CellProblem, i: int) -> dict:
 
 
 def hand_counterexample() -> tuple[CellProblem, int]:
-    r"""``n = 2, d = 1, x = 1, i = 1``, :math:`W^{(1)} = W^{(2)} = 1`: measured :math:`1 + w_2^2 = 2`, bound ``1``."""
+    r"""`n = 2, d = 1, x = 1, i = 1`, $W^{(1)} = W^{(2)} = 1$: measured $1 + w_2^2 = 2$, bound `1`."""
     return quadratic_single_input([[[1.0]], [[1.0]]], [1.0]), 1
 
 
@@ -264,10 +267,11 @@ def stated_bound_violated_closed_form(problem: CellProblem, i: int) -> bool:
 
 def find_smallest_counterexample(max_n: int = 3, max_d: int = 2, max_entry: int = 3) -> dict:
     """The smallest violation of the stated Theorem 4.2 among small integer cells (quadratic, one input, zero
-    targets): sizes are tried in the order ``(n, d) = (1, 1), (1, 2), ..., (2, 1), ...``; within the first size
+    targets): sizes are tried in the order `(n, d) = (1, 1), (1, 2), ..., (2, 1), ...`; within the first size
     that has a violation, hypothesis searches and shrinks block index and entries (deterministic,
-    ``derandomize``). Returns :func:`counterexample_dict` (measured again by autograd); raises
-    ``hypothesis.errors.NoSuchExample`` when nothing up to ``max_n, max_d`` violates."""
+    `derandomize`). Returns [`counterexample_dict`][cellnas_edu.theory.lipschitz.counterexample_dict] (measured again
+    by autograd); raises
+    `hypothesis.errors.NoSuchExample` when nothing up to `max_n, max_d` violates."""
     for n in range(1, max_n + 1):
         for d in range(1, max_d + 1):
             try:
@@ -291,13 +295,13 @@ def _counterexample_or_none() -> dict | None:
 
 
 def cross_curvature_counterexample() -> tuple[CellProblem, int]:
-    r""":math:`F(z) = \langle z_1, z_2 \rangle`, ``n = 2, d = 1, x = 1``, :math:`W^{(1)} = 0, W^{(2)} = 1`, block 1.
+    r"""$F(z) = \langle z_1, z_2 \rangle$, `n = 2, d = 1, x = 1`, $W^{(1)} = 0, W^{(2)} = 1$, block 1.
 
-    Widest cell: :math:`f = (v_1 x)(v_2 x)`, so :math:`\partial^2 f/\partial v_1^2 = \partial^2 f/\partial v_2^2 = 0`
-    for all ``v``: :math:`L^{(1)} = L^{(2)} = 0` and the stated bound is 0. Narrowest cell:
-    :math:`\hat f = w_2 w_1^2 x^2`, :math:`\partial^2 \hat f/\partial w_1^2 = 2 w_2 x^2 = 2` for every :math:`w_1`
-    (a global constant). The cross block :math:`\partial^2 f/\partial v_1 \partial v_2 = x^2 = 1` makes the
-    corrected bound :math:`2 a_1 a_2 \lVert H_{12} \rVert = 2`, tight."""
+    Widest cell: $f = (v_1 x)(v_2 x)$, so $\partial^2 f/\partial v_1^2 = \partial^2 f/\partial v_2^2 = 0$
+    for all `v`: $L^{(1)} = L^{(2)} = 0$ and the stated bound is 0. Narrowest cell:
+    $\hat f = w_2 w_1^2 x^2$, $\partial^2 \hat f/\partial w_1^2 = 2 w_2 x^2 = 2$ for every $w_1$
+    (a global constant). The cross block $\partial^2 f/\partial v_1 \partial v_2 = x^2 = 1$ makes the
+    corrected bound $2 a_1 a_2 \lVert H_{12} \rVert = 2$, tight."""
     from .objectives import cross_product
 
     weights = torch.tensor([[[0.0]], [[1.0]]], dtype=torch.float64)
@@ -306,7 +310,8 @@ def cross_curvature_counterexample() -> tuple[CellProblem, int]:
 
 
 def cross_curvature_dict() -> dict:
-    """:func:`cross_curvature_counterexample` measured: every widest block constant, the stated and corrected bounds,
+    """[`cross_curvature_counterexample`][cellnas_edu.theory.lipschitz.cross_curvature_counterexample] measured: every
+    widest block constant, the stated and corrected bounds,
     the narrowest constant, and the constant again with the objective scaled by 10 (no bound from (5) alone)."""
     problem, i = cross_curvature_counterexample()
     record = block_lipschitz_record(problem, i, power=False)
@@ -329,7 +334,7 @@ def cross_curvature_dict() -> dict:
 
 
 def widest_block_loss(problem: CellProblem, i: int):
-    r"""The widest cell's loss as a function of :math:`V^{(i)}` alone, the other :math:`V^{(k)}` fixed at the
+    r"""The widest cell's loss as a function of $V^{(i)}$ alone, the other $V^{(k)}$ fixed at the
     identified point (the block of assumption (5))."""
     fixed = list(problem.identified_widest_weights().detach())
 
@@ -341,12 +346,12 @@ def widest_block_loss(problem: CellProblem, i: int):
 
 def max_block_hessian_norm(loss, center: torch.Tensor, radius: float, starts: int = 3, steps: int = 25,
                            seed: int = 0) -> tuple[float, list]:
-    r""":math:`\max \lVert \nabla^2 \mathrm{loss}(X) \rVert_2` over the box :math:`|X - X_0|_\infty \le r` by
-    multi-start projected gradient ascent. Each step takes the dense Hessian, its eigenvalue :math:`\mu` of largest
-    magnitude and unit eigenvector :math:`u`, and moves along :math:`\nabla_X\, \mathrm{sign}(\mu)\, u^T H(X) u`
-    (Danskin: the gradient of :math:`|\mu|` where it is simple; three backward passes), with Adam and a projection
-    onto the box. The first start is the centre, the others uniform in the box. Returns ``(best value, best
-    point)``; the value is attained, so it is a lower estimate of the supremum over the box."""
+    r"""$\max \lVert \nabla^2 \mathrm{loss}(X) \rVert_2$ over the box $|X - X_0|_\infty \le r$ by
+    multi-start projected gradient ascent. Each step takes the dense Hessian, its eigenvalue $\mu$ of largest
+    magnitude and unit eigenvector $u$, and moves along $\nabla_X\, \mathrm{sign}(\mu)\, u^T H(X) u$
+    (Danskin: the gradient of $|\mu|$ where it is simple; three backward passes), with Adam and a projection
+    onto the box. The first start is the centre, the others uniform in the box. Returns `(best value, best
+    point)`; the value is attained, so it is a lower estimate of the supremum over the box."""
     rng = np.random.default_rng(seed)
     size = center.numel()
     lo, hi = center - radius, center + radius
@@ -392,15 +397,15 @@ def _curvature_cap(problem: CellProblem) -> float | None:
 
 
 def widest_global_upper_bound(problem: CellProblem, i: int) -> float | None:
-    r"""A rigorous bound on the widest cell's *global* block constant :math:`\sup_V \lVert H_{ii}(V) \rVert_2`
-    (over all weights, not only a box), or ``None`` for objectives without one here.
+    r"""A rigorous bound on the widest cell's *global* block constant $\sup_V \lVert H_{ii}(V) \rVert_2$
+    (over all weights, not only a box), or `None` for objectives without one here.
 
-    With :math:`S = \frac1N \sum_s x_s x_s^T`: :math:`\frac1N \sum_s \lVert \Delta x_s \rVert^2 \le \lambda_{\max}(S)
-    \lVert \Delta \rVert_F^2`, so for log-cosh (:math:`\log\cosh'' \le 1`) the bound is :math:`\lambda_{\max}(S)`;
-    through a read-out :math:`R = (R_1, \dots, R_n)` (node ``i`` enters the logits as :math:`R_i z_i`) it is
-    :math:`c\, \lVert R_i \rVert_2^2 \lambda_{\max}(S)` with ``c`` the curvature cap of the output loss (1/2 for
-    softmax cross-entropy; see ``_curvature_cap`` for tanh-squared); the quadratic's is exact,
-    :math:`\lambda_{\max}(S)`."""
+    With $S = \frac1N \sum_s x_s x_s^T$: $\frac1N \sum_s \lVert \Delta x_s \rVert^2 \le \lambda_{\max}(S)
+    \lVert \Delta \rVert_F^2$, so for log-cosh ($\log\cosh'' \le 1$) the bound is $\lambda_{\max}(S)$;
+    through a read-out $R = (R_1, \dots, R_n)$ (node `i` enters the logits as $R_i z_i$) it is
+    $c\, \lVert R_i \rVert_2^2 \lambda_{\max}(S)$ with `c` the curvature cap of the output loss (1/2 for
+    softmax cross-entropy; see `_curvature_cap` for tanh-squared); the quadratic's is exact,
+    $\lambda_{\max}(S)$."""
     x = problem.inputs.numpy()
     top = float(max(np.linalg.eigvalsh(x.T @ x / x.shape[0])[-1], 0.0))
     if problem.objective.name == "quadratic":
@@ -421,11 +426,11 @@ def widest_global_upper_bound(problem: CellProblem, i: int) -> float | None:
 def estimate_global_constants(problem: CellProblem, i: int, radius: float = 1.0, starts: int = 3, steps: int = 25,
                               seed: int = 0) -> dict:
     r"""Global-versus-global for a block whose Hessian is not constant: the largest block-Hessian norm found over
-    the box :math:`\lVert W^{(i)} - W^{(i)}_0 \rVert_\infty \le r` (narrowest cell, other blocks fixed) and over
-    :math:`\lVert V^{(i)} - V^{(i)}_0 \rVert_\infty \le r` (widest cell at the identified point, other blocks
+    the box $\lVert W^{(i)} - W^{(i)}_0 \rVert_\infty \le r$ (narrowest cell, other blocks fixed) and over
+    $\lVert V^{(i)} - V^{(i)}_0 \rVert_\infty \le r$ (widest cell at the identified point, other blocks
     fixed), and the stated bound rebuilt from the widest estimate.
 
-    Both numbers are attained values, i.e. lower estimates of the suprema over the box; ``survives`` says whether
+    Both numbers are attained values, i.e. lower estimates of the suprema over the box; `survives` says whether
     the narrow estimate still exceeds the stated bound built from the widest estimate."""
     lambdas = spectral_norms(problem.weights)
     narrow, narrow_at = max_block_hessian_norm(narrowest_block_loss(problem, i), problem.weights[i - 1].detach(),
@@ -444,8 +449,9 @@ def estimate_global_constants(problem: CellProblem, i: int, radius: float = 1.0,
 
 def global_estimates(problems: list[tuple[str, CellProblem]], records: list[dict], quick: bool = False,
                      seed: int = 0) -> dict:
-    """:func:`estimate_global_constants` for the pointwise violations of ``records`` (all of them, or the first 3
-    with fewer starts and steps when ``quick``)."""
+    """[`estimate_global_constants`][cellnas_edu.theory.lipschitz.estimate_global_constants] for the pointwise
+    violations of `records` (all of them, or the first 3
+    with fewer starts and steps when `quick`)."""
     pointwise = [r for r in records if r["stated_violated"] and r["constants"] == "local"]
     chosen = sorted(pointwise, key=lambda r: (r["d"], r["n"]))[:2] if quick else pointwise
     radius, starts, steps = 1.0, (2 if quick else 3), (6 if quick else 20)
@@ -474,8 +480,9 @@ def global_estimates(problems: list[tuple[str, CellProblem]], records: list[dict
 
 
 def instance_problems(seed: int = 0, quick: bool = False) -> list[tuple[str, CellProblem]]:
-    """``(source, problem)`` pairs: random Gaussian instances, structured families
-    (:func:`~cellnas_edu.theory.problems.structured_problems`) and hypothesis-generated integer instances."""
+    """`(source, problem)` pairs: random Gaussian instances, structured families
+    ([`structured_problems`][cellnas_edu.theory.problems.structured_problems]) and hypothesis-generated integer
+    instances."""
     rng = np.random.default_rng(seed)
     random_count, hyp_count = (6, 3) if quick else (24, 12)
     problems = [("random", random_problem(rng, objective=OBJECTIVE_NAMES[k % len(OBJECTIVE_NAMES)]))
@@ -521,8 +528,9 @@ def summarize(records: list[dict]) -> dict:
 
 
 def run_theorem_4_2(seed: int = 0, quick: bool = False, keep_records: bool = False) -> dict:
-    """Check Theorem 4.2 on every block of every instance of :func:`instance_problems`; find the smallest
-    counterexample with hypothesis. The result follows the schema of ``theory/theorem_4_2.py --json``."""
+    """Check Theorem 4.2 on every block of every instance of
+    [`instance_problems`][cellnas_edu.theory.lipschitz.instance_problems]; find the smallest
+    counterexample with hypothesis. The result follows the schema of `theory/theorem_4_2.py --json`."""
     problems = instance_problems(seed, quick)
     records = []
     for index, (source, problem) in enumerate(problems):

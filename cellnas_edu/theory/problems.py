@@ -5,15 +5,14 @@ treats the sample as the source of gradient noise), so "the expectation over
 inputs" in Theorem 4.3 is an exact average over the uniform distribution on the
 data set:
 
-.. math::
+$$
+\hat f(W) = \frac1N \sum_{s=1}^N F(\hat z(W, x_s), t_s), \qquad
+f(V) = \frac1N \sum_{s=1}^N F(z(V, x_s), t_s).
+$$
 
-    \hat f(W) = \frac1N \sum_{s=1}^N F(\hat z(W, x_s), t_s), \qquad
-    f(V) = \frac1N \sum_{s=1}^N F(z(V, x_s), t_s).
-
-:func:`random_problem` draws the instances the theory scripts check;
-:func:`quadratic_single_input` builds the hand-checkable problems of the
-counterexamples (one input, quadratic objective, zero targets).
-"""
+[`random_problem`][cellnas_edu.theory.problems.random_problem] draws the instances the theory scripts check;
+[`quadratic_single_input`][cellnas_edu.theory.problems.quadratic_single_input] builds the hand-checkable problems of the
+counterexamples (one input, quadratic objective, zero targets)."""
 
 from __future__ import annotations
 
@@ -28,7 +27,7 @@ from .objectives import OBJECTIVE_NAMES, Objective, quadratic, random_objective
 
 @dataclass(frozen=True)
 class CellProblem:
-    """Weights :math:`W^{(1..n)}` ``(n, d, d)``, inputs ``(N, d)``, per-sample targets and the objective."""
+    """Weights $W^{(1..n)}$ `(n, d, d)`, inputs `(N, d)`, per-sample targets and the objective."""
 
     weights: torch.Tensor
     inputs: torch.Tensor
@@ -64,26 +63,26 @@ class CellProblem:
         return replace(self, weights=weights)
 
     def narrowest_losses(self, weights: torch.Tensor) -> torch.Tensor:
-        r"""Per-sample losses :math:`\hat f_s(W) = F(\hat z(W, x_s), t_s)`, shape ``(N,)``.
+        r"""Per-sample losses $\hat f_s(W) = F(\hat z(W, x_s), t_s)$, shape `(N,)`.
 
-        ``weights`` is ``(n, d, d)`` or one copy per sample ``(N, n, d, d)`` (then ``f_s`` depends on copy ``s`` only,
-        which is how :mod:`~cellnas_edu.theory.gradients` gets per-sample gradients from one backward pass)."""
+        `weights` is `(n, d, d)` or one copy per sample `(N, n, d, d)` (then `f_s` depends on copy `s` only,
+        which is how [`gradients`][cellnas_edu.theory.gradients] gets per-sample gradients from one backward pass)."""
         return self.objective.losses(narrowest_nodes(weights, self.inputs), self.targets)
 
     def widest_losses(self, widest_weights: torch.Tensor) -> torch.Tensor:
-        r"""Per-sample losses :math:`f_s(V) = F(z(V, x_s), t_s)`, shape ``(N,)``; ``(n, d, d)`` or ``(N, n, d, d)``."""
+        r"""Per-sample losses $f_s(V) = F(z(V, x_s), t_s)$, shape `(N,)`; `(n, d, d)` or `(N, n, d, d)`."""
         return self.objective.losses(widest_nodes(widest_weights, self.inputs), self.targets)
 
     def narrowest_loss(self, weights: torch.Tensor) -> torch.Tensor:
-        r""":math:`\hat f(W)`, the mean over samples."""
+        r"""$\hat f(W)$, the mean over samples."""
         return self.narrowest_losses(weights).mean()
 
     def widest_loss(self, widest_weights: torch.Tensor) -> torch.Tensor:
-        r""":math:`f(V)`, the mean over samples."""
+        r"""$f(V)$, the mean over samples."""
         return self.widest_losses(widest_weights).mean()
 
     def identified_widest_weights(self) -> torch.Tensor:
-        r""":math:`V^{(k)} = W^{(k)} \cdots W^{(1)}`: the widest cell's point that matches this narrowest cell."""
+        r"""$V^{(k)} = W^{(k)} \cdots W^{(1)}$: the widest cell's point that matches this narrowest cell."""
         return identified_widest_weights(self.weights)
 
 
@@ -93,7 +92,7 @@ def as_float64(a) -> torch.Tensor:
 
 def random_problem(rng: np.random.Generator, objective: str | None = None, n: int | None = None,
                    d: int | None = None, num_samples: int | None = None) -> CellProblem:
-    """A random instance: ``n`` in 1..5, ``d`` in 1..6, 2..6 samples, Gaussian weights with spectral scales spread
+    """A random instance: `n` in 1..5, `d` in 1..6, 2..6 samples, Gaussian weights with spectral scales spread
     over roughly [0.3, 2] (so products of norms are both below and above 1), Gaussian inputs."""
     name = objective or OBJECTIVE_NAMES[int(rng.integers(len(OBJECTIVE_NAMES)))]
     n = int(rng.integers(1, 6)) if n is None else n
@@ -107,11 +106,10 @@ def random_problem(rng: np.random.Generator, objective: str | None = None, n: in
 
 
 def quadratic_single_input(weights, x, targets=None) -> CellProblem:
-    r"""The quadratic objective with one input ``x`` and (by default) zero targets.
+    r"""The quadratic objective with one input `x` and (by default) zero targets.
 
     The quadratic's Hessian does not depend on the targets, so the block
-    Lipschitz constants of such a problem are those of *every* target choice.
-    """
+    Lipschitz constants of such a problem are those of *every* target choice."""
     w = as_float64(weights)
     xs = as_float64(x).reshape(1, -1)
     t = torch.zeros(1, w.shape[0], w.shape[1], dtype=torch.float64) if targets is None else as_float64(targets)

@@ -1,8 +1,7 @@
 """Readable reports of the theory checks: statement, what was measured, verdict per reading, counterexample.
 
-Each ``format_*`` function takes the dict returned by the matching ``run_*``
-function and returns plain text (what ``theory/*.py`` print without ``--json``).
-"""
+Each `format_*` function takes the dict returned by the matching `run_*`
+function and returns plain text (what `theory/*.py` print without `--json`)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""The shared command line of the scripts in ``theory/`` (``--json``, ``--seed``, ``--quick``).
+"""The shared command line of the scripts in `theory/` (`--json`, `--seed`, `--quick`).
 
-A script is ``sys.exit(script_main("theorem_4_2", description))``; it exits 0
-whenever the check ran, whatever the verdict, and non-zero only on an error.
-"""
+A script is `sys.exit(script_main("theorem_4_2", description))`; it exits 0
+whenever the check ran, whatever the verdict, and non-zero only on an error."""
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ from .summary import CHECKS, run_check
 
 
 def script_main(name: str, description: str, argv: list[str] | None = None) -> int:
-    """Parse ``argv``, run check ``name`` and print its JSON (``--json``) or its readable report."""
+    """Parse `argv`, run check `name` and print its JSON (`--json`) or its readable report."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random and hypothesis instances (default 0)")

@@ -1,9 +1,9 @@
-"""All theory checks in one call: :func:`theory_summary` (used by ``cellnas theory`` and the tour).
+"""All theory checks in one call: [`theory_summary`][cellnas_edu.theory.summary.theory_summary] (used by
+`cellnas theory` and the tour).
 
-The registry :data:`CHECKS` maps each check to its ``run`` function (keyword
-arguments ``seed`` and ``quick``) and its text report; the scripts in
-``theory/`` and the ``cellnas theory`` command are thin wrappers around it.
-"""
+The registry [`CHECKS`][cellnas_edu.theory.summary.CHECKS] maps each check to its `run` function (keyword
+arguments `seed` and `quick`) and its text report; the scripts in
+`theory/` and the `cellnas theory` command are thin wrappers around it."""
 
 from __future__ import annotations
 
@@ -16,17 +16,17 @@ from .runtime import single_thread
 from .sgd_convergence import check_theorem_4_1
 from .variance import run_theorem_4_3
 
-#: name -> (run(seed=, quick=) -> dict, format(dict) -> str)
 CHECKS = {
     "gradient_identity": (run_gradient_identity, format_gradient_identity),
     "theorem_4_2": (run_theorem_4_2, format_theorem_4_2),
     "theorem_4_3": (run_theorem_4_3, format_theorem_4_3),
     "theorem_4_1": (check_theorem_4_1, format_theorem_4_1),
 }
+"""name -> (run(seed=, quick=) -> dict, format(dict) -> str)"""
 
 
 def run_check(name: str, seed: int = 0, quick: bool = False) -> dict:
-    """Run one check single-threaded; adds ``seconds`` (wall time) to its result."""
+    """Run one check single-threaded; adds `seconds` (wall time) to its result."""
     run, _ = CHECKS[name]
     start = time.perf_counter()
     with single_thread():
@@ -36,9 +36,9 @@ def run_check(name: str, seed: int = 0, quick: bool = False) -> dict:
 
 
 def theory_summary(seed: int = 0, quick: bool = False) -> dict:
-    """Every check: ``{"gradient_identity", "theorem_4_2", "theorem_4_3", "theorem_4_1"}`` -> result dict.
+    """Every check: `{"gradient_identity", "theorem_4_2", "theorem_4_3", "theorem_4_1"}` -> result dict.
 
-    ``quick`` uses fewer instances (and sympy for ``n = 2`` only) so the whole summary takes a few seconds."""
+    `quick` uses fewer instances (and sympy for `n = 2` only) so the whole summary takes a few seconds."""
     return {name: run_check(name, seed=seed, quick=quick) for name in CHECKS}
 
 

@@ -1,19 +1,18 @@
 r"""Equations (1)-(4) of Appendix C.2 checked symbolically with sympy, for an *arbitrary* objective.
 
-The objective is an undefined sympy function :math:`F(z_1, \dots, z_{nd})` of
-all node entries, so the check covers every differentiable :math:`F` at once
+The objective is an undefined sympy function $F(z_1, \dots, z_{nd})$ of
+all node entries, so the check covers every differentiable $F$ at once
 (Section 4.3.1: "an arbitrary objective function"). The weights are matrices of
-independent symbols (``d = 2``), the input a vector of symbols. For each block
-``i`` the gradient of the narrowest cell, ``diff(F(nodes(W)), W_i)``, is compared
+independent symbols (`d = 2`), the input a vector of symbols. For each block
+`i` the gradient of the narrowest cell, `diff(F(nodes(W)), W_i)`, is compared
 with the right-hand sides of (2), (3) and (4); (4) uses the widest cell's
-gradient ``diff(F(V x), V_k)`` with :math:`V^{(k)} := W^{(k)} \cdots W^{(1)}`
+gradient `diff(F(V x), V_k)` with $V^{(k)} := W^{(k)} \cdots W^{(1)}$
 substituted afterwards (the identification of
-:mod:`cellnas_edu.theory.cells`). Differences are expanded (arguments of the
+[`cellnas_edu.theory.cells`][cellnas_edu.theory.cells]). Differences are expanded (arguments of the
 derivative objects included) and must be identically zero.
 
-A control shows the check can fail: substituting :math:`V^{(k)} := W^{(k)}`
-instead leaves a non-zero difference for ``n >= 2``.
-"""
+A control shows the check can fail: substituting $V^{(k)} := W^{(k)}$
+instead leaves a non-zero difference for `n >= 2`."""
 
 from __future__ import annotations
 
@@ -34,7 +33,7 @@ def _is_zero(matrix: sp.Matrix) -> bool:
 
 
 def symbolic_identity_for(n: int, d: int) -> dict:
-    """Check (1)-(4) and the control for ``n`` nodes of dimension ``d``; values are ``True`` when the difference
+    """Check (1)-(4) and the control for `n` nodes of dimension `d`; values are `True` when the difference
     expands to zero."""
     w = [sp.Matrix(d, d, sp.symbols(f"w{k + 1}_0:{d}_0:{d}")) for k in range(n)]
     v = [sp.Matrix(d, d, sp.symbols(f"v{k + 1}_0:{d}_0:{d}")) for k in range(n)]
@@ -86,8 +85,9 @@ def symbolic_identity_for(n: int, d: int) -> dict:
 
 
 def symbolic_identity_check(sizes=((2, 2), (3, 2))) -> dict:
-    """Run :func:`symbolic_identity_for` for each ``(n, d)``; ``verdict`` is ``"holds"`` when (1)-(4) expand to zero
-    for every size (and the control does not, for ``n >= 2``)."""
+    """Run [`symbolic_identity_for`][cellnas_edu.theory.symbolic.symbolic_identity_for] for each `(n, d)`; `verdict`
+    is `"holds"` when (1)-(4) expand to zero
+    for every size (and the control does not, for `n >= 2`)."""
     start = time.perf_counter()
     cases = []
     for n, d in sizes:

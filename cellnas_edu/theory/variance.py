@@ -1,50 +1,49 @@
 r"""Theorem 4.3 (gradient variance, Appendix C.4): exact per-sample variances against bound (13).
 
 **Statement (Section 4.3.2).** If the widest cell's gradient variance satisfies (10),
-:math:`\mathbb{E} \lVert \partial f/\partial W^{(k)} - \mathbb{E}\, \partial f/\partial W^{(k)} \rVert^2
-\le (\sigma^{(k)})^2`, then
+$\mathbb{E} \lVert \partial f/\partial W^{(k)} - \mathbb{E}\, \partial f/\partial W^{(k)} \rVert^2
+\le (\sigma^{(k)})^2$, then
 
-.. math::
-
-    \mathbb{E} \Big\lVert \frac{\partial \hat f}{\partial W^{(i)}}
-    - \mathbb{E} \frac{\partial \hat f}{\partial W^{(i)}} \Big\rVert^2
-    \le n \sum_{k=i}^n \Big(\frac{\sigma^{(k)}}{\lambda^{(i)}} \prod_{j=1}^k \lambda^{(j)}\Big)^2 . \qquad (13)
+$$
+\mathbb{E} \Big\lVert \frac{\partial \hat f}{\partial W^{(i)}}
+- \mathbb{E} \frac{\partial \hat f}{\partial W^{(i)}} \Big\rVert^2
+\le n \sum_{k=i}^n \Big(\frac{\sigma^{(k)}}{\lambda^{(i)}} \prod_{j=1}^k \lambda^{(j)}\Big)^2 . \qquad (13)
+$$
 
 **What is measured.** The expectation is over the uniform distribution on a
 finite data set, so every quantity is exact: per-sample gradients by autograd
-(:mod:`cellnas_edu.theory.gradients`), variance = trace of the covariance =
-:math:`\frac1N \sum_s \lVert g_s - \bar g \rVert_F^2`. :math:`\sigma^{(k)}` is the
-widest cell's variance w.r.t. :math:`V^{(k)}` at the identified point
-:math:`V^{(k)} = W^{(k)} \cdots W^{(1)}` -- the tightest :math:`\sigma` for which (10)
+([`cellnas_edu.theory.gradients`][cellnas_edu.theory.gradients]), variance = trace of the covariance =
+$\frac1N \sum_s \lVert g_s - \bar g \rVert_F^2$. $\sigma^{(k)}$ is the
+widest cell's variance w.r.t. $V^{(k)}$ at the identified point
+$V^{(k)} = W^{(k)} \cdots W^{(1)}$ -- the tightest $\sigma$ for which (10)
 holds there (the proof uses (10) only at that point). The factor
-:math:`\frac1{\lambda^{(i)}} \prod_{j \le k} \lambda^{(j)}` is computed as the product
-over :math:`j \le k, j \ne i` (no division, so :math:`\lambda^{(i)} = 0` is fine).
+$\frac1{\lambda^{(i)}} \prod_{j \le k} \lambda^{(j)}$ is computed as the product
+over $j \le k, j \ne i$ (no division, so $\lambda^{(i)} = 0$ is fine).
 
 **Why the spectral-norm reading holds.** The proof uses the per-sample identity
-(4) (checked here as ``identity_max_rel_error``): centred gradients satisfy
-:math:`g_s - \bar g = \sum_{k=i}^n A_k^T D_{ks} B^T` with :math:`D_{ks}` the centred
-widest-cell gradients. Then :math:`\lVert \sum_{k} X_k \rVert^2 \le (n-i+1) \sum_k
-\lVert X_k \rVert^2 \le n \sum_k \lVert X_k \rVert^2` (Cauchy-Schwarz), and
-:math:`\lVert A_k^T D B^T \rVert_F \le \lVert A_k \rVert_2 \lVert D \rVert_F \lVert B \rVert_2`
-with :math:`\lVert A_k \rVert_2 \lVert B \rVert_2 \le \prod_{j \le k, j \ne i} \lVert W^{(j)} \rVert_2`.
+(4) (checked here as `identity_max_rel_error`): centred gradients satisfy
+$g_s - \bar g = \sum_{k=i}^n A_k^T D_{ks} B^T$ with $D_{ks}$ the centred
+widest-cell gradients. Then $\lVert \sum_{k} X_k \rVert^2 \le (n-i+1) \sum_k
+\lVert X_k \rVert^2 \le n \sum_k \lVert X_k \rVert^2$ (Cauchy-Schwarz), and
+$\lVert A_k^T D B^T \rVert_F \le \lVert A_k \rVert_2 \lVert D \rVert_F \lVert B \rVert_2$
+with $\lVert A_k \rVert_2 \lVert B \rVert_2 \le \prod_{j \le k, j \ne i} \lVert W^{(j)} \rVert_2$.
 Note that, unlike Theorem 4.2, no widest-cell parameter is varied here, so
 the identification causes no trouble.
 
 **Identified versus equal weights.** The bound compares the narrowest cell at
-weights :math:`W` with the widest cell at :math:`V^{(k)} = W^{(k)} \cdots W^{(1)}`
-(``identified``): two *different* networks that compute the same node values.
+weights $W$ with the widest cell at $V^{(k)} = W^{(k)} \cdots W^{(1)}$
+(`identified`): two *different* networks that compute the same node values.
 Read as a comparison of the two cells *with the same parameters*
-(:math:`V^{(k)} = W^{(k)}`, ``equal_weights``), which is what "the narrowest
-cell has a larger gradient variance" suggests, :math:`\sigma^{(k)}` is taken at
-:math:`V = W` and (13) is no longer implied by the proof; it fails on a large
-share of blocks (``equal_weights`` in :func:`run_theorem_4_3`).
+($V^{(k)} = W^{(k)}$, `equal_weights`), which is what "the narrowest
+cell has a larger gradient variance" suggests, $\sigma^{(k)}$ is taken at
+$V = W$ and (13) is no longer implied by the proof; it fails on a large
+share of blocks (`equal_weights` in [`run_theorem_4_3`][cellnas_edu.theory.variance.run_theorem_4_3]).
 
-**Why the eigenvalue reading fails.** The paper calls :math:`\lambda^{(i)}` "the
+**Why the eigenvalue reading fails.** The paper calls $\lambda^{(i)}$ "the
 largest eigenvalue" but uses it as the 2-norm. For a non-normal matrix the
 spectral radius can be much smaller than the 2-norm -- a nilpotent Jordan block
 has spectral radius 0 and norm 1 -- and then (13) fails
-(:func:`eigenvalue_reading_counterexample`).
-"""
+([`eigenvalue_reading_counterexample`][cellnas_edu.theory.variance.eigenvalue_reading_counterexample])."""
 
 from __future__ import annotations
 
@@ -60,16 +59,16 @@ from .strategies import cell_problems, draw_examples
 
 
 def gradient_variance(per_sample: torch.Tensor) -> float:
-    r""":math:`\frac1N \sum_s \lVert g_s - \bar g \rVert_F^2` for per-sample gradients ``(N, ...)``."""
+    r"""$\frac1N \sum_s \lVert g_s - \bar g \rVert_F^2$ for per-sample gradients `(N, ...)`."""
     centred = per_sample - per_sample.mean(0, keepdim=True)
     return float((centred.flatten(1) ** 2).sum(1).mean())
 
 
 def variance_bound(norms, i: int, sigmas, n: int | None = None) -> float:
-    r"""Right-hand side of (13): :math:`n \sum_{k=i}^n (\sigma^{(k)} \prod_{j \le k, j \ne i} \lambda^{(j)})^2`.
+    r"""Right-hand side of (13): $n \sum_{k=i}^n (\sigma^{(k)} \prod_{j \le k, j \ne i} \lambda^{(j)})^2$.
 
-    ``norms`` are the :math:`\lambda^{(j)}` (any reading), ``sigmas[k - i]`` is :math:`\sigma^{(k)}`; ``n`` defaults
-    to the number of nodes (pass ``n - i + 1`` for the slightly tighter Cauchy-Schwarz constant)."""
+    `norms` are the $\lambda^{(j)}$ (any reading), `sigmas[k - i]` is $\sigma^{(k)}$; `n` defaults
+    to the number of nodes (pass `n - i + 1` for the slightly tighter Cauchy-Schwarz constant)."""
     norms = np.asarray(norms, dtype=float)
     count = len(norms) if n is None else n
     total = 0.0
@@ -81,8 +80,8 @@ def variance_bound(norms, i: int, sigmas, n: int | None = None) -> float:
 
 def variance_record(problem: CellProblem, i: int, narrow: torch.Tensor | None = None,
                     wide: torch.Tensor | None = None, equal: torch.Tensor | None = None) -> dict:
-    """Theorem 4.3 for block ``i`` of one problem: measured variance, sigmas, both readings of lambda, identity
-    error; and the same bound with the widest cell at the same weights (``*_equal_weights``: sigma_k at V = W)."""
+    """Theorem 4.3 for block `i` of one problem: measured variance, sigmas, both readings of lambda, identity
+    error; and the same bound with the widest cell at the same weights (`*_equal_weights`: sigma_k at V = W)."""
     narrow = narrowest_weight_gradients(problem) if narrow is None else narrow
     wide = widest_weight_gradients(problem) if wide is None else wide
     g = narrow[:, i - 1]
@@ -122,7 +121,8 @@ def _ratio(measured: float, bound: float) -> float:
 
 
 def problem_variance_records(problem: CellProblem) -> list[dict]:
-    """:func:`variance_record` for every block (per-sample gradients computed once)."""
+    """[`variance_record`][cellnas_edu.theory.variance.variance_record] for every block (per-sample gradients computed
+    once)."""
     narrow, wide = narrowest_weight_gradients(problem), widest_weight_gradients(problem)
     equal = widest_weight_gradients(problem, problem.weights)
     return [variance_record(problem, i, narrow, wide, equal) for i in range(1, problem.n + 1)]
@@ -131,15 +131,14 @@ def problem_variance_records(problem: CellProblem) -> list[dict]:
 def eigenvalue_reading_counterexample() -> tuple[CellProblem, int]:
     r"""A non-normal counterexample to (13) read with spectral radii.
 
-    ``n = 2, d = 2, i = 2``, quadratic with zero targets, :math:`W^{(1)} = \begin{pmatrix} 0 & 1 \\ 0 & 0
-    \end{pmatrix}` (nilpotent: spectral radius 0, 2-norm 1), :math:`W^{(2)} = I`, inputs :math:`x_1 = (0, 1)`,
-    :math:`x_2 = (0, 2)`. Then :math:`\hat y^{(1)} = \hat y^{(2)} = (x_{s2}, 0)` and
-    :math:`\partial \hat f_s / \partial W^{(2)} = \hat y^{(2)} \hat y^{(1)T} = \mathrm{diag}(x_{s2}^2, 0)`,
-    i.e. ``diag(1, 0)`` and ``diag(4, 0)``: variance ``2.25``. The widest cell's
-    :math:`\partial f_s/\partial V^{(2)} = (V^{(2)} x_s) x_s^T` has entries ``1`` and ``4`` at ``(0, 1)``, so
-    :math:`(\sigma^{(2)})^2 = 2.25`. Bound (13): :math:`2 (\sigma^{(2)} \lambda^{(1)})^2` -- ``4.5`` with the 2-norm
-    (holds) but ``0`` with the spectral radius (violated).
-    """
+    `n = 2, d = 2, i = 2`, quadratic with zero targets, $W^{(1)} = \begin{pmatrix} 0 & 1 \\ 0 & 0
+    \end{pmatrix}$ (nilpotent: spectral radius 0, 2-norm 1), $W^{(2)} = I$, inputs $x_1 = (0, 1)$,
+    $x_2 = (0, 2)$. Then $\hat y^{(1)} = \hat y^{(2)} = (x_{s2}, 0)$ and
+    $\partial \hat f_s / \partial W^{(2)} = \hat y^{(2)} \hat y^{(1)T} = \mathrm{diag}(x_{s2}^2, 0)$,
+    i.e. `diag(1, 0)` and `diag(4, 0)`: variance `2.25`. The widest cell's
+    $\partial f_s/\partial V^{(2)} = (V^{(2)} x_s) x_s^T$ has entries `1` and `4` at `(0, 1)`, so
+    $(\sigma^{(2)})^2 = 2.25$. Bound (13): $2 (\sigma^{(2)} \lambda^{(1)})^2$ -- `4.5` with the 2-norm
+    (holds) but `0` with the spectral radius (violated)."""
     weights = as_float64([[[0.0, 1.0], [0.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]]])
     inputs = as_float64([[0.0, 1.0], [0.0, 2.0]])
     return CellProblem(weights, inputs, torch.zeros(2, 2, 2, dtype=torch.float64), quadratic()), 2
@@ -160,7 +159,7 @@ def instance_problems(seed: int = 0, quick: bool = False) -> list[tuple[str, Cel
 
 def run_theorem_4_3(seed: int = 0, quick: bool = False, keep_records: bool = False) -> dict:
     """Check Theorem 4.3 on every block of every instance; the result follows the schema of
-    ``theory/theorem_4_3.py --json``."""
+    `theory/theorem_4_3.py --json`."""
     records = []
     for source, problem in instance_problems(seed, quick):
         for record in problem_variance_records(problem):

@@ -1,13 +1,12 @@
-"""Checkpoints that load with ``torch.load(..., weights_only=True)``, and the RNG state they carry.
+"""Checkpoints that load with `torch.load(..., weights_only=True)`, and the RNG state they carry.
 
 A checkpoint holds only tensors, dicts, lists, numbers and strings, so loading
 it never runs pickled code: the model, optimiser and scheduler state dicts,
 the finished epoch, the metrics recorded so far, the genotype and config as
 plain dicts, and the random-number-generator states of every process (Python
-``random``, NumPy, torch CPU and CUDA) as lists and tensors. Restoring all of
-them, plus a data order that depends only on ``seed + epoch``, makes a resumed
-run repeat an uninterrupted one exactly.
-"""
+`random`, NumPy, torch CPU and CUDA) as lists and tensors. Restoring all of
+them, plus a data order that depends only on `seed + epoch`, makes a resumed
+run repeat an uninterrupted one exactly."""
 
 from __future__ import annotations
 
@@ -25,14 +24,14 @@ _CHECKPOINT_KEYS = ("format", "epoch", "model", "optimizer", "scheduler", "rng",
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python ``random``, NumPy and torch (CPU and every CUDA device)."""
+    """Seed Python `random`, NumPy and torch (CPU and every CUDA device)."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
 
 
 def rng_state(device: torch.device | None = None) -> dict:
-    """This process's generator states as plain lists and tensors (``weights_only``-safe)."""
+    """This process's generator states as plain lists and tensors (`weights_only`-safe)."""
     version, internal, gauss = random.getstate()
     kind, keys, pos, has_gauss, cached = np.random.get_state()
     state = {
@@ -48,7 +47,8 @@ def rng_state(device: torch.device | None = None) -> dict:
 
 
 def set_rng_state(state: dict, device: torch.device | None = None) -> None:
-    """Restore what :func:`rng_state` returned (the CUDA part only where this process uses CUDA)."""
+    """Restore what [`rng_state`][cellnas_edu.train.checkpoint.rng_state] returned (the CUDA part only where this
+    process uses CUDA)."""
     python = state["python"]
     random.setstate((python["version"], tuple(python["state"]), python["gauss"]))
     numpy = state["numpy"]
@@ -68,7 +68,7 @@ def save_checkpoint(path: Path, checkpoint: dict) -> None:
 
 
 def load_checkpoint(path: Path, map_location="cpu") -> dict:
-    """Load with ``weights_only=True``; a corrupt, truncated or foreign file raises a one-line ``UserError``."""
+    """Load with `weights_only=True`; a corrupt, truncated or foreign file raises a one-line `UserError`."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no checkpoint")
@@ -101,9 +101,9 @@ def _state_dict_problem(name: str, value) -> str | None:
 
 
 def checkpoint_problem(checkpoint: dict) -> str | None:
-    """What is wrong with the structure or ranges of a loaded checkpoint (``None`` if nothing): a hand-crafted
-    ``epoch = -1``, ``epoch = "one"``, an epoch beyond the run's, ``model = {}``, ``rng = []``,
-    ``optimizer = {}``... are caught here, before anything is restored from them."""
+    """What is wrong with the structure or ranges of a loaded checkpoint (`None` if nothing): a hand-crafted
+    `epoch = -1`, `epoch = "one"`, an epoch beyond the run's, `model = {}`, `rng = []`,
+    `optimizer = {}`... are caught here, before anything is restored from them."""
     epoch, config = checkpoint["epoch"], checkpoint["config"]
     if not isinstance(config, dict):
         return f"config is a {type(config).__name__}, expected a dict"
@@ -145,7 +145,7 @@ def checkpoint_problem(checkpoint: dict) -> str | None:
 
 
 def load_weights_file(path: Path, map_location="cpu") -> dict:
-    """Load ``model.pt`` (``{"state_dict", "genotype", "config"}``) with ``weights_only=True``."""
+    """Load `model.pt` (`{"state_dict", "genotype", "config"}`) with `weights_only=True`."""
     path = Path(path)
     try:
         data = torch.load(path, map_location=map_location, weights_only=True)

@@ -2,32 +2,31 @@
 
 Presets:
 
-``convergence`` (Section 4, Appendix A.3 and A.4)
+`convergence` (Section 4, Appendix A.3 and A.4)
     SGD with learning rate 0.025, momentum 0.9, weight decay 3e-4, batch 80,
-    cosine annealing to zero over 600 epochs, ``C = 36``, ``L = 20`` and *no*
+    cosine annealing to zero over 600 epochs, `C = 36`, `L = 20` and *no*
     regularisation (no cutout, no auxiliary tower, no drop path: "architectures
     are trained without regularization for a neat empirical study in Section 4").
     The A.1 augmentation (pad 4, random crop, horizontal flip) is data
-    pre-processing and stays on. Figure 4 changes only ``lr`` (0.0025, 0.25).
-``generalization`` (Section 5, Table 1, Appendix A.4)
-    ``convergence`` plus cutout 16, the auxiliary tower with weight 0.4, drop
+    pre-processing and stays on. Figure 4 changes only `lr` (0.0025, 0.25).
+`generalization` (Section 5, Table 1, Appendix A.4)
+    `convergence` plus cutout 16, the auxiliary tower with weight 0.4, drop
     path rising linearly to 0.2 (the NASNet schedule), and gradient-norm
-    clipping at 5 as in DARTS' ``train.py`` (the paper does not mention
+    clipping at 5 as in DARTS' `train.py` (the paper does not mention
     clipping; its A.3 points to DARTS for details).
-``cpu-mini``
-    A few minutes on two CPU cores: ``C = 8``, ``L = 5``, 2,000 training and
+`cpu-mini`
+    A few minutes on two CPU cores: `C = 8`, `L = 5`, 2,000 training and
     1,000 test images, 6 epochs, batch 64, lr 0.05, no augmentation.
-``smoke``
-    Seconds, for tests: ``C = 4``, ``L = 4``, 256 training and 100 test
-    images, 2 epochs, batch 32, lr 0.1. (With ``L = 3`` the last cell is a
+`smoke`
+    Seconds, for tests: `C = 4`, `L = 4`, 256 training and 100 test
+    images, 2 epochs, batch 32, lr 0.1. (With `L = 3` the last cell is a
     reduction cell whose max-pool and skip outputs reach the classifier
     without normalisation, and the first epoch's loss rises even at lr 0.01;
-    ``L = 4`` ends with a normal cell and trains.)
+    `L = 4` ends with a normal cell and trains.)
 
 Tiny-ImageNet-200: Appendix A.3 trains "600 epochs on CIFAR10/100 and 300
-epochs on Tiny-ImageNet-200", so :func:`make_config` uses 300 epochs for
-``tiny-imagenet-200`` with the two paper presets unless ``epochs`` is given.
-"""
+epochs on Tiny-ImageNet-200", so [`make_config`][cellnas_edu.train.config.make_config] uses 300 epochs for
+`tiny-imagenet-200` with the two paper presets unless `epochs` is given."""
 
 from __future__ import annotations
 
@@ -39,39 +38,40 @@ from dataclasses import asdict, dataclass
 
 from ..data import DATASETS as _DATASET_INFO
 
-#: The dataset names, in the order of :data:`cellnas_edu.data.DATASETS` (their one home).
 DATASETS = tuple(_DATASET_INFO)
+"""The dataset names, in the order of [`cellnas_edu.data.DATASETS`][cellnas_edu.data.DATASETS] (their one
+home)."""
 DEVICES = ("auto", "cpu", "cuda")
-#: seeds go to torch (< 2**64), NumPy (mod 2**32) and Python, and offsets (+ epoch, + rank) are added to them
 MAX_SEED = 2**63 - 1
-#: far beyond any network of the paper (20 cells); building one this deep alone takes minutes
+"""seeds go to torch (< 2**64), NumPy (mod 2**32) and Python, and offsets (+ epoch, + rank) are added to them"""
 MAX_LAYERS = 1_000
-#: learning rate and weight decay: above this an SGD step overflows float32 (1e39 did, mid-run); the paper uses
-#: 0.0025 to 0.25
+"""far beyond any network of the paper (20 cells); building one this deep alone takes minutes"""
 MAX_RATE = 1e6
+"""learning rate and weight decay: above this an SGD step overflows float32 (1e39 did, mid-run); the paper
+uses 0.0025 to 0.25"""
 
-#: Fields that may differ when a run is resumed: where the data lives and how
-#: the work is executed. Bitwise-equal continuation needs the same values.
 RUNTIME_FIELDS = ("data_root", "device", "compile", "num_workers")
+"""Fields that may differ when a run is resumed: where the data lives and how the work is executed.
+Bitwise-equal continuation needs the same values."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class TrainConfig:
-    """Everything that determines a training run (see ``TRAIN_CONTRACT``); build it with :func:`make_config`.
+    """Everything that determines a training run (see `TRAIN_CONTRACT`); build it with
+    [`make_config`][cellnas_edu.train.config.make_config].
 
-    ``batch_size`` is the global batch: under ``torchrun`` each of ``W``
-    processes takes ``batch_size / W`` images per step, so the optimiser sees
+    `batch_size` is the global batch: under `torchrun` each of `W`
+    processes takes `batch_size / W` images per step, so the optimiser sees
     the paper's batch of 80 however many processes share the work.
-    ``arch`` is a label; the network is built from ``genotype``, the cells as
-    data (the JSON layout of :meth:`Genotype.to_dict <cellnas_edu.cells.cellspec.Genotype.to_dict>`
-    plus ``name``). Give a :class:`~cellnas_edu.cells.cellspec.Genotype` or
-    its dict; when ``genotype`` is omitted, ``arch`` (a built-in name or a
+    `arch` is a label; the network is built from `genotype`, the cells as
+    data (the JSON layout of [`Genotype.to_dict`][cellnas_edu.cells.cellspec.Genotype.to_dict]
+    plus `name`). Give a [`Genotype`][cellnas_edu.cells.cellspec.Genotype] or
+    its dict; when `genotype` is omitted, `arch` (a built-in name or a
     genotype JSON file) is resolved once, here, and never read again, so
-    ``config.json`` and the run folder holding it are self-contained.
-    ``drop_path_prob`` is the maximum; epoch ``e`` (from 1) of ``E`` uses
-    ``drop_path_prob * (e - 1) / E`` (DARTS: ``drop_path_prob * epoch / epochs``
-    with epochs counted from 0).
-    """
+    `config.json` and the run folder holding it are self-contained.
+    `drop_path_prob` is the maximum; epoch `e` (from 1) of `E` uses
+    `drop_path_prob * (e - 1) / E` (DARTS: `drop_path_prob * epoch / epochs`
+    with epochs counted from 0)."""
 
     arch: str
     genotype: dict | None = None
@@ -154,14 +154,14 @@ class TrainConfig:
         return asdict(self)
 
     def build_genotype(self):
-        """The :class:`~cellnas_edu.cells.cellspec.Genotype` this run trains (from ``genotype``, not ``arch``)."""
+        """The [`Genotype`][cellnas_edu.cells.cellspec.Genotype] this run trains (from `genotype`, not `arch`)."""
         from ..cells.genotypes import genotype_from_dict
 
         return genotype_from_dict(self.genotype)
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
-        """Rebuild from ``config.json`` (extra keys such as ``version`` are ignored; missing ones are an error)."""
+        """Rebuild from `config.json` (extra keys such as `version` are ignored; missing ones are an error)."""
         if not isinstance(data, dict):
             raise ValueError("a training config must be a JSON object")
         names = [f.name for f in dataclasses.fields(cls)]
@@ -180,7 +180,7 @@ _FIELD_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
 
 
 def _optional_and_base(kind) -> tuple[bool, type]:
-    """``int | None`` -> ``(True, int)``; ``float`` -> ``(False, float)``."""
+    """`int | None` -> `(True, int)`; `float` -> `(False, float)`."""
     if typing.get_origin(kind) in (typing.Union, types.UnionType):
         return True, next(a for a in typing.get_args(kind) if a is not type(None))
     return False, kind
@@ -215,12 +215,12 @@ def _check_type(name: str, kind, value):
 
 
 def field_type(name: str) -> type:
-    """The base type of a field (``int | None`` -> ``int``): what a command-line flag for it parses."""
+    """The base type of a field (`int | None` -> `int`): what a command-line flag for it parses."""
     return _optional_and_base(_FIELD_TYPES[name])[1]
 
 
 def parse_field(name: str, text: str):
-    """Parse a command-line ``key=value`` string into the type of field ``name`` (``ValueError`` if it fails)."""
+    """Parse a command-line `key=value` string into the type of field `name` (`ValueError` if it fails)."""
     if name not in _FIELD_TYPES:
         raise ValueError(f"unknown config field {name!r} (fields: {', '.join(_FIELD_TYPES)})")
     optional, base = _optional_and_base(_FIELD_TYPES[name])
@@ -252,7 +252,6 @@ _PAPER = dict(
     augment=True, train_subset=None, test_subset=None, channels_last=True, amp=True, compile=False,
 )
 
-#: preset name -> field values (Appendix A.3 / A.4 for the first two).
 PRESETS: dict[str, dict] = {
     "convergence": dict(
         _PAPER, auxiliary=False, auxiliary_weight=0.0, drop_path_prob=0.0, cutout=0, grad_clip=None,
@@ -271,18 +270,18 @@ PRESETS: dict[str, dict] = {
         train_subset=256, test_subset=100, channels_last=True, amp=True, compile=False,
     ),
 }
+"""preset name -> field values (Appendix A.3 / A.4 for the first two)."""
 
-#: Appendix A.3: 300 epochs on Tiny-ImageNet-200 (instead of 600) in the paper's presets.
 PAPER_EPOCHS_BY_DATASET = {"tiny-imagenet-200": 300}
+"""Appendix A.3: 300 epochs on Tiny-ImageNet-200 (instead of 600) in the paper's presets."""
 
 
 def make_config(preset: str, /, **overrides) -> TrainConfig:
-    """The preset's values with ``overrides`` on top (``ValueError`` for an unknown preset or field).
+    """The preset's values with `overrides` on top (`ValueError` for an unknown preset or field).
 
-    ``arch`` and ``dataset`` have no preset value and must be given. With the
-    ``convergence`` and ``generalization`` presets, ``tiny-imagenet-200`` gets
-    300 epochs unless ``epochs`` is overridden (Appendix A.3).
-    """
+    `arch` and `dataset` have no preset value and must be given. With the
+    `convergence` and `generalization` presets, `tiny-imagenet-200` gets
+    300 epochs unless `epochs` is overridden (Appendix A.3)."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r} (known: {', '.join(PRESETS)})")
     if "preset" in overrides:
@@ -302,7 +301,7 @@ def make_config(preset: str, /, **overrides) -> TrainConfig:
 
 
 def config_differences(saved: dict, config: TrainConfig, ignore=RUNTIME_FIELDS) -> list[str]:
-    """``"field: saved -> new"`` for every field (outside ``ignore``) whose value differs."""
+    """`"field: saved -> new"` for every field (outside `ignore`) whose value differs."""
     current = config.to_dict()
     out = []
     for name, value in current.items():

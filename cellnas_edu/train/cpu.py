@@ -1,28 +1,27 @@
 """The CPU fast path: which speed-ups the trainer uses on the CPU, and why (issue 15).
 
-Every choice here was measured, not assumed (``benchmarks/bench_train.py``,
-``cpu-mini`` rows; ratios in ``benchmarks/README.md`` and
-``results/bench_cpu/summary.json``): the package's training step on the
-``cpu-mini`` network (DARTS cell, C = 8, 5 cells, 1x28x28, batch 64), one
+Every choice here was measured, not assumed (`benchmarks/bench_train.py`,
+`cpu-mini` rows; ratios in `benchmarks/README.md` and
+`results/bench_cpu/summary.json`): the package's training step on the
+`cpu-mini` network (DARTS cell, C = 8, 5 cells, 1x28x28, batch 64), one
 thread, interleaved rounds against plain eager fp32.
 
-* **channels-last memory format** (``TrainConfig.channels_last``, on in every
+* **channels-last memory format** (`TrainConfig.channels_last`, on in every
   preset): the network's weights and the input batches are kept NHWC, which
   oneDNN's convolutions prefer. Same arithmetic up to float reassociation.
   Used on the CPU as on CUDA.
-* **multi-tensor (``foreach``) SGD and gradient clipping**: one kernel per
+* **multi-tensor (`foreach`) SGD and gradient clipping**: one kernel per
   step over all ~200 small parameter tensors instead of a Python loop (the
   default on CUDA already; torch leaves it off on the CPU).
 * **threads**: one intra-op thread per process when several runs share the
-  cores (``--jobs``) or the machine is busy; all cores for a single run on an
-  idle machine (:func:`choose_threads`).
-* ``torch.compile`` stays an option (``TrainConfig.compile``): it helps a
+  cores (`--jobs`) or the machine is busy; all cores for a single run on an
+  idle machine ([`choose_threads`][cellnas_edu.train.cpu.choose_threads]).
+* `torch.compile` stays an option (`TrainConfig.compile`): it helps a
   little on the CPU only after a warm-up of minutes (see the README).
 * bf16 autocast is **not** used on the CPU (most laptop CPUs have no fast bf16
   and the results would differ from the paper's fp32).
 
-The CUDA path is not changed by anything in this module.
-"""
+The CUDA path is not changed by anything in this module."""
 
 from __future__ import annotations
 
@@ -31,22 +30,22 @@ from contextlib import contextmanager
 
 import torch
 
-#: Multi-tensor SGD / clipping on the CPU (measured faster on ``cpu-mini``; see the module docstring).
 CPU_FOREACH = True
+"""Multi-tensor SGD / clipping on the CPU (measured faster on `cpu-mini`; see the module docstring)."""
 
 
 def channels_last_for(device: torch.device, requested: bool) -> bool:
-    """Whether the network and its inputs run in channels-last format on ``device`` (CPU and CUDA alike)."""
+    """Whether the network and its inputs run in channels-last format on `device` (CPU and CUDA alike)."""
     return bool(requested) and torch.device(device).type in ("cpu", "cuda")
 
 
 def foreach_for(device: torch.device) -> bool | None:
-    """``foreach`` for SGD and ``clip_grad_norm_``: ``True`` on the CPU, ``None`` (torch's default) elsewhere."""
+    """`foreach` for SGD and `clip_grad_norm_`: `True` on the CPU, `None` (torch's default) elsewhere."""
     return True if torch.device(device).type == "cpu" and CPU_FOREACH else None
 
 
 def usable_cores() -> int:
-    """Cores this process may run on (the affinity mask where the OS has one, else ``os.cpu_count()``)."""
+    """Cores this process may run on (the affinity mask where the OS has one, else `os.cpu_count()`)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
@@ -61,14 +60,13 @@ def _load_average() -> float:
 
 
 def choose_threads(jobs: int = 1, *, cores: int | None = None, load: float | None = None) -> int:
-    """Torch intra-op threads for one of ``jobs`` runs sharing this machine.
+    """Torch intra-op threads for one of `jobs` runs sharing this machine.
 
-    ``jobs > 1``: one thread per process (several processes already fill the
+    `jobs > 1`: one thread per process (several processes already fill the
     cores; two threads each spin and wait). One run: the cores that are idle,
-    ``cores - round(load)`` (1-minute load average), at least 1, so a single
+    `cores - round(load)` (1-minute load average), at least 1, so a single
     run on an idle laptop uses all its cores and one on a busy machine does not
-    fight the others for them.
-    """
+    fight the others for them."""
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
     cores = usable_cores() if cores is None else cores
@@ -80,7 +78,7 @@ def choose_threads(jobs: int = 1, *, cores: int | None = None, load: float | Non
 
 @contextmanager
 def torch_threads(threads: int):
-    """``torch.set_num_threads(threads)`` inside, the previous count restored on exit."""
+    """`torch.set_num_threads(threads)` inside, the previous count restored on exit."""
     before = torch.get_num_threads()
     torch.set_num_threads(max(1, int(threads)))
     try:
@@ -104,7 +102,7 @@ def _meminfo_available(path: str = "/proc/meminfo") -> int | None:
 
 
 def _cgroup_available(root: str = "/sys/fs/cgroup") -> int | None:
-    """``memory.max - memory.current`` of a cgroup-v2 limit (or v1's ``limit - usage``); ``None`` if unlimited."""
+    """`memory.max - memory.current` of a cgroup-v2 limit (or v1's `limit - usage`); `None` if unlimited."""
     for limit_name, usage_name in (("memory.max", "memory.current"),
                                    ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):
         try:
@@ -120,13 +118,13 @@ def _cgroup_available(root: str = "/sys/fs/cgroup") -> int | None:
     return None
 
 
-#: Assumed when nothing can be read (a small laptop's free memory).
 FALLBACK_AVAILABLE_BYTES = 2 * 1024 ** 3
+"""Assumed when nothing can be read (a small laptop's free memory)."""
 
 
 def available_memory() -> tuple[int, str]:
-    """``(bytes, source)``: the smaller of ``/proc/meminfo`` MemAvailable and the cgroup's remaining limit,
-    or :data:`FALLBACK_AVAILABLE_BYTES` when neither can be read."""
+    """`(bytes, source)`: the smaller of `/proc/meminfo` MemAvailable and the cgroup's remaining limit,
+    or [`FALLBACK_AVAILABLE_BYTES`][cellnas_edu.train.cpu.FALLBACK_AVAILABLE_BYTES] when neither can be read."""
     found = [(v, s) for v, s in ((_meminfo_available(), "MemAvailable"), (_cgroup_available(), "cgroup"))
              if v is not None]
     if not found:
@@ -135,7 +133,8 @@ def available_memory() -> tuple[int, str]:
 
 
 def available_device_memory(device: torch.device) -> tuple[int, str]:
-    """Free memory where the tensors live: ``torch.cuda.mem_get_info`` on CUDA, :func:`available_memory` else."""
+    """Free memory where the tensors live: `torch.cuda.mem_get_info` on CUDA,
+    [`available_memory`][cellnas_edu.train.cpu.available_memory] else."""
     device = torch.device(device)
     if device.type == "cuda":
         free, _total = torch.cuda.mem_get_info(device)
@@ -144,16 +143,15 @@ def available_device_memory(device: torch.device) -> tuple[int, str]:
 
 
 def per_sample_gradient_bytes(model: torch.nn.Module, example: torch.Tensor, num_parameters: int) -> int:
-    """Estimated memory of one sample in a ``vmap`` per-sample-gradient call.
+    """Estimated memory of one sample in a `vmap` per-sample-gradient call.
 
-    Three ``P``-float copies (the gradient, its deviation in the accumulator,
+    Three `P`-float copies (the gradient, its deviation in the accumulator,
     the backward's intermediates) plus twice the float32 outputs of every leaf
     module on one sample (activations kept for the backward, and their
     gradients), counted with forward hooks on a one-sample forward pass.
     At the paper's network (C = 36, 20 cells, 32x32, 3,349,342 parameters)
     this gives 220 MB per sample, above the ~185 MB growth measured (on the
-    safe side): 16 samples with 8 GB free, 9 with 4 GB, 4 with 2 GB.
-    """
+    safe side): 16 samples with 8 GB free, 9 with 4 GB, 4 with 2 GB."""
     elements = [0]
 
     def count(_module, _inputs, output):
@@ -171,15 +169,15 @@ def per_sample_gradient_bytes(model: torch.nn.Module, example: torch.Tensor, num
     return 4 * (3 * int(num_parameters) + 2 * elements[0])
 
 
-#: The share of the available memory the per-sample gradients may take.
 CHUNK_MEMORY_FRACTION = 0.5
-#: Largest chunk chosen automatically (the previous fixed default; ``--chunk`` sets larger ones by hand).
+"""The share of the available memory the per-sample gradients may take."""
 MAX_AUTO_CHUNK = 16
+"""Largest chunk chosen automatically (the previous fixed default; `--chunk` sets larger ones by hand)."""
 
 
 def choose_chunk(bytes_per_sample: int, available_bytes: int, *, fraction: float = CHUNK_MEMORY_FRACTION,
                  maximum: int = MAX_AUTO_CHUNK) -> int:
-    """Samples per ``vmap`` call: as many as fit in ``fraction`` of ``available_bytes``, between 1 and ``maximum``."""
+    """Samples per `vmap` call: as many as fit in `fraction` of `available_bytes`, between 1 and `maximum`."""
     if bytes_per_sample <= 0:
         raise ValueError(f"bytes_per_sample must be positive, got {bytes_per_sample}")
     return int(max(1, min(maximum, (fraction * max(0, available_bytes)) // bytes_per_sample)))
@@ -187,8 +185,8 @@ def choose_chunk(bytes_per_sample: int, available_bytes: int, *, fraction: float
 
 def auto_chunk(model: torch.nn.Module, example: torch.Tensor, num_parameters: int, device,
                available: tuple[int, str] | None = None) -> tuple[int, dict]:
-    """The per-sample-gradient chunk from the memory available on ``device`` (or ``available`` =
-    ``(bytes, source)``, injected by tests), and what it was chosen from (for the landscape file's info)."""
+    """The per-sample-gradient chunk from the memory available on `device` (or `available` =
+    `(bytes, source)`, injected by tests), and what it was chosen from (for the landscape file's info)."""
     per_sample = per_sample_gradient_bytes(model, example, num_parameters)
     free, source = available_device_memory(device) if available is None else available
     chunk = choose_chunk(per_sample, free)

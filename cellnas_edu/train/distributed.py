@@ -1,15 +1,14 @@
-"""One process or many: data-parallel training under ``torchrun``.
+"""One process or many: data-parallel training under `torchrun`.
 
-Started by ``torchrun --nproc_per_node N -m cellnas_edu.cli train ...`` each
-process finds ``RANK``, ``LOCAL_RANK`` and ``WORLD_SIZE`` in its environment;
-:func:`setup` joins the process group (NCCL on CUDA, Gloo on CPU) and picks the
+Started by `torchrun --nproc_per_node N -m cellnas_edu.cli train ...` each
+process finds `RANK`, `LOCAL_RANK` and `WORLD_SIZE` in its environment;
+[`setup`][cellnas_edu.train.distributed.setup] joins the process group (NCCL on CUDA, Gloo on CPU) and picks the
 process's device. Training then wraps the network in
-``DistributedDataParallel`` (gradients averaged every step), each process
+`DistributedDataParallel` (gradients averaged every step), each process
 reads its own shard of every epoch's permutation, metrics are summed over
 processes once per epoch, and only rank 0 writes files and draws progress
-bars. A single process is the special case ``world_size == 1`` in which every
-collective is the identity.
-"""
+bars. A single process is the special case `world_size == 1` in which every
+collective is the identity."""
 
 from __future__ import annotations
 
@@ -24,7 +23,7 @@ from ..errors import UserError
 
 @dataclass
 class DistContext:
-    """Where this process stands: its rank among ``world_size`` processes and its device."""
+    """Where this process stands: its rank among `world_size` processes and its device."""
 
     rank: int
     world_size: int
@@ -45,7 +44,7 @@ class DistContext:
         return tensor
 
     def gather_objects(self, obj) -> list:
-        """Every process's ``obj``, indexed by rank (pickled through the process group)."""
+        """Every process's `obj`, indexed by rank (pickled through the process group)."""
         if not self.distributed:
             return [obj]
         out = [None] * self.world_size
@@ -53,7 +52,7 @@ class DistContext:
         return out
 
     def broadcast_from_main(self, obj):
-        """Rank 0's ``obj`` on every process."""
+        """Rank 0's `obj` on every process."""
         if not self.distributed:
             return obj
         box = [obj]
@@ -63,10 +62,9 @@ class DistContext:
     def broadcast_buffers(self, module: torch.nn.Module) -> None:
         """Give every process rank 0's buffers (BatchNorm running statistics).
 
-        ``DistributedDataParallel`` copies them at the start of each forward
+        `DistributedDataParallel` copies them at the start of each forward
         pass, so after an epoch each process holds the statistics of its own
-        last batch; evaluation and the checkpoint must all see rank 0's.
-        """
+        last batch; evaluation and the checkpoint must all see rank 0's."""
         if self.distributed:
             for buffer in module.buffers():
                 dist.broadcast(buffer, src=0)
@@ -82,7 +80,7 @@ class DistContext:
 
 
 def resolve_device(choice: str, local_rank: int = 0) -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; ``cuda`` without CUDA is a ``UserError``."""
+    """`auto` -> CUDA when available, else CPU; `cuda` without CUDA is a `UserError`."""
     if choice == "auto":
         choice = "cuda" if torch.cuda.is_available() else "cpu"
     if choice == "cuda":
@@ -93,7 +91,7 @@ def resolve_device(choice: str, local_rank: int = 0) -> torch.device:
 
 
 def setup(device_choice: str) -> DistContext:
-    """Join the ``torchrun`` process group if there is one (or use an existing group), else run alone."""
+    """Join the `torchrun` process group if there is one (or use an existing group), else run alone."""
     if dist.is_available() and dist.is_initialized():
         rank, world = dist.get_rank(), dist.get_world_size()
         local_rank = int(os.environ.get("LOCAL_RANK", rank))

@@ -1,36 +1,35 @@
 """The training loop: SGD with cosine annealing, per-epoch metrics, checkpoints and resume (Appendix A.3).
 
-One epoch ``e`` (numbered from 1) of ``E``:
+One epoch `e` (numbered from 1) of `E`:
 
-1. the data order is the permutation of a generator seeded with ``seed + e``
-   (``DistributedSampler``), so it does not depend on what ran before;
-2. drop path is set to ``drop_path_prob * (e - 1) / E`` (Appendix A.4, NASNet);
-3. every batch: cross-entropy of the logits (+ ``auxiliary_weight`` times that
+1. the data order is the permutation of a generator seeded with `seed + e`
+   (`DistributedSampler`), so it does not depend on what ran before;
+2. drop path is set to `drop_path_prob * (e - 1) / E` (Appendix A.4, NASNet);
+3. every batch: cross-entropy of the logits (+ `auxiliary_weight` times that
    of the auxiliary tower, Appendix A.4), backward, optional gradient clipping,
    an SGD step with the epoch's learning rate;
 4. the learning rate follows cosine annealing to zero, stepped once per epoch
-   as in DARTS: ``lr_e = lr / 2 * (1 + cos(pi * (e - 1) / E))``, and ``0``
+   as in DARTS: `lr_e = lr / 2 * (1 + cos(pi * (e - 1) / E))`, and `0`
    after the last epoch;
-5. the test set is evaluated, a line is appended to ``metrics.jsonl`` and the
+5. the test set is evaluated, a line is appended to `metrics.jsonl` and the
    checkpoint is rewritten atomically.
 
 Loss sums and correct counts stay on the device and are read once per epoch,
 which is also when divergence is detected: a non-finite training loss (as
 with learning rate 0.25 for some cells in Figure 4) ends the run cleanly with
-``"diverged": true`` in the last metrics line and state ``"diverged"``. That
-epoch is not evaluated (its test values are ``null``: the weights are no longer
-numbers) and its checkpoint is not written, so ``checkpoint.pt`` keeps the last
-finite epoch. ``train_loss`` is the cross-entropy of the main classifier,
+`"diverged": true` in the last metrics line and state `"diverged"`. That
+epoch is not evaluated (its test values are `null`: the weights are no longer
+numbers) and its checkpoint is not written, so `checkpoint.pt` keeps the last
+finite epoch. `train_loss` is the cross-entropy of the main classifier,
 averaged over the epoch's samples as the weights changed (the auxiliary term
-is optimised but not recorded); ``test_loss`` and ``test_acc`` are exact
+is optimised but not recorded); `test_loss` and `test_acc` are exact
 averages over the test set.
 
 On CUDA the network runs in channels-last memory format under bf16 autocast
-(optionally ``torch.compile``-d) with pinned, non-blocking host-to-device
+(optionally `torch.compile`-d) with pinned, non-blocking host-to-device
 copies. On the CPU it runs in fp32, channels-last, with multi-tensor SGD and
-clipping (the CPU fast path of :mod:`cellnas_edu.train.cpu`, each choice
-measured there).
-"""
+clipping (the CPU fast path of [`cellnas_edu.train.cpu`][cellnas_edu.train.cpu], each choice
+measured there)."""
 
 from __future__ import annotations
 
@@ -67,7 +66,7 @@ from .runfolder import RunFolder
 
 @dataclass
 class RunSummary:
-    """What :func:`train` returns (and ``cellnas train --json`` prints)."""
+    """What [`train`][cellnas_edu.train.loop.train] returns (and `cellnas train --json` prints)."""
 
     out_dir: str
     epochs_done: int
@@ -82,8 +81,8 @@ class RunSummary:
 
 
 class _WithAuxiliary(nn.Module):
-    """``forward`` = the network's ``forward_with_aux``, so that ``DistributedDataParallel`` and
-    ``torch.compile`` see the training computation through the ordinary call."""
+    """`forward` = the network's `forward_with_aux`, so that `DistributedDataParallel` and
+    `torch.compile` see the training computation through the ordinary call."""
 
     def __init__(self, network: nn.Module):
         super().__init__()
@@ -109,7 +108,7 @@ def _to_device(x: torch.Tensor, device: torch.device, channels_last: bool) -> to
 @torch.no_grad()
 def evaluation_sums(model: nn.Module, loader, device, *, amp: bool = False,
                     channels_last: bool = False) -> torch.Tensor:
-    """``[sum of losses, number correct, number of samples]`` on ``device`` (no host sync)."""
+    """`[sum of losses, number correct, number of samples]` on `device` (no host sync)."""
     device = torch.device(device)
     was_training = model.training
     model.eval()
@@ -130,7 +129,7 @@ def evaluation_sums(model: nn.Module, loader, device, *, amp: bool = False,
 
 def evaluate(model: nn.Module, loader, device, *, amp: bool = False,
              channels_last: bool = False) -> tuple[float, float]:
-    """Mean cross-entropy over the samples of ``loader`` and accuracy in percent (model in eval mode)."""
+    """Mean cross-entropy over the samples of `loader` and accuracy in percent (model in eval mode)."""
     loss_sum, correct, count = evaluation_sums(model, loader, device, amp=amp, channels_last=channels_last).tolist()
     if count == 0:
         raise ValueError("evaluate: the loader yielded no samples")
@@ -149,10 +148,9 @@ def _say(ctx: distributed.DistContext, message: str) -> None:
 def build_optimizer(parameters, config: TrainConfig, device=None):
     """SGD with momentum and weight decay, and cosine annealing to zero stepped once per epoch (Appendix A.3).
 
-    After ``k`` scheduler steps the learning rate is ``lr / 2 * (1 + cos(pi * k / epochs))``:
-    epoch ``e`` (from 1) trains with ``k = e - 1`` and the rate after the last epoch is 0.
-    On the CPU (``device``) the update is multi-tensor (``foreach``, :mod:`cellnas_edu.train.cpu`).
-    """
+    After `k` scheduler steps the learning rate is `lr / 2 * (1 + cos(pi * k / epochs))`:
+    epoch `e` (from 1) trains with `k = e - 1` and the rate after the last epoch is 0.
+    On the CPU (`device`) the update is multi-tensor (`foreach`, [`cellnas_edu.train.cpu`][cellnas_edu.train.cpu])."""
     foreach = cpu.foreach_for(device) if device is not None else None
     optimizer = torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay,
                                 foreach=foreach)
@@ -161,14 +159,13 @@ def build_optimizer(parameters, config: TrainConfig, device=None):
 
 
 def train(config: TrainConfig, out_dir, *, resume: bool = False, progress: bool = True) -> RunSummary:
-    """Train ``config`` into ``out_dir`` (see the module docstring and ``cellnas_edu.train.rundir``).
+    """Train `config` into `out_dir` (see the module docstring and `cellnas_edu.train.rundir`).
 
-    ``resume=True`` continues the run in ``out_dir`` exactly where its
+    `resume=True` continues the run in `out_dir` exactly where its
     checkpoint left it (or starts it if the folder is new); a finished or
-    diverged run is returned as it is. Under ``torchrun`` every process calls
-    this and rank 0 writes the files. Bad input raises ``ValueError`` or
-    :class:`~cellnas_edu.errors.UserError` before anything is written.
-    """
+    diverged run is returned as it is. Under `torchrun` every process calls
+    this and rank 0 writes the files. Bad input raises `ValueError` or
+    [`UserError`][cellnas_edu.errors.UserError] before anything is written."""
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     ctx = distributed.setup(config.device)
@@ -256,8 +253,9 @@ def _train(config: TrainConfig, out_dir: Path, resume: bool, progress: bool,
 
 def _plan_on_main(ctx: distributed.DistContext, out_dir: Path, config: TrainConfig, genotype, resume: bool,
                   held: ExitStack):
-    """On rank 0: lock the run folder for the life of the run (``held``), remove the temporaries a killed
-    write left, and :func:`plan_run` (reading only); the other processes receive its plan or its error."""
+    """On rank 0: lock the run folder for the life of the run (`held`), remove the temporaries a killed
+    write left, and [`plan_run`][cellnas_edu.train.rundir.plan_run] (reading only); the other processes receive its
+    plan or its error."""
 
     def plan():
         folder = RunFolder(out_dir)
@@ -281,8 +279,8 @@ def _plan_on_main(ctx: distributed.DistContext, out_dir: Path, config: TrainConf
 
 
 def _loaders(train_set, test_set, config: TrainConfig, ctx: distributed.DistContext):
-    """The training sampler and loader (permutation seeded by ``seed + epoch``, one shard per process) and the
-    test loader (every ``world_size``-th image from ``rank``, so the shards cover the test set exactly once)."""
+    """The training sampler and loader (permutation seeded by `seed + epoch`, one shard per process) and the
+    test loader (every `world_size`-th image from `rank`, so the shards cover the test set exactly once)."""
     cuda = ctx.device.type == "cuda"
     per_process_batch = config.batch_size // ctx.world_size
     train_sampler = DistributedSampler(train_set, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True,
@@ -347,7 +345,7 @@ class _Run:
                            f"{self.ctx.world_size}: it continues, but not bitwise as the original would")
 
     def epoch(self, epoch: int, train_loader, test_loader, bar) -> dict:
-        """Train epoch ``epoch`` (from 1), evaluate, and return its metrics record."""
+        """Train epoch `epoch` (from 1), evaluate, and return its metrics record."""
         config, ctx, device = self.config, self.ctx, self.ctx.device
         started = time.perf_counter()
         lr = self.optimizer.param_groups[0]["lr"]
@@ -385,7 +383,7 @@ class _Run:
 
 def _train_one_epoch(step_model, net, loader, optimizer, config: TrainConfig, device, channels_last: bool, bar,
                      world_size: int) -> torch.Tensor:
-    """One pass over this process's shard; returns ``[loss sum, correct, count]`` on the device."""
+    """One pass over this process's shard; returns `[loss sum, correct, count]` on the device."""
     step_model.train()
     sums = torch.zeros(3, dtype=torch.float64, device=device)
     parameters = [p for p in net.parameters() if p.requires_grad]
@@ -414,7 +412,7 @@ def _train_one_epoch(step_model, net, loader, optimizer, config: TrainConfig, de
 
 def _finish_files(out_dir: Path, state: str, epochs_done: int, metrics: list[dict], rewrite_metrics: bool, *,
                   payload: dict | None = None) -> None:
-    """Final writes of a finished or diverged run: ``model.pt`` (if missing) and ``status.json``."""
+    """Final writes of a finished or diverged run: `model.pt` (if missing) and `status.json`."""
     if rewrite_metrics:
         write_metrics(out_dir, metrics)
     if state == "finished" and not (out_dir / MODEL).exists():

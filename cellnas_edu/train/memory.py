@@ -1,14 +1,14 @@
 """A lower bound on the memory a training run needs, checked before anything is allocated.
 
-``--C 100000`` or ``--layers 100000`` would otherwise start allocating and
-fail deep inside torch (or swap for minutes). :func:`check_training_memory`
+`--C 100000` or `--layers 100000` would otherwise start allocating and
+fail deep inside torch (or swap for minutes). [`check_training_memory`][cellnas_edu.train.memory.check_training_memory]
 adds up what the run must hold at least: the weights, their gradients and the
-SGD momentum (``3 x 4`` bytes per parameter, the closed-form count of
-:func:`cellnas_edu.nets.param_counts.analytic_parameters`) and, for one batch, the
-output of the stem and of every cell, kept for the backward pass (``4`` bytes
+SGD momentum (`3 x 4` bytes per parameter, the closed-form count of
+[`cellnas_edu.nets.param_counts.analytic_parameters`][cellnas_edu.nets.param_counts.analytic_parameters]) and, for one
+batch, the
+output of the stem and of every cell, kept for the backward pass (`4` bytes
 per value). The true peak is higher (every operation keeps intermediate
-tensors), so a run refused by this bound could never have fitted.
-"""
+tensors), so a run refused by this bound could never have fitted."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ..errors import refuse_if_too_big
 
 def training_memory_estimate(genotype, dataset: str, *, C: int, layers: int, auxiliary: bool,
                              batch_size: int) -> tuple[int, int]:
-    """``(parameter bytes, activation bytes)``: lower bounds for one process with ``batch_size`` images."""
+    """`(parameter bytes, activation bytes)`: lower bounds for one process with `batch_size` images."""
     from ..data import dataset_info
     from ..nets.param_counts import analytic_parameters
 
@@ -37,7 +37,7 @@ def training_memory_estimate(genotype, dataset: str, *, C: int, layers: int, aux
 
 
 def check_training_memory(config, genotype, device, world_size: int = 1) -> None:
-    """Refuse (one-line ``UserError``) a configuration whose lower bound exceeds the memory of ``device``."""
+    """Refuse (one-line `UserError`) a configuration whose lower bound exceeds the memory of `device`."""
     param_bytes, activation_bytes = training_memory_estimate(
         genotype, config.dataset, C=config.init_channels, layers=config.layers, auxiliary=config.auxiliary,
         batch_size=max(1, config.batch_size // max(1, world_size)))

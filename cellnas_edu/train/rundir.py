@@ -1,14 +1,13 @@
 """Whether a run may start or resume in a folder, writing its files, and reading a run back.
 
 The folder's format (file names, status, metrics, config) is
-:class:`~cellnas_edu.train.runfolder.RunFolder`'s.
+[`RunFolder`][cellnas_edu.train.runfolder.RunFolder]'s.
 Rules: a folder holding a run with another configuration is never touched;
 a folder holding a run with the same configuration is only continued with
-``resume``; recorded epochs are never rewritten. A crash between appending an
-epoch's metrics and writing its checkpoint leaves ``metrics.jsonl`` one epoch
+`resume`; recorded epochs are never rewritten. A crash between appending an
+epoch's metrics and writing its checkpoint leaves `metrics.jsonl` one epoch
 ahead; resuming truncates it (atomically) to the checkpoint's epoch and
-repeats that epoch, which gives the same numbers.
-"""
+repeats that epoch, which gives the same numbers."""
 
 from __future__ import annotations
 
@@ -30,11 +29,10 @@ from .runfolder import CHECKPOINT, CONFIG, METRICS, MODEL, STATUS, RunFolder
 
 @dataclass
 class RunPlan:
-    """What :func:`plan_run` found: how many epochs are done and what to do next.
+    """What [`plan_run`][cellnas_edu.train.rundir.plan_run] found: how many epochs are done and what to do next.
 
-    ``state``: ``"fresh"`` (start at epoch 1), ``"resume"`` (continue after
-    ``epochs_done``), ``"finished"`` or ``"diverged"`` (nothing to do).
-    """
+    `state`: `"fresh"` (start at epoch 1), `"resume"` (continue after
+    `epochs_done`), `"finished"` or `"diverged"` (nothing to do)."""
 
     state: str
     epochs_done: int = 0
@@ -52,16 +50,15 @@ def read_metrics(run_dir: Path) -> list[dict]:
 
 
 def plan_run(out_dir: Path, config: TrainConfig, genotype: Genotype, resume: bool) -> RunPlan:
-    """Decide, reading only, whether and where a run starts in ``out_dir`` (``UserError`` if it may not).
+    """Decide, reading only, whether and where a run starts in `out_dir` (`UserError` if it may not).
 
-    Call it holding the folder's lock (:meth:`RunFolder.lock`). On resume the
+    Call it holding the folder's lock ([`RunFolder.lock`][cellnas_edu.train.runfolder.RunFolder.lock]). On resume the
     checkpoint is the authority: it must have been trained with this very
-    configuration (``config.json`` edited after the fact, e.g. epochs 4 -> 6
+    configuration (`config.json` edited after the fact, e.g. epochs 4 -> 6
     or another lr, is refused: the cosine schedule and every recorded epoch
     depend on them, so a longer or different run is a new run in a new
-    folder), and ``metrics.jsonl`` is cut back to the records it vouches for
-    (a torn last line, or lines of epochs after the checkpoint).
-    """
+    folder), and `metrics.jsonl` is cut back to the records it vouches for
+    (a torn last line, or lines of epochs after the checkpoint)."""
     folder = RunFolder(out_dir)
     out_dir = folder.path
     if out_dir.exists() and not out_dir.is_dir():
@@ -118,7 +115,7 @@ def plan_run(out_dir: Path, config: TrainConfig, genotype: Genotype, resume: boo
 
 def check_trained_config(trained: dict, config: TrainConfig, path: Path,
                          against: str = f"{CONFIG} and the flags") -> None:
-    """Refuse weights trained with another configuration than ``config`` (what ``against`` says)."""
+    """Refuse weights trained with another configuration than `config` (what `against` says)."""
     differences = config_differences(trained, config)
     if differences:
         shown = "; ".join(differences[:3]) + ("; ..." if len(differences) > 3 else "")
@@ -136,7 +133,7 @@ def check_genotype(stored: dict, genotype: Genotype, path: Path) -> None:
 
 
 def write_metrics(out_dir: Path, metrics: list[dict]) -> None:
-    """Replace ``metrics.jsonl`` atomically (used only to truncate after a crash)."""
+    """Replace `metrics.jsonl` atomically (used only to truncate after a crash)."""
     atomic_write_text(Path(out_dir) / METRICS, "".join(json.dumps(m) + "\n" for m in metrics))
 
 
@@ -150,7 +147,8 @@ def write_status(out_dir: Path, state: str, epochs_done: int) -> None:
 
 @dataclass
 class LoadedRun:
-    """A run read back by :func:`load_run`: its config, genotype, network (eval mode) and metrics."""
+    """A run read back by [`load_run`][cellnas_edu.train.rundir.load_run]: its config, genotype, network (eval mode)
+    and metrics."""
 
     config: TrainConfig
     genotype: Genotype
@@ -162,13 +160,12 @@ class LoadedRun:
 
 
 def load_run(run_dir, *, map_location="cpu", weights: str = "best available") -> LoadedRun:
-    """Rebuild the trained network of a run folder; weights are loaded with ``weights_only=True``.
+    """Rebuild the trained network of a run folder; weights are loaded with `weights_only=True`.
 
-    ``weights``: ``"final"`` (``model.pt``), ``"checkpoint"`` (``checkpoint.pt``)
-    or ``"best available"`` (``model.pt`` if present, else the checkpoint).
-    Raises a one-line :class:`UserError` for a missing folder, a missing or
-    corrupt weights file, and weights of another architecture.
-    """
+    `weights`: `"final"` (`model.pt`), `"checkpoint"` (`checkpoint.pt`)
+    or `"best available"` (`model.pt` if present, else the checkpoint).
+    Raises a one-line [`UserError`][cellnas_edu.errors.UserError] for a missing folder, a missing or
+    corrupt weights file, and weights of another architecture."""
     from ..nets.model import network_for_dataset
 
     if weights not in ("final", "checkpoint", "best available"):

@@ -1,26 +1,28 @@
 """The run folder's format in one place: its file names, and reading its status, metrics and config.
 
-Every reader of a run folder (the trainer's :mod:`~cellnas_edu.train.rundir`,
-the convergence summary, the tour, ``cellnas landscape``) goes through
-:class:`RunFolder`; nothing else spells ``status.json`` or ``metrics.jsonl``.
-Layout (``TRAIN_CONTRACT``)::
+Every reader of a run folder (the trainer's [`rundir`][cellnas_edu.train.rundir],
+the convergence summary, the tour, `cellnas landscape`) goes through
+[`RunFolder`][cellnas_edu.train.runfolder.RunFolder]; nothing else spells `status.json` or `metrics.jsonl`.
+Layout (`TRAIN_CONTRACT`):
 
-    config.json     asdict(TrainConfig) + package version; the genotype is in it as data
-    metrics.jsonl   one line per finished epoch, epochs numbered from 1
-    checkpoint.pt   the latest epoch (atomic; weights_only-safe)
-    model.pt        final weights {"state_dict", "genotype", "config"}
-    status.json     {"state": "running" | "finished" | "diverged", "epochs_done"}
-    .lock           while a trainer runs: "<pid> train", flock-ed (removed when it ends)
+```text
+config.json     asdict(TrainConfig) + package version; the genotype is in it as data
+metrics.jsonl   one line per finished epoch, epochs numbered from 1
+checkpoint.pt   the latest epoch (atomic; weights_only-safe)
+model.pt        final weights {"state_dict", "genotype", "config"}
+status.json     {"state": "running" | "finished" | "diverged", "epochs_done"}
+.lock           while a trainer runs: "<pid> train", flock-ed (removed when it ends)
+```
 
 A run folder is self-contained: it names no file outside itself, so it can be
 copied or moved and still be resumed and measured.
 
 Integrity (issue 12): one trainer at a time holds the folder's lock
-(:meth:`RunFolder.lock`; a second gets one line naming the holder's PID);
+([`RunFolder.lock`][cellnas_edu.train.runfolder.RunFolder.lock]; a second gets one line naming the holder's PID);
 holding it, the trainer removes the temporaries a killed write left
-(:meth:`RunFolder.remove_stale_temporaries`) and, on resume, truncates a torn
-last line of ``metrics.jsonl`` (:meth:`RunFolder.metrics_torn`).
-"""
+([`RunFolder.remove_stale_temporaries`][cellnas_edu.train.runfolder.RunFolder.remove_stale_temporaries]) and, on
+resume, truncates a torn
+last line of `metrics.jsonl` ([`RunFolder.metrics_torn`][cellnas_edu.train.runfolder.RunFolder.metrics_torn])."""
 
 from __future__ import annotations
 
@@ -35,8 +37,8 @@ from ..io import exclusive_lock, read_jsonl, remove_stale_temporaries
 
 CONFIG, METRICS, CHECKPOINT, MODEL, STATUS = "config.json", "metrics.jsonl", "checkpoint.pt", "model.pt", "status.json"
 LOCK = ".lock"
-#: the files of the format; a folder holding nothing else but the lock and stale temporaries counts as empty
 FILES = (CONFIG, METRICS, CHECKPOINT, MODEL, STATUS)
+"""the files of the format; a folder holding nothing else but the lock and stale temporaries counts as empty"""
 
 
 @dataclass
@@ -83,12 +85,13 @@ class RunFolder:
         return self.path / STATUS
 
     def lock(self, what: str = "train") -> AbstractContextManager[Path]:
-        """Exclusive lock on the folder for a ``with`` block (created if missing; ``UserError`` naming the PID
-        of the holder otherwise). See :func:`cellnas_edu.io.exclusive_lock`."""
+        """Exclusive lock on the folder for a `with` block (created if missing; `UserError` naming the PID
+        of the holder otherwise). See [`cellnas_edu.io.exclusive_lock`][cellnas_edu.io.exclusive_lock]."""
         return exclusive_lock(self.path, LOCK, what, hint="; wait for it to finish or choose another --out")
 
     def remove_stale_temporaries(self) -> list[Path]:
-        """Remove ``.<file>.<random>.tmp`` left by a process killed while writing (call holding :meth:`lock`)."""
+        """Remove `.<file>.<random>.tmp` left by a process killed while writing (call holding
+        [`lock`][cellnas_edu.train.runfolder.RunFolder.lock])."""
         return remove_stale_temporaries(self.path, FILES)
 
     def is_empty(self) -> bool:
@@ -99,7 +102,7 @@ class RunFolder:
             return True
 
     def metrics_torn(self) -> bool:
-        """Does ``metrics.jsonl`` end in an incomplete line (a crash in the middle of an append)?"""
+        """Does `metrics.jsonl` end in an incomplete line (a crash in the middle of an append)?"""
         try:
             with open(self.metrics_path, "rb") as handle:
                 handle.seek(0, 2)
@@ -113,7 +116,7 @@ class RunFolder:
             raise UserError(f"{self.metrics_path}: unreadable ({exc})") from None
 
     def read_config(self) -> dict:
-        """``config.json`` as a dict (``UserError`` if missing or unreadable)."""
+        """`config.json` as a dict (`UserError` if missing or unreadable)."""
         try:
             data = json.loads(self.config_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -125,14 +128,14 @@ class RunFolder:
         return data
 
     def metrics(self) -> list[dict]:
-        """The lines of ``metrics.jsonl`` (``[]`` when absent; ``UserError`` when corrupt)."""
+        """The lines of `metrics.jsonl` (`[]` when absent; `UserError` when corrupt)."""
         try:
             return read_jsonl(self.metrics_path)
         except ValueError as exc:
             raise UserError(str(exc)) from None
 
     def status(self) -> dict | None:
-        """``status.json`` as a dict; ``None`` when absent; ``{}`` while it is being written (unreadable)."""
+        """`status.json` as a dict; `None` when absent; `{}` while it is being written (unreadable)."""
         try:
             data = json.loads(self.status_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -142,13 +145,12 @@ class RunFolder:
         return data if isinstance(data, dict) else {}
 
     def record(self, epochs: int) -> RunRecord:
-        """The run's state and test curve, judged against a protocol of ``epochs`` epochs.
+        """The run's state and test curve, judged against a protocol of `epochs` epochs.
 
-        ``"diverged"``: the status says so, a metrics line is flagged
-        ``diverged``, or a recorded test loss is not finite (the trainer writes
-        a non-finite loss as null). ``"finished"`` needs ``epochs`` metrics
-        lines: a run that finished a shorter protocol counts as ``"running"``.
-        """
+        `"diverged"`: the status says so, a metrics line is flagged
+        `diverged`, or a recorded test loss is not finite (the trainer writes
+        a non-finite loss as null). `"finished"` needs `epochs` metrics
+        lines: a run that finished a shorter protocol counts as `"running"`."""
         status = self.status()
         if status is None:
             return RunRecord("missing", [], [], [])

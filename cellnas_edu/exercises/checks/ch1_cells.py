@@ -13,10 +13,10 @@ from ...cells.topology import cell_depth, cell_width, half_integer_width_implies
 from ...paper import FIGURE1, FIGURE25
 from . import GRADED
 
-#: The normal cells of Figure 1 and Figure 25 with the (width, depth) the paper prints.
 PAPER_CELLS = [(name, width, depth) for name, (width, depth) in FIGURE1.items()] + [
     (ADAPTED[name], width, depth) for name, (width, depth) in FIGURE25.items()
 ]
+"""The normal cells of Figure 1 and Figure 25 with the (width, depth) the paper prints."""
 
 
 def _consumers(cell: CellSpec) -> dict[int, set[int]]:
@@ -95,8 +95,7 @@ def test_half_integer_width_needs_depth_3(cell):
 
     Depth 2 means every live node reads only input nodes (Section 3.2), so each
     counts a whole c; a half c needs an edge between intermediate nodes, which
-    makes some path input -> node -> node -> output, depth >= 3.
-    """
+    makes some path input -> node -> node -> output, depth >= 3."""
     assert half_integer_width_implies_depth_at_least_3(cell)
     if cell_depth(cell) == 2:
         assert Fraction(cell_width(cell)).denominator == 1

@@ -17,7 +17,7 @@ from . import GRADED
 
 
 def all_source_tuples(cell):
-    """Oracle: every tuple of sources in which operation ``k`` of node ``j`` reads one of the nodes ``0..j-1``."""
+    """Oracle: every tuple of sources in which operation `k` of node `j` reads one of the nodes `0..j-1`."""
     return itertools.product(*(range(NUM_INPUTS + k // 2) for k in range(len(cell.edges))))
 
 
@@ -59,7 +59,7 @@ def _widths_by_brute_force(cell) -> list[Fraction]:
 @GRADED
 @given(cells(max_nodes=3), st.one_of(st.none(), st.integers(0, 8).map(lambda k: Fraction(k, 2))))
 def test_fraction_at_least_as_wide_by_brute_force(cell, width):
-    """The fraction of all variants whose width is >= ``width`` (default: the original cell's width)."""
+    """The fraction of all variants whose width is >= `width` (default: the original cell's width)."""
     space = connection_space(cell)
     widths = _widths_by_brute_force(cell)
     threshold = space.original.width if width is None else width

@@ -56,7 +56,7 @@ def _rho(x, y) -> float:
 
 
 def brute_force_pvalue(x, y, alternative: str) -> float:
-    """Oracle: rho of every reordering of ``y`` against ``x``; the fraction at least as extreme."""
+    """Oracle: rho of every reordering of `y` against `x`; the fraction at least as extreme."""
     observed = _rho(x, y)
     rhos = [_rho(x, list(p)) for p in itertools.permutations(y)]
     eps = 1e-9

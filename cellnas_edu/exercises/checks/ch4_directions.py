@@ -60,7 +60,7 @@ def test_every_filter_keeps_its_direction(pair):
 @GRADED
 @given(direction_and_weight())
 def test_normalisation_is_in_place(pair):
-    """``filter_normalize_`` (trailing underscore, torch's convention) changes its argument and returns it."""
+    """`filter_normalize_` (trailing underscore, torch's convention) changes its argument and returns it."""
     direction, weight = pair
     expected = rows(weight).norm(dim=1) / (rows(direction).norm(dim=1) + 1e-10)
     expected = rows(direction) * expected.unsqueeze(1)

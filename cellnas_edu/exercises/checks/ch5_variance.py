@@ -27,7 +27,7 @@ def two_pass(samples: torch.Tensor) -> float:
 def test_chan_merge_equals_two_pass_variance(sizes, offset, seed):
     """Exercise (Section 4.2.2, how g is accumulated): merging chunk means and chunk sums of squared
     deviations with Chan et al.'s update gives exactly the two-pass population variance, for any split of
-    the samples into chunks, even when a large common mean (``offset``) dominates the spread."""
+    the samples into chunks, even when a large common mean (`offset`) dominates the spread."""
     g = torch.Generator().manual_seed(seed)
     samples = torch.randn(sum(sizes), 3, generator=g, dtype=torch.float64) + offset
     acc = ChanAccumulator({"w": torch.zeros(3, dtype=torch.float64)})

@@ -16,7 +16,7 @@ from . import GRADED, GRADED_SLOW, close
 
 
 def chain_by_hand(weights: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Oracle: y_0 = x, y_k = W_k y_{k-1}, one matrix-vector product at a time; returns ``(n, d)``."""
+    """Oracle: y_0 = x, y_k = W_k y_{k-1}, one matrix-vector product at a time; returns `(n, d)`."""
     y, out = x, []
     for w in weights:
         y = w @ y
@@ -48,7 +48,7 @@ def test_narrowest_nodes_are_the_chain(example):
 @GRADED
 @given(cell_problems(max_n=3, max_d=3, max_samples=3))
 def test_narrowest_nodes_with_per_sample_weights_and_lists(example):
-    """Weights ``(N, n, d, d)`` (one copy per sample) and a list of ``n`` matrices give the same nodes."""
+    """Weights `(N, n, d, d)` (one copy per sample) and a list of `n` matrices give the same nodes."""
     problem, _ = example
     w, x = problem.weights, problem.inputs
     shared = narrowest_nodes(w, x)

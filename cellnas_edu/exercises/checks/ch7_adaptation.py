@@ -39,8 +39,7 @@ def test_adaptation_never_narrows_a_fully_concatenated_cell(cell):
     """Exercise: with every node concatenated (NASNet, ENAS, DARTS, SNAS normal cells) adaptation never narrows.
 
     Without that condition the claim is false: Figure 1(b) (AmoebaNet, 4c) and
-    Figure 25(b) (its adaptation, 3c) are a counterexample printed in the paper.
-    """
+    Figure 25(b) (its adaptation, 3c) are a counterexample printed in the paper."""
     assert cell_width(adapt_cell(cell)) == cell.num_intermediate >= cell_width(cell)
 
 
