@@ -4,6 +4,7 @@ comparison figures (Figs. 6, 7), interval bands clipped to what a loss or an acc
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from matplotlib.figure import Figure
 
 from cellnas_edu.landscape.plots import plot_contours, plot_gradvar_surface
@@ -79,3 +80,17 @@ def test_interval_bands_are_clipped_to_the_range_of_the_quantity(tmp_path, monke
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
     assert bands and all(np.all(out >= low) and np.all(out <= high) for low, high, out in bands)
     assert any(high == 100.0 for _, high, _ in bands) and any(np.isinf(high) for _, high, _ in bands)
+
+
+def test_contour_levels_are_geometric_when_the_surface_blows_up():
+    """Figure 6 of a small CPU network spans 1 to ~10^4: evenly spaced levels would leave the basin blank."""
+    from cellnas_edu.landscape.plots import contour_levels
+
+    loss = np.array([1.0, 2.0, 50.0, 1e4, 1e4, 1e4])
+    levels = contour_levels(loss, center=1.0)
+    assert levels[0] == 1.0 and levels[-1] == pytest.approx(1e4)
+    ratios = levels[1:] / levels[:-1]
+    assert np.allclose(ratios, ratios[0])  # geometric
+    assert np.sum(levels < 10) >= 4  # the basin gets lines
+    gentle = contour_levels(np.array([1.0, 1.5, 2.0, 3.0]), center=1.0)
+    assert np.allclose(np.diff(gentle), np.diff(gentle)[0])  # a gentle surface keeps even spacing

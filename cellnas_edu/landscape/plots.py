@@ -33,7 +33,12 @@ def save_figure(fig: Figure, path: Path, dpi: int = 120) -> Path:
 
 
 def contour_levels(loss: np.ndarray, center: float, count: int = 20) -> np.ndarray:
-    """Contour levels from the minimum finite loss to a cap that leaves the extreme corners blank."""
+    """Contour levels from the minimum finite loss to a cap that leaves the extreme corners blank.
+
+    Evenly spaced, unless the levels span more than two decades (a surface that blows up away from the
+    trained weights, as small CPU networks do at span 1): then geometrically spaced, so that the basin
+    around the optimum, which the comparison is about, gets most of the lines.
+    """
     finite = loss[np.isfinite(loss)]
     if finite.size == 0:
         return np.linspace(0.0, 1.0, count)
@@ -41,6 +46,8 @@ def contour_levels(loss: np.ndarray, center: float, count: int = 20) -> np.ndarr
     high = float(min(finite.max(), max(10 * max(center, 1e-12), np.percentile(finite, 75))))
     if not high > low:
         high = low + max(abs(low), 1.0) * 1e-3
+    if low > 0 and high / low > 100:
+        return np.geomspace(low, high, count)
     return np.linspace(low, high, count)
 
 
