@@ -24,6 +24,12 @@ folder under ``OUT``, each summarised into ``results/<name>/summary.json``):
     variance (trace of the per-sample gradient covariance, and per parameter)
     on a fixed sample of test images (Section 4.2).
 
+``convergence_followup`` and ``landscape_followup``
+    The pre-registered follow-up at lr 0.025 (Chapter 3): the same family,
+    seeds and analysis with a larger training budget (``spec(...,
+    epochs=, train_images=, test_images=)``), and the Section 4.2
+    measurements re-taken at its final weights.
+
 Every results file holds the per-run records (label, width, depth, lr, seed,
 metrics, diverged), so every statistic can be recomputed from it
 (:func:`analyze_convergence`, :func:`analyze_operations`,

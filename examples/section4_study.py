@@ -10,6 +10,13 @@ Stages, each resumable (finished runs are skipped) and each writing its
     python examples/section4_study.py operations               # Figure 5
     python examples/section4_study.py analyze                  # rewrite every results file from the runs
 
+The follow-up of Chapter 3 at the paper's learning rate changes only the training budget:
+
+    python examples/section4_study.py convergence --lrs 0.025 --epochs 4 --train-images 640 --test-images 320 \
+        --out runs/section4_followup --results-name convergence_followup
+    python examples/section4_study.py landscape --epochs 4 --train-images 640 --test-images 320 \
+        --out runs/section4_followup --results-name landscape_followup --runs-of convergence_followup
+
 ``--tiny`` runs the same pipeline at test scale (seconds); ``--results`` and
 ``--out`` choose where results and runs go. The library does the work
 (:mod:`cellnas_edu.section4_study`, :mod:`cellnas_edu.convergence.exact_stats`).
