@@ -24,6 +24,12 @@ folder under `OUT`, each summarised into `results/<name>/summary.json`):
     variance (trace of the per-sample gradient covariance, and per parameter)
     on a fixed sample of test images (Section 4.2).
 
+`convergence_followup` and `landscape_followup`
+    The pre-registered follow-up at lr 0.025 (Chapter 3): the same family,
+    seeds and analysis with a larger training budget (`spec(...,
+    epochs=, train_images=, test_images=)`), and the Section 4.2
+    measurements re-taken at its final weights.
+
 Every results file holds the per-run records (label, width, depth, lr, seed,
 metrics, diverged), so every statistic can be recomputed from it
 ([`analyze_convergence`][cellnas_edu.section4_study.analyze_convergence],
@@ -102,19 +108,32 @@ PAPER = dict(preset="convergence", dataset="cifar10", seeds=3)
 
 
 def spec(name: str, seeds: int | None = None, *, tiny: bool = False, paper: bool = False, lrs=None,
-         data_root: str | None = None):
+         data_root: str | None = None, epochs: int | None = None, train_images: int | None = None,
+         test_images: int | None = None):
     """The `ConvergenceSpec` of experiment `name`.
 
     `tiny`: the test scale (seconds). `paper`: the paper's protocol
     (600 epochs, C = 36, L = 20, CIFAR-10 under `data_root`, the Table 2
     family of 13 connection variants); it writes the same results schema, so
     a GPU user's `summary.json` replaces the CPU one and the book rebuilds
-    with paper-scale numbers."""
+    with paper-scale numbers.
+
+    `epochs`, `train_images` and `test_images` change only the training
+    budget (the follow-up of Chapter 3 at the paper's learning rate); left at
+    `None` they keep the study's values, so the committed study is
+    reproduced unchanged.
+    """
     from .convergence import ConvergenceSpec
 
     if tiny and paper:
         raise ValueError("tiny and paper exclude each other")
-    network, epochs = (TINY["network"], TINY["epochs"]) if tiny else (NETWORK, EPOCHS)
+    network, default_epochs = (TINY["network"], TINY["epochs"]) if tiny else (NETWORK, EPOCHS)
+    network = dict(network)
+    if train_images is not None:
+        network["train_subset"] = int(train_images)
+    if test_images is not None:
+        network["test_subset"] = int(test_images)
+    epochs = int(epochs) if epochs is not None else default_epochs
     seeds = seeds or (TINY["seeds"] if tiny else PAPER["seeds"] if paper else SEEDS)
     if paper:
         overrides = {"data_root": data_root} if data_root else {}

@@ -1,6 +1,7 @@
 """Draw the Section 4 study's figures from the committed results files (no training, seconds).
 
     python examples/section4_figures.py            # reads results/, writes docs/figures/section4_*.png
+    python examples/section4_figures.py --followup # the follow-up at lr 0.025: section4_followup_auc_vs_width.png
 
 Every figure is drawn from the per-run records of ``results/<experiment>/summary.json``,
 so a GPU user who drops in a paper-scale ``summary.json`` gets the same figures at paper scale.
@@ -63,7 +64,7 @@ def curves(summary, out: Path) -> Path:
     return path
 
 
-def auc_vs_width(summary, out: Path) -> Path:
+def auc_vs_width(summary, out: Path, name: str = "section4_auc_vs_width", note: str = "") -> Path:
     """AUC of every run against width (jittered), cell means as bars; diverged runs drawn at the top."""
     records = summary["records"]
     lrs = sorted({r["lr"] for r in records})
@@ -87,9 +88,9 @@ def auc_vs_width(summary, out: Path) -> Path:
                 ax.hlines(np.mean(vals), cell["width"] - 0.12, cell["width"] + 0.12, color="darkorange", lw=2)
         if finite and max(finite) > 20 * min(finite):
             ax.set_yscale("log")  # the large learning rate's loss blow-ups span orders of magnitude
-        ax.set(xlabel="cell width (units of c)", ylabel="AUC of test loss", title=f"lr {lr:g} (x: diverged)")
+        ax.set(xlabel="cell width (units of c)", ylabel="AUC of test loss", title=f"lr {lr:g}{note} (x: diverged)")
         ax.grid(alpha=0.3)
-    path = out / "section4_auc_vs_width.png"
+    path = out / f"{name}.png"
     fig.savefig(path, dpi=110)
     return path
 
@@ -141,13 +142,22 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--results", default=None, help="results root (default: the repository's results/)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "figures"))
+    parser.add_argument("--followup", action="store_true",
+                        help="draw the follow-up at lr 0.025 (results/convergence_followup) instead of the study")
     args = parser.parse_args(argv)
     root = Path(args.results) if args.results else None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     drawn = []
-    for name, draw in (("convergence_study", (curves, auc_vs_width)), ("operation_variants_study", (operations,)),
-                       ("landscape_study", (landscape,))):
+
+    def followup_auc(summary, out_):
+        epochs = summary["protocol"]["epochs"]
+        return auc_vs_width(summary, out_, "section4_followup_auc_vs_width", f", follow-up, {epochs} epochs")
+
+    study = (("convergence_followup", (followup_auc,)),) if args.followup else (
+        ("convergence_study", (curves, auc_vs_width)), ("operation_variants_study", (operations,)),
+        ("landscape_study", (landscape,)))
+    for name, draw in study:
         try:
             summary = load_summary(name, root)
         except Exception as exc:  # a missing study is skipped, not fatal

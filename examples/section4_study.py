@@ -10,6 +10,13 @@ Stages, each resumable (finished runs are skipped) and each writing its
     python examples/section4_study.py operations               # Figure 5
     python examples/section4_study.py analyze                  # rewrite every results file from the runs
 
+The follow-up of Chapter 3 at the paper's learning rate changes only the training budget:
+
+    python examples/section4_study.py convergence --lrs 0.025 --epochs 4 --train-images 640 --test-images 320 \
+        --out runs/section4_followup --results-name convergence_followup
+    python examples/section4_study.py landscape --epochs 4 --train-images 640 --test-images 320 \
+        --out runs/section4_followup --results-name landscape_followup --runs-of convergence_followup
+
 ``--tiny`` runs the same pipeline at test scale (seconds); ``--results`` and
 ``--out`` choose where results and runs go. The library does the work
 (:mod:`cellnas_edu.section4_study`, :mod:`cellnas_edu.convergence.exact_stats`).
@@ -81,9 +88,15 @@ def pilot(args, clock, root):
     _write("section4_pilot", data, args, timing, root)
 
 
+def _budget(args) -> dict:
+    """The training-budget options (``--epochs``, ``--train-images``, ``--test-images``); empty = the study's."""
+    return {k: v for k, v in (("epochs", args.epochs), ("train_images", args.train_images),
+                              ("test_images", args.test_images)) if v is not None}
+
+
 def convergence(args, clock, root):
     spec = s4.spec("convergence_study", args.seeds, tiny=args.tiny, paper=args.paper, lrs=args.lrs,
-                   data_root=args.data_root)
+                   data_root=args.data_root, **_budget(args))
     out = Path(args.out) / "connections"
     run_convergence(spec, out, resume=True, progress=False, jobs=args.jobs, n_boot=100)
     timing = _timing(clock, "convergence")
@@ -92,10 +105,13 @@ def convergence(args, clock, root):
 
 def _analyze_convergence(args, spec, out, timing, root):
     records = s4.run_records(out, spec)
-    data = {"protocol": s4.protocol_json(spec), "records": records,
+    protocol = s4.protocol_json(spec)
+    if _budget(args):
+        protocol["priority"] = "default priority (the follow-up of Chapter 3)"
+    data = {"protocol": protocol, "records": records,
             "analysis": s4.analyze_convergence(records, n_boot=args.n_boot),
             "runs": len(records), "core_seconds_per_run": _per_run(timing, records)}
-    _write("convergence_study", data, args, timing, root)
+    _write(args.results_name or "convergence_study", data, args, timing, root)
 
 
 def _per_run(timing, records):
@@ -104,7 +120,7 @@ def _per_run(timing, records):
 
 def landscape(args, clock, root):
     spec = s4.spec("convergence_study", args.seeds, tiny=args.tiny, paper=args.paper, lrs=(0.025,),
-                   data_root=args.data_root)
+                   data_root=args.data_root, **_budget(args))
     out = Path(args.out) / "connections"
     seeds = 2 if args.tiny else s4.LANDSCAPE_SEEDS
     measurements = s4.measure_landscape_runs(out, spec, lr=0.025, seeds=seeds, jobs=args.jobs,
@@ -115,12 +131,16 @@ def landscape(args, clock, root):
 
 def _analyze_landscape(args, spec, out, measurements, timing, root):
     records = s4.landscape_records(measurements, s4.run_records(out, spec))
-    data = {"protocol": {"samples": args.landscape_samples, "hessian_tol": s4.HESSIAN_TOL,
-                         "hessian_max_iter": s4.HESSIAN_MAX_ITER, "lr": 0.025, "weights": "final",
-                         "runs_of": "convergence_study"},
+    protocol = {"samples": args.landscape_samples, "hessian_tol": s4.HESSIAN_TOL,
+                "hessian_max_iter": s4.HESSIAN_MAX_ITER, "lr": 0.025, "weights": "final",
+                "runs_of": args.runs_of}
+    if _budget(args):
+        protocol.update(epochs=s4.epochs_of(spec), train_subset=spec.overrides.get("train_subset"),
+                        test_subset=spec.overrides.get("test_subset"))
+    data = {"protocol": protocol,
             "records": records, "analysis": s4.analyze_landscape(records, n_boot=args.n_boot),
             "runs": len(records), "core_seconds_per_run": _per_run(timing, records)}
-    _write("landscape_study", data, args, timing, root)
+    _write(args.results_name or "landscape_study", data, args, timing, root)
 
 
 def operations(args, clock, root):
@@ -169,6 +189,14 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=None, help="seeds per cell (default 5; 3 with --paper)")
     parser.add_argument("--landscape-samples", type=int, default=s4.LANDSCAPE_SAMPLES,
                         help="test images of the Section 4.2 measurements (default %(default)s)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="training epochs (default: the study's 3; the follow-up of Chapter 3 changes it)")
+    parser.add_argument("--train-images", type=int, default=None, help="training images (default: the study's)")
+    parser.add_argument("--test-images", type=int, default=None, help="test images (default: the study's)")
+    parser.add_argument("--results-name", default=None,
+                        help="results experiment this stage writes (default convergence_study / landscape_study)")
+    parser.add_argument("--runs-of", default="convergence_study",
+                        help="the convergence results the landscape stage's runs belong to (its protocol's runs_of)")
     parser.add_argument("--device", default="cpu", help="device of the Section 4.2 measurements (cpu | cuda)")
     args = parser.parse_args(argv)
     args.argv = argv

@@ -141,6 +141,35 @@ def test_committed_landscape_study_recomputes():
     assert_same(summary["analysis"], _roundtrip(s4.analyze_landscape(summary["records"])))
 
 
+def test_committed_followup_recomputes():
+    """The follow-up at lr 0.025 (Chapter 3): 11 cells x 5 seeds, more training, the same analysis."""
+    summary = load_summary("convergence_followup", RESULTS)
+    assert len(summary["records"]) == summary["runs"] == 11 * 5
+    assert {r["lr"] for r in summary["records"]} == {0.025}
+    assert summary["protocol"]["epochs"] > s4.EPOCHS
+    assert (summary["protocol"]["train_subset"], summary["protocol"]["test_subset"]) == (640, 320)
+    assert summary["analysis"]["holm_family"] == ["depth@0.025", "width@0.025"]
+    assert_same(summary["analysis"], _roundtrip(s4.analyze_convergence(summary["records"])))
+
+
+def test_committed_landscape_followup_recomputes():
+    summary = load_summary("landscape_followup", RESULTS)
+    assert summary["protocol"]["runs_of"] == "convergence_followup"
+    assert len(summary["records"]) == 11 * 3
+    conv = {(r["label"], r["seed"]): r for r in load_summary("convergence_followup", RESULTS)["records"]}
+    for r in summary["records"]:  # the measured runs are the follow-up's runs
+        assert r["metrics"]["auc_test_loss"] == conv[(r["label"], r["seed"])]["metrics"]["auc_test_loss"]
+    assert_same(summary["analysis"], _roundtrip(s4.analyze_landscape(summary["records"])))
+
+
+def test_budget_options_leave_the_study_spec_unchanged():
+    assert s4.spec("convergence_study") == s4.spec("convergence_study", epochs=None, train_images=None,
+                                                   test_images=None)
+    follow = s4.spec("convergence_study", lrs=(0.025,), epochs=4, train_images=640, test_images=320)
+    assert s4.epochs_of(follow) == 4 and follow.overrides["train_subset"] == 640
+    assert follow.overrides["test_subset"] == 320 and follow.seeds == s4.SEEDS
+
+
 def test_committed_pilot_variance_recomputes():
     summary = load_summary("section4_pilot", RESULTS)
     assert_same(summary["variance"], _roundtrip(s4.pilot_variance(summary["records"])))
