@@ -94,3 +94,18 @@ def test_contour_levels_are_geometric_when_the_surface_blows_up():
     assert np.sum(levels < 10) >= 4  # the basin gets lines
     gentle = contour_levels(np.array([1.0, 1.5, 2.0, 3.0]), center=1.0)
     assert np.allclose(np.diff(gentle), np.diff(gentle)[0])  # a gentle surface keeps even spacing
+
+
+def test_gradvar_heatmap_log_scale_separates_the_basin():
+    """Figure 7 with a logarithmic colour scale: values 10 and 1000 get clearly different colours."""
+    from matplotlib.colors import LogNorm
+
+    from cellnas_edu.landscape.plots import plot_gradvar_heatmap
+
+    data = _bowl()
+    fig = Figure()
+    image = plot_gradvar_heatmap(fig.add_subplot(), data, vmin=1.0, vmax=1e4, log=True)
+    assert isinstance(image.norm, LogNorm)
+    assert image.norm(10.0) == pytest.approx(0.25) and image.norm(1000.0) == pytest.approx(0.75)
+    linear = plot_gradvar_heatmap(fig.add_subplot(), data, vmin=1.0, vmax=1e4)
+    assert not isinstance(linear.norm, LogNorm)

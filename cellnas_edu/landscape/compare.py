@@ -250,15 +250,18 @@ def write_comparison_figures(table: dict, datas: list[LandscapeData], out_dir: P
         stds = stds[np.isfinite(stds)]
         vmin, vmax = float(stds.min()), float(np.percentile(stds, 95))
         positive = stds[stds > 0]
+        # a logarithmic colour scale when the 95th percentile is over 100 times the minimum: the basin, which
+        # the table compares, would otherwise be one flat colour
+        log_colours = vmin > 0 and vmax / vmin > 100
         zlow, zhigh = (float(np.log10(positive.min())), float(np.log10(positive.max()))) if positive.size else (0, 1)
         if not zhigh > zlow:
             zhigh = zlow + 1.0
         fig = Figure(figsize=(3.2 * n, 3.4), layout="constrained")
         axes = [fig.add_subplot(1, n, k + 1) for k in range(n)]
         for ax, data, title in zip(axes, datas, titles):
-            image = plot_gradvar_heatmap(ax, data, vmin=vmin, vmax=vmax, title=title)
+            image = plot_gradvar_heatmap(ax, data, vmin=vmin, vmax=vmax, title=title, log=log_colours)
         fig.colorbar(image, ax=axes, shrink=0.8, extend="max",
-                     label=r"$\sqrt{g}$ (clipped at the 95th percentile)")
+                     label=r"$\sqrt{g}$ (" + ("log scale, " if log_colours else "") + "clipped at the 95th percentile)")
         fig.suptitle(r"$\sqrt{g(\alpha,\beta)}$, shared colour scale (Figure 7)", fontsize=10)
         written.append(save_figure(fig, out_dir / "compare_gradvar_heatmaps.png"))
         fig = Figure(figsize=(3.4 * n, 3.4), layout="constrained")

@@ -97,16 +97,20 @@ def gradvar_std(data: LandscapeData, stat: str = "trace") -> np.ndarray:
 
 
 def plot_gradvar_heatmap(ax, data: LandscapeData, vmin: float | None = None, vmax: float | None = None,
-                         title: str | None = None, stat: str = "trace"):
-    """Figure 7: heat map of $\\sqrt{g(\\alpha, \\beta)}$ (or $\\sqrt{g/P}$) on `ax`."""
+                         title: str | None = None, stat: str = "trace", log: bool = False):
+    """Figure 7: heat map of $\\sqrt{g(\\alpha, \\beta)}$ (or $\\sqrt{g/P}$) on `ax`; `log` uses a logarithmic
+    colour scale (for surfaces whose corners are orders of magnitude above the basin)."""
+    from matplotlib.colors import LogNorm, Normalize
+
     std = gradvar_std(data, stat)
     finite = std[np.isfinite(std)]
     if vmax is None and finite.size:
         vmax = float(np.percentile(finite, 95))
     if vmin is None and finite.size:
         vmin = float(finite.min())
+    norm = LogNorm(vmin=vmin, vmax=vmax) if log and vmin and vmin > 0 else Normalize(vmin=vmin, vmax=vmax)
     extent = (data.alpha[0], data.alpha[-1], data.beta[0], data.beta[-1])
-    image = ax.imshow(std.T, origin="lower", extent=extent, cmap="viridis", vmin=vmin, vmax=vmax,
+    image = ax.imshow(std.T, origin="lower", extent=extent, cmap="viridis", norm=norm,
                       interpolation="bilinear", aspect="equal")
     ax.set_xlabel(r"$\alpha$")
     ax.set_ylabel(r"$\beta$")
