@@ -28,6 +28,7 @@ PAPER_FIGURE: dict[str, str] = {
     "figure3_test_curves.png": "paper: Figure 3, CPU analogue",
     "section4_curves.png": "paper: Figures 3 and 4, CPU study",
     "section4_auc_vs_width.png": "paper: Section 4.1, Figures 3 and 4, CPU study",
+    "section4_followup_auc_vs_width.png": "paper: Section 4.1, Figure 3, CPU follow-up at lr 0.025",
     "section4_operations.png": "paper: Figure 5, CPU study",
     "section4_landscape.png": "paper: Section 4.2, Figures 6-8, CPU study",
     "figure5_operation_variants.png": "paper: Figure 5, CPU analogue",
