@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
 import pytest
 import torch
+from script_loader import load_script
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -19,10 +19,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def _load(name: str):
     if str(BENCHMARKS) not in sys.path:
         sys.path.insert(0, str(BENCHMARKS))
-    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f"benchmarks/{name}.py", f"_bench_{name}")
 
 
 @pytest.mark.parametrize("arch, auxiliary", [("DARTS", False), ("DARTS", True), ("AmoebaNet", False),

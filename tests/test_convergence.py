@@ -12,6 +12,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
+from script_loader import load_script
 
 from cellnas_edu.cells.genotypes import get_genotype
 from cellnas_edu.cli import main
@@ -235,16 +236,11 @@ def test_tiny_real_experiment_writes_summary_figure_and_resumes(tmp_path, capsys
 
 def test_paper_protocol_is_wired_to_cifar10_on_cuda(tmp_path):
     """``examples/figure3_convergence.py --paper``: Table 2's family, the convergence preset, 600 epochs, CUDA."""
-    import importlib.util
-    from pathlib import Path
 
     from cellnas_edu.convergence import _config_for
     from cellnas_edu.paper import TABLE2_VARIANTS
 
-    path = Path(__file__).resolve().parents[1] / "examples" / "figure3_convergence.py"
-    spec_ = importlib.util.spec_from_file_location("_figure3", path)
-    example = importlib.util.module_from_spec(spec_)
-    spec_.loader.exec_module(example)
+    example = load_script("examples/figure3_convergence.py", "_figure3")
     spec = ConvergenceSpec(**example.PAPER)
     cells = experiment_cells(get_genotype(spec.arch), spec.kind, spec.count, spec.variant_seed, spec.family)
     assert [(float(c.width), c.depth) for c in cells[1:]] == list(TABLE2_VARIANTS["DARTS_V2"])
@@ -261,13 +257,8 @@ def test_paper_protocol_is_wired_to_cifar10_on_cuda(tmp_path):
 
 def test_figure5_example_protocols():
     """``examples/figure5_operation_variants.py``: operation variants keep width and depth (Appendix A.2)."""
-    import importlib.util
-    from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "examples" / "figure5_operation_variants.py"
-    spec_ = importlib.util.spec_from_file_location("_figure5", path)
-    example = importlib.util.module_from_spec(spec_)
-    spec_.loader.exec_module(example)
+    example = load_script("examples/figure5_operation_variants.py", "_figure5")
     for protocol in (example.CPU, example.PAPER):
         spec = ConvergenceSpec(arch="AmoebaNet", **protocol)
         cells = experiment_cells(get_genotype("AmoebaNet"), spec.kind, spec.count, spec.variant_seed, spec.family)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
+from script_loader import load_script
+
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("mkdocs_figures_hook", ROOT / "scripts" / "mkdocs_figures_hook.py")
-hook = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(hook)
+hook = load_script("scripts/mkdocs_figures_hook.py")
 
 
 def test_numbers_follow_book_order_and_repeats_keep_their_number():

@@ -1,6 +1,5 @@
 """``benchmarks/gpu_check.sh`` on the CPU: valid bash, a dry run writes its report, and the report helper's parts."""
 
-import importlib.util
 import json
 import os
 import shutil
@@ -10,16 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from script_loader import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "gpu_check.sh"
 
 
 def helper():
-    spec = importlib.util.spec_from_file_location("gpu_check_report", ROOT / "benchmarks" / "gpu_check_report.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/gpu_check_report.py")
 
 
 def test_script_is_valid_bash():

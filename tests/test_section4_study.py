@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
+from script_loader import load_script
 
 from cellnas_edu import section4_study as s4
 from cellnas_edu.results import load_summary
@@ -73,14 +74,11 @@ def test_paper_spec_is_the_paper_protocol():
 
 @pytest.fixture(scope="module")
 def tiny_study(tmp_path_factory):
-    import importlib.util
 
     import torch
 
     torch.set_num_threads(1)
-    spec_ = importlib.util.spec_from_file_location("section4_driver", ROOT / "examples" / "section4_study.py")
-    driver = importlib.util.module_from_spec(spec_)
-    spec_.loader.exec_module(driver)
+    driver = load_script("examples/section4_study.py", "section4_driver")
     base = tmp_path_factory.mktemp("s4")
     common = ["--tiny", "--out", str(base / "runs"), "--results", str(base / "results"), "--jobs", "1",
               "--n-boot", "50"]
