@@ -67,6 +67,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cellnas_edu.cli.compare_landscapes",
         "side-by-side landscapes of several runs against width and depth",
     ),
+    "search": (
+        "cellnas_edu.cli.search",
+        "run a search yourself: first-order DARTS, or random search by early evaluation (Chapter 8)",
+    ),
     "exercises": (
         "cellnas_edu.cli.exercises",
         "write the package's functions yourself; its property tests grade them",
