@@ -1,0 +1,72 @@
+"""`cellnas search darts`: first-order DARTS on the DARTS search space ([`cellnas_edu.search.darts`][cellnas_edu.search.darts]).
+
+Writes the run folder described in that module (the found genotype as `genotype.json`, which
+`cellnas analyze`, `train --arch`, `convergence --arch`, `space` ... accept) and prints the found cell's
+width and depth, where they lie in Chapter 2's connection space, and the derived cell after each epoch.
+`--json` prints `result.json`. `--preset paper` is DARTS' CIFAR-10 search (for CUDA; `--data-root` holds
+`cifar-10-batches-py`)."""
+
+from __future__ import annotations
+
+from . import emit_json, positive_int, seed_arg
+
+
+def _positive_float(text: str) -> float:
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--preset", choices=["cpu", "paper"], default="cpu",
+                        help="search size: 'cpu' (C=8, 5 cells, Fashion-MNIST, about 10 minutes on 2 cores; "
+                             "default) or 'paper' (DARTS: C=16, 8 cells, CIFAR-10, 50 epochs; needs a GPU)")
+    parser.add_argument("--dataset", choices=["fashion-mnist", "cifar10", "cifar100", "tiny-imagenet-200",
+                                              "synthetic"], help="images to search on (default: the preset's)")
+    parser.add_argument("--data-root", help="folder holding the dataset (see 'cellnas train --help')")
+    parser.add_argument("--search-images", type=positive_int,
+                        help="training images used, split half for the weights and half for the architecture "
+                             "(default: the preset's; the whole split for 'paper')")
+    parser.add_argument("--epochs", type=positive_int, help="search epochs (default: the preset's)")
+    parser.add_argument("--batch-size", type=positive_int, help="images per step in each half (default 64)")
+    parser.add_argument("--channels", type=positive_int, dest="init_channels",
+                        help="C, the channels of the first cells (default: the preset's)")
+    parser.add_argument("--layers", type=positive_int, help="cells in the supernet (default: the preset's)")
+    parser.add_argument("--lr", type=_positive_float, help="initial learning rate of the weights (default 0.025)")
+    parser.add_argument("--arch-lr", type=_positive_float,
+                        help="Adam learning rate of the architecture (default: the preset's)")
+    parser.add_argument("--seed", type=seed_arg, default=0, help="seed of the initialisation and data order")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    parser.add_argument("--threads", type=positive_int,
+                        help="torch threads on the CPU (default: the idle cores)")
+    parser.add_argument("--out", help="run folder (default runs/search_darts/seed<SEED>)")
+    parser.add_argument("--resume", action="store_true", help="continue the search in --out")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--json", action="store_true", help="print result.json")
+
+
+def run(args) -> int:
+    from ..search.darts import format_result, make_search_config, run_search
+    from ..train.cpu import choose_threads, torch_threads
+
+    config = make_search_config(
+        args.preset, dataset=args.dataset, data_root=args.data_root, search_images=args.search_images,
+        epochs=args.epochs, batch_size=args.batch_size, init_channels=args.init_channels, layers=args.layers,
+        lr=args.lr, arch_lr=args.arch_lr, seed=args.seed, device=args.device,
+    )
+    out = args.out or f"runs/search_darts/seed{args.seed}"
+    with torch_threads(args.threads or choose_threads(1)):
+        result = run_search(config, out, resume=args.resume, progress=not args.no_progress)
+    if args.json:
+        emit_json(result)
+    else:
+        print(format_result(result))
+        print(f"(run folder: {out}; found genotype: {out}/genotype.json)")
+    return 0
