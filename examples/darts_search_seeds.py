@@ -31,13 +31,13 @@ TINY = dict(dataset="synthetic", search_images=96, batch_size=16, init_channels=
 
 def _one_search(config_dict: dict, out: str, threads: int | None) -> dict:
     """One search in a worker process (one torch thread: two searches share two cores better than one)."""
-    import torch
+    from contextlib import nullcontext
 
     from cellnas_edu.search.darts import SearchConfig
+    from cellnas_edu.train.cpu import torch_threads
 
-    if threads:
-        torch.set_num_threads(threads)
-    return run_search(SearchConfig(**config_dict), out, resume=True, progress=False)
+    with torch_threads(threads) if threads else nullcontext():
+        return run_search(SearchConfig(**config_dict), out, resume=True, progress=False)
 
 
 def search_configs(args) -> list:

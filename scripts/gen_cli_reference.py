@@ -51,7 +51,13 @@ SLOW_EXAMPLES: dict[str, list[str]] = {
     "compare-landscapes": ["compare-landscapes", "{tmp}/run", "{tmp}/run", "--out", "{tmp}/compare", "--no-plots",
                            "--json"],
     "tour": ["tour", "--quick", "--out", "{tmp}/tour", "--json"],
+    "search-darts": ["search", "darts", "--dataset", "synthetic", "--search-images", "96", "--batch-size", "16",
+                     "--channels", "4", "--layers", "3", "--epochs", "1", "--device", "cpu", "--no-progress",
+                     "--out", "{tmp}/search", "--json"],
+    "search-random": ["search", "random", "--tiny", "--no-progress", "--out", "{tmp}/random", "--json"],
 }
+#: Subcommands with methods of their own (``cellnas search darts``): each method gets its own section.
+NESTED: dict[str, tuple[str, ...]] = {"search": ("darts", "random")}
 
 INTRO = """# Command reference
 
@@ -165,14 +171,18 @@ def run_json(argv: list[str], tmp: Path):
     return json.loads(out.getvalue())
 
 
-def help_text(name: str | None) -> str:
+def help_text(name: str | None, method: str | None = None) -> str:
     from cellnas_edu.cli import build_parser
 
     parser = build_parser(name)
     if name is None:
         return parser.format_help().rstrip()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return sub.choices[name].format_help().rstrip()
+    parser = sub.choices[name]
+    if method is not None:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = sub.choices[method]
+    return parser.format_help().rstrip()
 
 
 def json_section(name: str, argv: list[str], tmp: Path) -> str:
@@ -195,7 +205,19 @@ def missing_commands() -> list[str]:
     return [name for name, (module, _) in COMMANDS.items() if importlib.util.find_spec(module) is None]
 
 
-def render(with_slow: bool, existing: str, skip: tuple[str, ...] = ()) -> str:
+def _json_part(key: str, tmp: Path, old: dict[str, str], with_slow: bool, slow_only: tuple[str, ...]) -> str:
+    if key in QUICK_EXAMPLES:
+        section = json_section(key, QUICK_EXAMPLES[key], tmp)
+    elif key in SLOW_EXAMPLES and (with_slow or key in slow_only):
+        section = json_section(key, SLOW_EXAMPLES[key], tmp)
+    elif key in old:
+        section = old[key]
+    else:
+        section = "Run `scripts/gen_cli_reference.py --with-slow` to document the JSON output."
+    return f"<!-- json:{key} -->\n{section}\n<!-- /json:{key} -->\n"
+
+
+def render(with_slow: bool, existing: str, skip: tuple[str, ...] = (), slow_only: tuple[str, ...] = ()) -> str:
     from cellnas_edu.cells.genotypes import get_genotype, save_genotype
     from cellnas_edu.cli import COMMANDS
 
@@ -209,15 +231,13 @@ def render(with_slow: bool, existing: str, skip: tuple[str, ...] = ()) -> str:
                 continue
             parts.append(f"## `cellnas {name}`\n\n{one_line[0].upper() + one_line[1:]}.\n")
             parts.append(f"```text\n{help_text(name)}\n```\n")
-            if name in QUICK_EXAMPLES:
-                section = json_section(name, QUICK_EXAMPLES[name], tmp)
-            elif name in SLOW_EXAMPLES and with_slow:
-                section = json_section(name, SLOW_EXAMPLES[name], tmp)
-            elif name in old:
-                section = old[name]
-            else:
-                section = "Run `scripts/gen_cli_reference.py --with-slow` to document the JSON output."
-            parts.append(f"<!-- json:{name} -->\n{section}\n<!-- /json:{name} -->\n")
+            if name not in NESTED:
+                parts.append(_json_part(name, tmp, old, with_slow, slow_only))
+            for method in NESTED.get(name, ()):
+                key = f"{name}-{method}"
+                parts.append(f"### `cellnas {name} {method}`\n")
+                parts.append(f"```text\n{help_text(name, method)}\n```\n")
+                parts.append(_json_part(key, tmp, old, with_slow, slow_only))
     return "\n".join(parts)
 
 
@@ -225,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--with-slow", action="store_true", help="also run the training commands' examples")
     parser.add_argument("--check", action="store_true", help="exit 1 if docs/cli.md differs from the generated page")
+    parser.add_argument("--slow-only", default="", help="comma-separated slow examples to re-run (e.g. search-darts)")
     parser.add_argument("--allow-missing", action="store_true", help="leave out subcommands whose module is missing")
     args = parser.parse_args(argv)
     os.environ["COLUMNS"] = COLUMNS
@@ -233,7 +254,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gen_cli_reference: subcommand module(s) missing: {', '.join(missing)}", file=sys.stderr)
         return 1
     existing = PAGE.read_text(encoding="utf-8") if PAGE.exists() else ""
-    text = render(args.with_slow, existing, tuple(missing))
+    slow_only = tuple(n for n in args.slow_only.split(",") if n)
+    unknown = [n for n in slow_only if n not in SLOW_EXAMPLES]
+    if unknown:
+        parser.error(f"--slow-only: not a slow example: {', '.join(unknown)}")
+    text = render(args.with_slow, existing, tuple(missing), slow_only)
     if args.check:
         if text != existing:
             print("docs/cli.md is out of date: run .venv/bin/python scripts/gen_cli_reference.py", file=sys.stderr)

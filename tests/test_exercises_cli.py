@@ -157,6 +157,34 @@ def adapt_first_operation_only(cell):
     return cell.with_sources(sources)
 
 
+def derive_cell_counting_none(weights, operations=None):
+    """Ranks edges by their largest weight *including* `none` (then still never keeps `none`)."""
+    from cellnas_edu.cells.cellspec import CellSpec
+    from cellnas_edu.search.supernet import NONE_INDEX, SEARCH_OPERATIONS
+
+    edges, start = [], 0
+    for node in range(4):
+        incoming = [list(map(float, r)) for r in weights[start:start + 2 + node]]
+        kept = sorted(range(len(incoming)), key=lambda s: -max(incoming[s]))[:2]
+        for source in kept:
+            best = max((o for o in range(8) if o != NONE_INDEX), key=lambda o: (incoming[source][o], -o))
+            edges.append((SEARCH_OPERATIONS[best], source))
+        start += 2 + node
+    return CellSpec(edges, (2, 3, 4, 5))
+
+
+def sum_tail_strict(counts, observed, alternative):
+    """A strict tail (> instead of >=): the observed sum itself is left out."""
+    from fractions import Fraction
+
+    from cellnas_edu.search.against_space import convolve_counts
+
+    dist = convolve_counts(counts, len(observed))
+    t = sum(observed)
+    hits = sum(c for s, c in dist.items() if (s > t if alternative == "greater" else s < t))
+    return Fraction(hits, sum(counts.values()) ** len(observed))
+
+
 WRONG = {
     "live_nodes": live_nodes_concat_only,
     "cell_width": cell_width_all_nodes,
@@ -173,12 +201,14 @@ WRONG = {
     "chain_jacobian": chain_jacobian_untransposed,
     "variance_bound": variance_bound_tight_constant,
     "adapt_cell": adapt_first_operation_only,
+    "derive_cell": derive_cell_counting_none,
+    "sum_tail": sum_tail_strict,
 }
 
 
 def test_at_least_twelve_exercises_follow_the_chapters():
     assert len(EXERCISES) >= 12
-    assert {e.chapter for e in EXERCISES} == set(CHAPTERS) == set(range(1, 8))
+    assert {e.chapter for e in EXERCISES} == set(CHAPTERS) == set(range(1, 9))
     assert set(WRONG) == set(BY_NAME), "every exercise needs a plausible wrong solution in this file"
 
 

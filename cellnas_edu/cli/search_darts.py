@@ -1,4 +1,6 @@
-"""`cellnas search darts`: first-order DARTS on the DARTS search space ([`cellnas_edu.search.darts`][cellnas_edu.search.darts]).
+"""`cellnas search darts`: first-order DARTS on the DARTS search space.
+
+The work is done by [`cellnas_edu.search.darts`][cellnas_edu.search.darts].
 
 Writes the run folder described in that module (the found genotype as `genotype.json`, which
 `cellnas analyze`, `train --arch`, `convergence --arch`, `space` ... accept) and prints the found cell's

@@ -336,6 +336,36 @@ depth is 2. `cell.with_sources(sources)` returns a copy with new sources (one pe
 in `cell.edges` order). Returns a `CellSpec`.
 """,
         "Operation k of the cell (0-based, over all nodes) is operation k % 2 of its node."),
+    # ---------------------------------------------------------------- Chapter 8
+    _ex("derive_cell", 8, "DARTS' derivation rule", "cellnas_edu.search.derive:derive_cell",
+        ["ch8_search::test_derivation_matches_darts_parse_including_ties",
+         "ch8_search::test_a_derived_cell_never_keeps_none_and_reads_two_distinct_nodes",
+         "ch8_search::test_none_never_wins_even_when_it_dominates_every_edge"],
+        r"""
+The discrete cell of a DARTS search (Liu et al., 2019; Chapter 8). `weights` has one row per edge
+(14 rows: node 2 reads nodes 0, 1; node 3 reads 0, 1, 2; node 4 reads 0..3; node 5 reads 0..4,
+in that order) and one column per candidate of `SEARCH_OPERATIONS` (column `NONE_INDEX` is
+`none`). For every intermediate node keep the **two** incoming edges whose largest non-`none`
+weight is largest, and on each kept edge the non-`none` operation of largest weight. Ties: the
+lower source first, the earlier candidate first. The kept edges of a node are listed strongest
+first. Return `CellSpec(edges, concat=(2, 3, 4, 5))` with `edges` a list of `(op, source)`.
+Weights that do not make a cell raise `ValueError`. `operations` defaults to `SEARCH_OPERATIONS`.
+""",
+        "A stable sort on minus the strength keeps the lower source first on ties.",
+        imports=("from cellnas_edu.search.supernet import NONE_INDEX, SEARCH_OPERATIONS",)),
+    _ex("sum_tail", 8, "An exact p-value against the space", "cellnas_edu.search.against_space:sum_tail",
+        ["ch8_search::test_sum_tail_is_the_brute_force_tail",
+         "ch8_search::test_six_cells_at_the_maximum_width"],
+        r"""
+How surprising are the found cells if the search had drawn them at random from the space?
+`counts` maps each value (a half-width, or a depth) to how many cells of the space have it;
+`observed` holds the values of the $S$ found cells. Under the null the $S$ values are independent
+draws from `counts`, so their sum has the $S$-fold convolution of the distribution. Return, as an
+exact `fractions.Fraction`, $P(\sum_s X_s \geq \sum \text{observed})$ when `alternative` is
+`"greater"` and $P(\sum_s X_s \leq \sum \text{observed})$ when it is `"less"`.
+""",
+        "Convolve a dictionary {sum: number of ways} S times, then count the ways in the tail; divide by "
+        "total ** S."),
 )
 
 BY_NAME: dict[str, Exercise] = {e.name: e for e in EXERCISES}
@@ -348,6 +378,7 @@ CHAPTERS: dict[int, str] = {
     5: "Gradient variance (Section 4.2.2)",
     6: "Theory (Section 4.3, Appendix C)",
     7: "The adaptation (Section 5)",
+    8: "Running a search (DARTS; Sections 3 and 4.1)",
 }
 
 

@@ -108,7 +108,7 @@ def placement(cell: CellSpec) -> dict:
 
 
 def _fraction_json(p: Fraction) -> dict:
-    return {"p_value": float(p), "p_fraction": f"{p.numerator}/{p.denominator}" if p.denominator < 10**12 else None}
+    return {"p_value": float(p), "p_fraction": f"{p.numerator}/{p.denominator}"}
 
 
 def compare_with_space(cells: Sequence[CellSpec]) -> dict:

@@ -70,7 +70,8 @@ _FILES = ("search.json", "alphas.jsonl", "checkpoint.pt", "genotype.json", "resu
 
 @dataclass(frozen=True, kw_only=True)
 class SearchConfig:
-    """Everything that determines a search; build one with [`make_search_config`][cellnas_edu.search.darts.make_search_config].
+    """Everything that determines a search; build one with
+    [`make_search_config`][cellnas_edu.search.darts.make_search_config].
 
     `search_images` is the number of training images used (split `train_portion` / rest into the
     weights' and the architecture's halves; `None` = the whole training split)."""
@@ -345,11 +346,13 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
     from ..data import load_dataset
     from ..io import atomic_save, atomic_write_json, atomic_write_text
     from ..train.checkpoint import rng_state, seed_everything, set_rng_state
-    from ..train.cpu import channels_last_for, foreach_for
+    from ..train.cpu import channels_last_for, foreach_for, keep_freed_memory
     from ..train.distributed import resolve_device
     from .supernet import SuperNet
 
     device = resolve_device(config.device)
+    if device.type == "cpu":
+        keep_freed_memory()  # 1.7x less CPU time per step on the supernet (cellnas_edu.train.cpu)
     channels_last = channels_last_for(device, config.channels_last)
     data = load_dataset(config.dataset, root=config.data_root, train=True, augment=config.augment)
     if device.type == "cuda":

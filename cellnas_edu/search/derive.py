@@ -49,8 +49,12 @@ def _check_weights(weights: Sequence[Sequence[float]], operations: Sequence[str]
 
 
 def derive_cell(weights: Sequence[Sequence[float]], operations: Sequence[str] | None = None) -> CellSpec:
-    """The discrete cell of a `(edges x candidates)` weight matrix (softmax weights or logits: the rule only
-    compares entries within a row and maxima across rows of one node, so either gives the same cell)."""
+    """The discrete cell of a `(edges x candidates)` matrix of **softmax** weights (rows summing to 1).
+
+    Give softmax weights, not logits: the operation chosen on an edge is the same either way (softmax is
+    monotone within a row), but the edge strengths are compared *across* rows, and a row's softmax depends
+    on all its entries, `none` included. An edge whose `none` logit is large is weak after the softmax
+    even when its best operation's logit is high (`tests/test_search_darts.py` shows a case)."""
     from .supernet import SEARCH_OPERATIONS
 
     operations = tuple(SEARCH_OPERATIONS if operations is None else operations)

@@ -313,6 +313,8 @@ class _Run:
 
         device = ctx.device
         cuda = device.type == "cuda"
+        if not cuda:
+            cpu.keep_freed_memory()
         seed_everything(config.seed)  # the same initial weights in every process and on every resume
         net = network_for_dataset(genotype, config.dataset, C=config.init_channels, layers=config.layers,
                                   auxiliary=config.auxiliary, drop_path_prob=0.0)
