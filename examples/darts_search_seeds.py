@@ -65,7 +65,17 @@ def analyze(records: list[dict]) -> dict:
     normal = against_space.compare_with_space([g.normal for g in genotypes])
     reduce = against_space.compare_with_space([g.reduce for g in genotypes])
     widened = [r["widths_by_epoch"][-1] - r["widths_by_epoch"][0] for r in records]
+    found = [{"seed": r["seed"], "width": r["normal"]["width"], "depth": r["normal"]["depth"],
+              "reduce_width": r["reduce"]["width"], "reduce_depth": r["reduce"]["depth"],
+              "at_least_as_wide": r["space"]["connection_space"]["at_least_as_wide"],
+              "at_most_as_deep": r["space"]["connection_space"]["at_most_as_deep"],
+              "derivable_at_least_as_wide": r["space"]["derivable"]["at_least_as_wide"],
+              "valid_acc": r["valid_acc"], "minutes": r["seconds"] / 60} for r in records]
+    minutes = sorted(row["minutes"] for row in found)
     return {
+        "found": found,
+        "median_search_minutes": minutes[len(minutes) // 2] if len(minutes) % 2
+        else (minutes[len(minutes) // 2 - 1] + minutes[len(minutes) // 2]) / 2,
         "normal": normal,
         "reduce": reduce,
         "width_change_from_initialisation": {"values": widened,

@@ -66,6 +66,7 @@ JOBS: tuple[Job, ...] = (
               "compare_gradvar3d.png:figure8_gradvar3d.png")),
     Job("theory_report.py", keep=("theory_bounds.png",)),
     Job("linear_cells_sgd.py", keep=("linear_cells_sgd.png", "linear_cells_sgd_curves.png")),
+    Job("search_figures.py"),  # Chapter 8's figures, from the committed results/ files (no training)
 )
 
 

@@ -38,6 +38,8 @@ PAPER_FIGURE: dict[str, str] = {
     "theory_bounds.png": "paper: Theorems 4.2 and 4.3, Figure 26",
     "linear_cells_sgd.png": "paper: Theorem 4.1 and Section 4.3, linear cells of Figure 26",
     "linear_cells_sgd_curves.png": "paper: Theorem 4.1 and Section 4.3, linear cells of Figure 26",
+    "search_darts_seeds.png": "paper: Observation 3.1 and Table 2, for a DARTS search run on the CPU",
+    "search_early_selection.png": "paper: Sections 4.1 and 6, the explanation tested by early evaluation",
 }
 
 IMAGE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\((?P<src>figures/(?P<name>[^)\s]+))\)(?P<attrs>\{[^}]*\})?\s*$")

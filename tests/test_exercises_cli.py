@@ -160,7 +160,7 @@ def adapt_first_operation_only(cell):
 def derive_cell_counting_none(weights, operations=None):
     """Ranks edges by their largest weight *including* `none` (then still never keeps `none`)."""
     from cellnas_edu.cells.cellspec import CellSpec
-    from cellnas_edu.search.supernet import NONE_INDEX, SEARCH_OPERATIONS
+    from cellnas_edu.search.derive import NONE_INDEX, SEARCH_OPERATIONS
 
     edges, start = [], 0
     for node in range(4):

@@ -57,6 +57,15 @@ def add_arguments(parser) -> None:
     parser.add_argument("--train-images", type=positive_int, default=None, help="training images (default 640)")
     parser.add_argument("--test-images", type=positive_int, default=None,
                         help="test images the selection reads (default 320)")
+    parser.add_argument("--preset", default=None,
+                        help="trainer preset under the network flags (default cpu-mini; 'convergence' is Appendix "
+                             "A.3's protocol, for a GPU)")
+    parser.add_argument("--channels", type=positive_int, default=None, dest="init_channels",
+                        help="C of every candidate's network (default 4)")
+    parser.add_argument("--layers", type=positive_int, default=None, help="cells per network (default 5)")
+    parser.add_argument("--batch-size", type=positive_int, default=None, help="batch size (default 32)")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None,
+                        help="where the candidates train (default auto)")
     parser.add_argument("--jobs", type=positive_int, default=1,
                         help="train this many runs at once in worker processes, one thread each (default 1)")
     parser.add_argument("--out", default="runs/search_random",
@@ -77,12 +86,14 @@ def spec_from_args(args):
     fields = dict(TINY) if args.tiny else {}
     overrides = dict(fields.pop("overrides", None) or EarlySelectionSpec().overrides)
     for option, field in (("arch", "arch"), ("candidates", "candidates"), ("repetitions", "repetitions"),
-                          ("epochs", "epochs"), ("select_at", "select_at"), ("lrs", "lrs"), ("dataset", "dataset")):
+                          ("epochs", "epochs"), ("select_at", "select_at"), ("lrs", "lrs"), ("dataset", "dataset"),
+                          ("preset", "preset")):
         value = getattr(args, option)
         if value is not None:
             fields[field] = value
     for option, field in (("train_images", "train_subset"), ("test_images", "test_subset"),
-                          ("data_root", "data_root")):
+                          ("data_root", "data_root"), ("init_channels", "init_channels"), ("layers", "layers"),
+                          ("batch_size", "batch_size"), ("device", "device")):
         value = getattr(args, option)
         if value is not None:
             overrides[field] = value

@@ -352,7 +352,7 @@ first. Return `CellSpec(edges, concat=(2, 3, 4, 5))` with `edges` a list of `(op
 Weights that do not make a cell raise `ValueError`. `operations` defaults to `SEARCH_OPERATIONS`.
 """,
         "A stable sort on minus the strength keeps the lower source first on ties.",
-        imports=("from cellnas_edu.search.supernet import NONE_INDEX, SEARCH_OPERATIONS",)),
+        imports=("from cellnas_edu.search.derive import NONE_INDEX, SEARCH_OPERATIONS",)),
     _ex("sum_tail", 8, "An exact p-value against the space", "cellnas_edu.search.against_space:sum_tail",
         ["ch8_search::test_sum_tail_is_the_brute_force_tail",
          "ch8_search::test_six_cells_at_the_maximum_width"],

@@ -12,7 +12,7 @@ kept: it only competes inside the softmax. The output concatenates all four inte
 node is live and the cell's width and depth (Section 3.2) follow from the kept edges alone.
 
 Ties are broken the way DARTS' `_parse` breaks them: a stable sort keeps the lower source first, and the
-first maximal operation in [`SEARCH_OPERATIONS`][cellnas_edu.search.supernet.SEARCH_OPERATIONS] order wins.
+first maximal operation in [`SEARCH_OPERATIONS`][cellnas_edu.search.derive.SEARCH_OPERATIONS] order wins.
 A kept node reads two **distinct** sources, so DARTS can produce only part of Chapter 2's connection space
 (where both operations of a node may read the same node):
 [`derivable_cells`][cellnas_edu.search.derive.derivable_cells] lists the $1 \cdot 3 \cdot 6 \cdot 10 = 180$
@@ -27,6 +27,11 @@ from collections.abc import Sequence
 
 from ..cells.cellspec import NUM_INPUTS, CellSpec, Genotype
 
+SEARCH_OPERATIONS = ("none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
+                     "dil_conv_3x3", "dil_conv_5x5")
+"""The eight candidates of the DARTS search space, in DARTS' order (`PRIMITIVES`); column `o` of an
+architecture matrix belongs to `SEARCH_OPERATIONS[o]`. Defined here (no torch) and used by the supernet."""
+NONE_INDEX = SEARCH_OPERATIONS.index("none")
 EDGES_KEPT_PER_NODE = 2
 
 
@@ -55,8 +60,6 @@ def derive_cell(weights: Sequence[Sequence[float]], operations: Sequence[str] | 
     monotone within a row), but the edge strengths are compared *across* rows, and a row's softmax depends
     on all its entries, `none` included. An edge whose `none` logit is large is weak after the softmax
     even when its best operation's logit is high (`tests/test_search_darts.py` shows a case)."""
-    from .supernet import SEARCH_OPERATIONS
-
     operations = tuple(SEARCH_OPERATIONS if operations is None else operations)
     if "none" not in operations or len(operations) < 2:
         raise ValueError("the candidates must include 'none' and at least one other operation")

@@ -6,7 +6,7 @@ $$
 \bar o^{(i,j)}(x) = \sum_{o \in \mathcal{O}} \frac{\exp \alpha_o^{(i,j)}}{\sum_{o'} \exp \alpha_{o'}^{(i,j)}}\, o(x),
 $$
 
-over the eight candidates $\mathcal{O}$ of [`SEARCH_OPERATIONS`][cellnas_edu.search.supernet.SEARCH_OPERATIONS]
+over the eight candidates $\mathcal{O}$ of [`SEARCH_OPERATIONS`][cellnas_edu.search.derive.SEARCH_OPERATIONS]
 (the seven operations of Chapter 1's search space plus `none`, the zero operation). A search cell has the
 DARTS layout of Section 3.1: two input nodes (the outputs of the two previous cells), four intermediate nodes,
 and an output that concatenates all four. Intermediate node $j$ (numbered from 2) sums a mixed operation
@@ -36,12 +36,11 @@ from torch import nn
 
 from ..cells.cellspec import NUM_INPUTS
 from ..nets.ops import OPS, FactorizedReduce, ReLUConvBN
+from .derive import NONE_INDEX, SEARCH_OPERATIONS
 
-SEARCH_OPERATIONS = ("none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
-                     "dil_conv_3x3", "dil_conv_5x5")
-"""The eight candidates of the DARTS search space, in DARTS' order (`PRIMITIVES`); column `o` of an
-architecture matrix belongs to `SEARCH_OPERATIONS[o]`."""
-NONE_INDEX = SEARCH_OPERATIONS.index("none")
+__all__ = ["NONE_INDEX", "SEARCH_OPERATIONS", "STEPS", "MixedOp", "SearchCell", "SuperNet", "edge_sources",
+           "edges_per_cell"]
+
 STEPS = 4
 """Intermediate nodes per search cell (DARTS: 4; Section 3.1)."""
 

@@ -13,8 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ...search.against_space import sum_tail
-from ...search.derive import derive_cell
-from ...search.supernet import NONE_INDEX, SEARCH_OPERATIONS
+from ...search.derive import NONE_INDEX, SEARCH_OPERATIONS, derive_cell
 from . import GRADED
 
 
