@@ -5,7 +5,7 @@ each search resumable in runs/darts_search/seed<S>), then compares the found nor
 with Chapter 2's connection space and with the cells DARTS can derive (exact p-values,
 `cellnas_edu.search.against_space`) and writes results/darts_search/summary.json:
 
-    python examples/darts_search_seeds.py                 # 6 seeds, about 35 minutes on 2 cores
+    python examples/darts_search_seeds.py                 # 6 seeds, about half an hour on 2 cores
     python examples/darts_search_seeds.py --seeds 3       # fewer
     python examples/darts_search_seeds.py --tiny          # test scale (seconds)
 
@@ -74,6 +74,8 @@ def analyze(records: list[dict]) -> dict:
     minutes = sorted(row["minutes"] for row in found)
     return {
         "found": found,
+        "valid_acc_min": min(row["valid_acc"] for row in found),
+        "valid_acc_max": max(row["valid_acc"] for row in found),
         "median_search_minutes": minutes[len(minutes) // 2] if len(minutes) % 2
         else (minutes[len(minutes) // 2 - 1] + minutes[len(minutes) // 2]) / 2,
         "normal": normal,

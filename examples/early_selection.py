@@ -40,6 +40,42 @@ from cellnas_edu.search.early_selection import (
 EXPERIMENT = "early_selection"
 
 
+def quotable(analysis: dict) -> dict:
+    """The analysis in the shape the book's quotes can address: learning rates are dictionary keys with a dot
+    (`"0.025"`), which a quote path cannot name, so each learning rate becomes a list element with an `lr` field
+    (`by_lr[lr=0.025]...`), and the per-`k` results become flat rows for a table."""
+    by_lr, rows = [], []
+    for key, block in analysis["learning_rates"].items():
+        primary, secondary = block["primary"], block["secondary"]
+        by_lr.append({"lr": float(key), "H1": primary["H1"], "H2": primary["H2"],
+                      "depth_trend": secondary["depth_trend"], "depth_excess": secondary["depth_excess"],
+                      "complete_repetitions": block["complete_repetitions"],
+                      "diverged_runs": sum(len(rep["diverged"]) for rep in block["repetitions"])})
+        for row in block["per_k"]:
+            width, depth = row["width_excess"], row["depth_excess"]
+            rows.append({"lr": float(key), "k": row["k"], "mean_selected_width": row["mean_selected_width"],
+                         "mean_width_excess": width["sign_flip"]["mean"],
+                         "width_excess_p": width["sign_flip"]["p_value"],
+                         "wider_in": f"{width['sign_test']['successes']}/{width['sign_test']['trials']}",
+                         "mean_depth_excess": depth["sign_flip"]["mean"],
+                         "depth_excess_p": depth["sign_flip"]["p_value"],
+                         "widest_selected": row["widest_selected"]["count"],
+                         "widest_by_chance": row["widest_selected"]["expected_by_chance"]})
+    return {"by_lr": by_lr, "per_k": rows}
+
+
+def train_seconds(out: Path) -> float:
+    """The training time of every run of the study (the sum of the epochs' `seconds` in the run folders)."""
+    import json
+
+    total = 0.0
+    for metrics in sorted(out.glob("lr*/rep*/*/metrics.jsonl")):
+        for line in metrics.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                total += float(json.loads(line).get("seconds", 0.0))
+    return total
+
+
 def study_spec(tiny: bool = False, data_root: str | None = None) -> EarlySelectionSpec:
     """The pre-registered spec (the library's defaults), or its test-scale version."""
     fields = dict(TINY) if tiny else {}
@@ -71,8 +107,9 @@ def main(argv=None) -> int:
         return 2
     seconds = time.perf_counter() - started
     command = "python examples/early_selection.py " + " ".join(shlex.quote(a) for a in argv)
-    data = {**summary, "timing": {"wall_seconds": round(seconds, 1), "jobs": args.jobs,
-                                  "runs_total": summary["runs_total"]}}
+    data = {**summary, "quotable": quotable(summary["analysis"]),
+            "timing": {"wall_seconds": round(seconds, 1), "jobs": args.jobs, "runs_total": summary["runs_total"],
+                       "train_seconds_total": round(train_seconds(out), 1)}}
     path = write_summary(EXPERIMENT, data, command=command.strip(), seconds=seconds,
                          root=Path(args.results) if args.results else None)
     print(format_early_selection(summary))

@@ -27,7 +27,8 @@ long before the weights have converged, so whichever candidates make the superne
 gain weight.
 
 **Sizes.** [`PRESETS`][cellnas_edu.search.darts.PRESETS]: `cpu` (the default: $C = 8$, 5 cells,
-2,560 Fashion-MNIST images split 1,280/1,280, 8 epochs, 160 search steps, about 10 minutes on 2 cores)
+2,560 Fashion-MNIST images split 1,280/1,280, 8 epochs, 160 search steps: minutes on a laptop CPU,
+Chapter 8 quotes the measured time)
 and `paper` (DARTS' search on CIFAR-10: $C = 16$, 8 cells, the 50,000 training images split 25,000/25,000,
 batch 64, 50 epochs, for CUDA). At the CPU size the architecture learning rate is $3 \cdot 10^{-3}$,
 ten times DARTS' $3 \cdot 10^{-4}$, because the search has about 120 times fewer steps
