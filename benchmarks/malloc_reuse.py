@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -50,38 +51,54 @@ print(json.dumps({"wall": wall / steps, "user": (after.ru_utime - before.ru_utim
 """
 
 
-def measure(setting: str, steps: int) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, setting, str(steps)], capture_output=True, text=True,
-                         check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
-    return {"setting": setting, **json.loads(out.stdout.strip().splitlines()[-1])}
+def measure(setting: str, steps: int, parallel: int) -> dict:
+    """`parallel` processes of one setting at once (2 on 2 cores: how the book runs two searches); the row is
+    the mean over the processes."""
+    processes = [subprocess.Popen([sys.executable, "-c", CHILD, setting, str(steps)], stdout=subprocess.PIPE,
+                                  text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+                 for _ in range(parallel)]
+    results = []
+    for process in processes:
+        out, _ = process.communicate()
+        if process.returncode:
+            raise RuntimeError(f"benchmark child exited {process.returncode}")
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return {"setting": setting, "parallel": parallel,
+            **{key: statistics.mean(r[key] for r in results) for key in results[0]}}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--parallel", type=int, nargs="+", default=[1, 2],
+                        help="processes of one setting at once (default: 1, then 2)")
     parser.add_argument("--results", help="results root (default: the repository's results/)")
     args = parser.parse_args(argv)
     from cellnas_edu.results import write_summary
 
     began = time.perf_counter()
     rows = []
-    for round_ in range(args.rounds):  # alternate, so that load changes hit both settings alike
-        for setting in (("default", "keep") if round_ % 2 == 0 else ("keep", "default")):
-            rows.append({"round": round_, **measure(setting, args.steps)})
-            print(rows[-1], file=sys.stderr)
-    summary = {}
-    for setting in ("default", "keep"):
-        mine = [r for r in rows if r["setting"] == setting]
-        summary[setting] = {key: statistics.median(r[key] for r in mine)
-                            for key in ("wall", "user", "system", "minor_faults", "max_rss_mb")}
-    cpu = {s: summary[s]["user"] + summary[s]["system"] for s in summary}
+    for parallel in args.parallel:
+        for round_ in range(args.rounds):  # alternate, so that load changes hit both settings alike
+            for setting in (("default", "keep") if round_ % 2 == 0 else ("keep", "default")):
+                rows.append({"round": round_, **measure(setting, args.steps, parallel)})
+                print(rows[-1], file=sys.stderr)
+    by_parallel = []
+    for parallel in args.parallel:
+        median = {}
+        for setting in ("default", "keep"):
+            mine = [r for r in rows if r["setting"] == setting and r["parallel"] == parallel]
+            median[setting] = {key: statistics.median(r[key] for r in mine)
+                               for key in ("wall", "user", "system", "minor_faults", "max_rss_mb")}
+        cpu = {s: median[s]["user"] + median[s]["system"] for s in median}
+        by_parallel.append({"parallel": parallel, "median": median,
+                            "cpu_time_ratio": cpu["default"] / cpu["keep"],
+                            "wall_ratio": median["default"]["wall"] / median["keep"]["wall"],
+                            "fault_ratio": median["default"]["minor_faults"] / max(median["keep"]["minor_faults"], 1)})
     data = {"protocol": {"network": "Chapter 8 supernet, C=8, 5 cells, batch 64, 1x28x28, channels-last, 1 thread",
-                         "rounds": args.rounds, "steps_per_process": args.steps},
-            "rows": rows, "median": summary,
-            "cpu_time_ratio": cpu["default"] / cpu["keep"],
-            "wall_ratio": summary["default"]["wall"] / summary["keep"]["wall"],
-            "load_average": list(__import__("os").getloadavg())}
+                         "rounds": args.rounds, "steps_per_process": args.steps, "parallel": args.parallel},
+            "rows": rows, "by_parallel": by_parallel, "load_average": list(os.getloadavg())}
     path = write_summary("bench_malloc", data, command="python benchmarks/malloc_reuse.py " + " ".join(argv or []),
                          seconds=time.perf_counter() - began, root=Path(args.results) if args.results else None)
     print(f"wrote {path}", file=sys.stderr)

@@ -40,6 +40,19 @@ from cellnas_edu.search.early_selection import (
 EXPERIMENT = "early_selection"
 
 
+def accuracy_by_k(records: list[dict], analysis: dict) -> list[dict]:
+    """Mean, lowest and highest test accuracy of all candidates after each checkpoint `k`, per learning rate:
+    how far from chance (10%) the networks were when the search selected among them."""
+    rows = []
+    for key in analysis["learning_rates"]:
+        mine = [r for r in records if r["lr"] == key]
+        for row in analysis["learning_rates"][key]["per_k"]:
+            accs = [r["test_acc"][row["k"] - 1] for r in mine if r["test_acc"][row["k"] - 1] is not None]
+            rows.append({"lr": float(key), "k": row["k"], "mean_test_acc": sum(accs) / len(accs),
+                         "min_test_acc": min(accs), "max_test_acc": max(accs)})
+    return rows
+
+
 def quotable(analysis: dict) -> dict:
     """The analysis in the shape the book's quotes can address: learning rates are dictionary keys with a dot
     (`"0.025"`), which a quote path cannot name, so each learning rate becomes a list element with an `lr` field
@@ -107,7 +120,8 @@ def main(argv=None) -> int:
         return 2
     seconds = time.perf_counter() - started
     command = "python examples/early_selection.py " + " ".join(shlex.quote(a) for a in argv)
-    data = {**summary, "quotable": quotable(summary["analysis"]),
+    data = {**summary, "quotable": {**quotable(summary["analysis"]),
+                                    "accuracy": accuracy_by_k(summary["records"], summary["analysis"])},
             "timing": {"wall_seconds": round(seconds, 1), "jobs": args.jobs, "runs_total": summary["runs_total"],
                        "train_seconds_total": round(train_seconds(out), 1)}}
     path = write_summary(EXPERIMENT, data, command=command.strip(), seconds=seconds,

@@ -82,7 +82,8 @@ def test_early_selection_analysis_is_recomputed_from_the_records(early):
                                                   for k, v in early["experiment"].items()})
     assert _json(early_selection.analyze(early["records"], spec)) == early["analysis"]
     script = load_script("examples/early_selection.py")
-    assert _json(script.quotable(early["analysis"])) == early["quotable"]
+    assert {**_json(script.quotable(early["analysis"])),
+            "accuracy": _json(script.accuracy_by_k(early["records"], early["analysis"]))} == early["quotable"]
     # the selections once more, from the losses: the lowest test loss after epoch k
     for lr, block in early["analysis"]["learning_rates"].items():
         for repetition in block["repetitions"]:

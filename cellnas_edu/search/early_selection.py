@@ -547,6 +547,14 @@ def losses_by_epoch(run, epochs: int) -> list[float | None]:
     return [v if v is not None and math.isfinite(v) else None for v in values]
 
 
+def accuracies_by_epoch(run, epochs: int) -> list[float | None]:
+    """The test accuracy (%) after epochs `1..epochs` (`None` where not finite or not reached): not used by the
+    selection, recorded so that a reader can see how far from chance the candidates were when selected."""
+    by_epoch = dict(zip(run.epochs, run.test_acc))
+    values = [by_epoch.get(epoch) for epoch in range(1, epochs + 1)]
+    return [v if v is not None and math.isfinite(v) else None for v in values]
+
+
 def run_records(out_dir, spec: EarlySelectionSpec, candidates: dict[int, list]) -> list[dict]:
     """One record per (learning rate, repetition, candidate): its cell, its state and its test-loss curve."""
     from ..convergence.summary import read_run
@@ -558,7 +566,8 @@ def run_records(out_dir, spec: EarlySelectionSpec, candidates: dict[int, list]) 
                 run = read_run(run_folder(out_dir, lr, r, v.label), spec.epochs)
                 records.append({"lr": lr_key(lr), "repetition": r, "label": v.label, "draw": v.draw,
                                 "width": float(v.width), "width_c": format_width(v.width), "depth": v.depth,
-                                "state": run.state, "test_loss": losses_by_epoch(run, spec.epochs)})
+                                "state": run.state, "test_loss": losses_by_epoch(run, spec.epochs),
+                                "test_acc": accuracies_by_epoch(run, spec.epochs)})
     return records
 
 

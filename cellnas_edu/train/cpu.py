@@ -17,12 +17,16 @@ thread, interleaved rounds against plain eager fp32.
   cores (`--jobs`) or the machine is busy; all cores for a single run on an
   idle machine ([`choose_threads`][cellnas_edu.train.cpu.choose_threads]).
 * **freed memory stays in the process** ([`keep_freed_memory`][cellnas_edu.train.cpu.keep_freed_memory]):
-  glibc returns large freed blocks to the kernel, so every training step
-  faults its activations in again, page by page. On the DARTS supernet of
-  Chapter 8 (2.6 GB of activations a step) that was 243,000 page faults and
-  1.6 s of system time per step; with trimming off and a fixed 32 MB mmap
-  threshold, 1,700 faults and 0.02 s, and 1.7x less CPU time per step
-  (measured with two searches sharing two cores).
+  with trimming off and a fixed 32 MB mmap threshold, the activations of the
+  next step reuse pages that are already mapped instead of being faulted in
+  again. What it buys is not settled. While the Chapter 8 searches shared
+  the machine with other jobs, a supernet step with glibc's defaults spent
+  about half its time in the kernel, faulting pages in, and with the setting
+  almost none (one uncontrolled A/B measurement, not kept). The controlled
+  benchmark on a quiet machine, one and two processes at a time
+  (`benchmarks/malloc_reuse.py`, `results/bench_malloc`), shows several
+  times fewer page faults and no difference in time. It costs nothing
+  measurable, so the trainer and the search use it on the CPU.
 * `torch.compile` stays an option (`TrainConfig.compile`): it helps a
   little on the CPU only after a warm-up of minutes (see the README).
 * bf16 autocast is **not** used on the CPU (most laptop CPUs have no fast bf16
