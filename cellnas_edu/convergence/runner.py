@@ -15,22 +15,35 @@ from .spec import ConvergenceSpec, ExperimentCell, experiment_cells, lr_key, run
 from .summary import read_run, summarize
 
 
+def read_manifest(manifest: Path, protocol: dict, resume: bool, what: str) -> dict:
+    """The `experiment.json` of an experiment folder that is being resumed, checked against `protocol`.
+
+    Every refusal is a one-line [`UserError`][cellnas_edu.errors.UserError]: the folder already holds `what`
+    and `resume` is off; the file is not valid JSON or not a manifest; or a field of the protocol differs
+    (named in the message). Used by the convergence runner and by the early-selection search."""
+    out_dir = manifest.parent
+    if not resume:
+        raise UserError(f"{out_dir} already holds {what}; pass --resume to continue it "
+                        "(finished runs are skipped) or choose another --out")
+    try:
+        old = json.loads(manifest.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise UserError(f"{manifest} is not valid JSON; remove the folder or choose another --out") from None
+    if not isinstance(old, dict) or not isinstance(old.get("protocol"), dict):
+        raise UserError(f"{manifest} is not an experiment manifest; choose another --out")
+    new = json.loads(json.dumps(protocol))
+    changed = [k for k in new if old["protocol"].get(k) != new[k]]
+    if changed:
+        raise UserError(f"{out_dir} holds an experiment with another protocol ({', '.join(changed)} differ); "
+                        "choose another --out")
+    return old
+
+
 def _prepare(out_dir: Path, spec: ConvergenceSpec, cells: list[ExperimentCell], resume: bool) -> None:
     """Write `experiment.json` (the protocol and every cell's genotype); refuse a different protocol."""
     manifest = out_dir / "experiment.json"
     if manifest.exists():
-        if not resume:
-            raise UserError(f"{out_dir} already holds a convergence experiment; pass --resume to continue it "
-                            "(finished runs are skipped) or choose another --out")
-        try:
-            old = json.loads(manifest.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            raise UserError(f"{manifest} is not valid JSON; remove the folder or choose another --out") from None
-        new = spec.protocol()
-        changed = [k for k in new if old.get("protocol", {}).get(k) != json.loads(json.dumps(new[k]))]
-        if changed:
-            raise UserError(f"{out_dir} holds an experiment with another protocol ({', '.join(changed)} differ); "
-                            "choose another --out")
+        old = read_manifest(manifest, spec.protocol(), resume, "a convergence experiment")
         old_cells = {c["label"]: c["genotype"] for c in old.get("cells", [])}
         for cell in cells:
             if cell.label in old_cells and genotype_from_dict(old_cells[cell.label]) != cell.genotype:

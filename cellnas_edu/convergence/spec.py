@@ -70,13 +70,20 @@ class ConvergenceSpec:
         Learning rates and seeds may be added; where the data live and how the
         work is executed (the trainer's runtime fields: `data_root`,
         `device`, `compile`, `num_workers`) may change."""
-        from ..train.config import RUNTIME_FIELDS
+        return resumable_protocol(self, _EXTENDABLE)
 
-        data = asdict(self)
-        for key in _EXTENDABLE:
-            data.pop(key)
-        data["overrides"] = {k: v for k, v in data["overrides"].items() if k not in RUNTIME_FIELDS}
-        return data
+
+def resumable_protocol(spec, extendable: tuple[str, ...]) -> dict:
+    """The fields of an experiment's spec dataclass that must not change when the experiment is resumed: all but
+    `extendable` (what may be added later, such as seeds or learning rates), with `overrides` stripped of the
+    trainer's runtime fields (where the data live and how the work is executed)."""
+    from ..train.config import RUNTIME_FIELDS
+
+    data = asdict(spec)
+    for key in extendable:
+        data.pop(key)
+    data["overrides"] = {k: v for k, v in data["overrides"].items() if k not in RUNTIME_FIELDS}
+    return data
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,7 @@ $r = 0, \dots, R-1$:
 2. train each candidate $c$ **once** for the full budget of $K$ epochs
    (training seed $r$), recording its test loss $L_c(k)$ after every epoch;
 3. at every checkpoint $k$ of `select_at`, a search with budget $k$
-   selects
-   $$\hat c_r(k) = \arg\min_c L_c(k),$$
+   selects $\hat c_r(k) = \arg\min_c L_c(k)$,
    the candidate with the lowest test loss after epoch $k$
    ([`select`][cellnas_edu.search.early_selection.select]).
 
@@ -180,13 +179,9 @@ class EarlySelectionSpec:
         `select_at` changed (they only read the runs); where the data live and
         how the work is executed (the trainer's runtime fields: `data_root`,
         `device`, `compile`, `num_workers`) may change."""
-        from ..train.config import RUNTIME_FIELDS
+        from ..convergence.spec import resumable_protocol
 
-        data = asdict(self)
-        for key in _EXTENDABLE:
-            data.pop(key)
-        data["overrides"] = {k: v for k, v in data["overrides"].items() if k not in RUNTIME_FIELDS}
-        return data
+        return resumable_protocol(self, _EXTENDABLE)
 
     def to_json(self) -> dict:
         """Every field, as JSON data (tuples as lists)."""
@@ -594,20 +589,9 @@ def _prepare(out_dir: Path, spec: EarlySelectionSpec, candidates: dict[int, list
     """Write `experiment.json` (the protocol and every candidate); refuse a different protocol."""
     manifest = out_dir / "experiment.json"
     if manifest.exists():
-        if not resume:
-            raise UserError(f"{out_dir} already holds an experiment; pass --resume to continue it "
-                            "(finished runs are skipped) or choose another --out")
-        try:
-            old = json.loads(manifest.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise UserError(f"{manifest} is not valid JSON; remove the folder or choose another --out") from None
-        if not isinstance(old, dict) or not isinstance(old.get("protocol"), dict):
-            raise UserError(f"{manifest} is not an experiment manifest; choose another --out")
-        new = json.loads(json.dumps(spec.protocol()))
-        changed = [k for k in new if old["protocol"].get(k) != new[k]]
-        if changed:
-            raise UserError(f"{out_dir} holds an experiment with another protocol ({', '.join(changed)} differ); "
-                            "choose another --out")
+        from ..convergence.runner import read_manifest
+
+        old = read_manifest(manifest, spec.protocol(), resume, "an experiment")
         trained = {(c.get("repetition"), c.get("label")): c.get("genotype") for c in old.get("candidates", [])
                    if isinstance(c, dict)}
         for r, variants in candidates.items():
