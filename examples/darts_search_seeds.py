@@ -74,6 +74,7 @@ def analyze(records: list[dict]) -> dict:
     minutes = sorted(row["minutes"] for row in found)
     return {
         "found": found,
+        "search_minutes_total": sum(row["minutes"] for row in found),
         "valid_acc_min": min(row["valid_acc"] for row in found),
         "valid_acc_max": max(row["valid_acc"] for row in found),
         "median_search_minutes": minutes[len(minutes) // 2] if len(minutes) % 2

@@ -309,8 +309,12 @@ def sign_flip_test(values, alternative: str) -> SignFlipResult:
     Under the null hypothesis every $v_i$ is symmetric about 0, so each of
     the $2^n$ sign patterns $s \in \{-1, +1\}^n$ of $\sum_i s_i |v_i|$ is
     equally likely. With `alternative="greater"`
-    $$p = \#\{s : \textstyle\sum_i s_i |v_i| \ge \sum_i v_i\} / 2^n,$$
-    `"less"` counts $\le$. All $2^n$ sums are enumerated (a doubling array:
+
+    $$
+    p = \#\{s : \textstyle\sum_i s_i |v_i| \ge \sum_i v_i\} / 2^n ,
+    $$
+
+    and `"less"` counts $\le$. All $2^n$ sums are enumerated (a doubling array:
     8 MB at $n = 20$); larger $n$ is refused. Sums within $10^{-9}$ (relative)
     of the observed one count as equal. `None` values are dropped."""
     if alternative not in ("less", "greater"):
