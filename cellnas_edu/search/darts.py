@@ -315,13 +315,6 @@ def load_search_checkpoint(path: Path) -> dict:
     return checkpoint
 
 
-def space_report(genotype) -> dict:
-    """Where the found normal cell lies in Chapter 2's connection space and among the derivable cells."""
-    from .against_space import placement
-
-    return placement(genotype.normal)
-
-
 # -- the search ------------------------------------------------------------------------------------------------------
 def run_search(config: SearchConfig, out_dir, *, resume: bool = False, progress: bool = True) -> dict:
     """Run (or continue) one first-order DARTS search into `out_dir`; return (and write) `result.json`."""
@@ -349,6 +342,7 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
     from ..train.checkpoint import rng_state, seed_everything, set_rng_state
     from ..train.cpu import channels_last_for, foreach_for, keep_freed_memory
     from ..train.distributed import resolve_device
+    from .against_space import placement
     from .supernet import SuperNet
 
     device = resolve_device(config.device)
@@ -449,7 +443,7 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
         "valid_acc": final["valid_acc"],
         "seconds": final["seconds_total"],
         "steps": config.epochs * steps,
-        "space": space_report(genotype),
+        "space": placement(genotype.normal),  # where it lies in Chapter 2's space and among derivable cells
         "widths_by_epoch": [r["normal"]["width"] for r in history],
         "depths_by_epoch": [r["normal"]["depth"] for r in history],
     }
@@ -469,9 +463,8 @@ def format_result(result: dict) -> str:
     from ..cells.tables import format_table
 
     space = result["space"]
-    rows = [[str(r["epoch"]), f"{w:g}c", str(d)] for r, w, d in
-            zip(({"epoch": e} for e in range(len(result["widths_by_epoch"]))), result["widths_by_epoch"],
-                result["depths_by_epoch"])]
+    rows = [(str(epoch), f"{width:g}c", str(depth))
+            for epoch, (width, depth) in enumerate(zip(result["widths_by_epoch"], result["depths_by_epoch"]))]
     lines = [
         f"first-order DARTS, {result['config']['dataset']}, C = {result['config']['init_channels']}, "
         f"{result['config']['layers']} cells, {result['steps']} search steps in {result['seconds']:.0f} s",
