@@ -157,3 +157,15 @@ def test_auto_chunk_follows_the_injected_memory():
     assert chunk == 3 and info["chunk"] == 3 and info["chunk_memory_source"] == "injected"
     assert info["chunk_bytes_per_sample"] == per_sample and info["chunk_available_bytes"] == int(6.5 * per_sample)
     assert cpu.auto_chunk(net, x, P, "cpu", available=(1 << 40, "injected"))[0] == cpu.MAX_AUTO_CHUNK
+
+
+def test_keep_freed_memory_applies_on_glibc_and_is_idempotent():
+    """`mallopt` is glibc's: on Linux with glibc both settings apply (mallopt returns 1), and a second call is a
+    no-op that still reports them applied; elsewhere nothing is changed and the answer is False."""
+    import platform
+
+    from cellnas_edu.train.cpu import keep_freed_memory
+
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert keep_freed_memory() is glibc
+    assert keep_freed_memory() is glibc
