@@ -27,22 +27,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-OPERATIONS: tuple[str, ...] = (
-    "none",
-    "max_pool_3x3",
-    "avg_pool_3x3",
-    "skip_connect",
-    "sep_conv_3x3",
-    "sep_conv_5x5",
-    "dil_conv_3x3",
-    "dil_conv_5x5",
-    "sep_conv_7x7",
-    "conv_7x1_1x7",
-)
-"""Every operation a published cell uses (the DARTS space plus the NASNet / AmoebaNet extras `sep_conv_7x7`
-and `conv_7x1_1x7`). `none` is the DARTS "zero" candidate; it is a search-time candidate, never part of a
-derived cell, so [`CellSpec`][cellnas_edu.cells.cellspec.CellSpec] rejects it."""
-
 SEARCH_SPACE_OPERATIONS: tuple[str, ...] = (
     "max_pool_3x3",
     "avg_pool_3x3",
@@ -54,6 +38,11 @@ SEARCH_SPACE_OPERATIONS: tuple[str, ...] = (
 )
 """The seven non-`none` candidates of the DARTS search space, from which a random *operation* variant draws
 each operation uniformly (Appendix A.2)."""
+
+OPERATIONS: tuple[str, ...] = ("none", *SEARCH_SPACE_OPERATIONS, "sep_conv_7x7", "conv_7x1_1x7")
+"""Every operation a published cell uses (the DARTS space plus the NASNet / AmoebaNet extras `sep_conv_7x7`
+and `conv_7x1_1x7`). `none` is the DARTS "zero" candidate; it is a search-time candidate, never part of a
+derived cell, so [`CellSpec`][cellnas_edu.cells.cellspec.CellSpec] rejects it."""
 
 NUM_INPUTS = 2
 """Number of input nodes `M` of every cell in this package (Section 3.1)."""

@@ -25,12 +25,12 @@ import itertools
 import math
 from collections.abc import Sequence
 
-from ..cells.cellspec import NUM_INPUTS, CellSpec, Genotype
+from ..cells.cellspec import NUM_INPUTS, SEARCH_SPACE_OPERATIONS, CellSpec, Genotype
 
-SEARCH_OPERATIONS = ("none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
-                     "dil_conv_3x3", "dil_conv_5x5")
-"""The eight candidates of the DARTS search space, in DARTS' order (`PRIMITIVES`); column `o` of an
-architecture matrix belongs to `SEARCH_OPERATIONS[o]`. Defined here (no torch) and used by the supernet."""
+SEARCH_OPERATIONS = ("none", *SEARCH_SPACE_OPERATIONS)
+"""The eight candidates of the DARTS search space, in DARTS' order (`PRIMITIVES`): `none` and Chapter 1's
+[`SEARCH_SPACE_OPERATIONS`][cellnas_edu.cells.cellspec.SEARCH_SPACE_OPERATIONS]. Column `o` of an architecture
+matrix belongs to `SEARCH_OPERATIONS[o]`. Defined here (no torch) and used by the supernet."""
 NONE_INDEX = SEARCH_OPERATIONS.index("none")
 EDGES_KEPT_PER_NODE = 2
 
