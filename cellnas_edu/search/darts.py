@@ -296,13 +296,9 @@ def _check_folder(out_dir: Path, config: SearchConfig, resume: bool) -> None:
 
 def load_search_checkpoint(path: Path) -> dict:
     """Load `checkpoint.pt` with `weights_only=True`; anything corrupt or foreign is a one-line `UserError`."""
-    import torch
+    from ..train.checkpoint import load_weights_only
 
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises RuntimeError, UnpicklingError, EOFError, zipfile errors ...
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{path}: corrupt or truncated search checkpoint ({reason[:160]})") from None
+    checkpoint = load_weights_only(path, "search checkpoint")
     keys = ("format", "epoch", "model", "weight_optimizer", "arch_optimizer", "rng", "history")
     if not isinstance(checkpoint, dict) or any(k not in checkpoint for k in keys):
         raise UserError(f"{path}: not a cellnas search checkpoint")
@@ -311,7 +307,8 @@ def load_search_checkpoint(path: Path) -> dict:
     epoch, history = checkpoint["epoch"], checkpoint["history"]
     if (isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 1 or not isinstance(history, list)
             or len(history) != epoch + 1):
-        raise UserError(f"{path}: invalid search checkpoint (epoch {epoch!r}, {len(history)} history records)")
+        records = len(history) if isinstance(history, list) else f"a {type(history).__name__} of"
+        raise UserError(f"{path}: invalid search checkpoint (epoch {epoch!r}, {records} history records)")
     return checkpoint
 
 

@@ -67,16 +67,23 @@ def save_checkpoint(path: Path, checkpoint: dict) -> None:
     atomic_save(Path(path), lambda handle: torch.save(checkpoint, handle))
 
 
+def load_weights_only(path: Path, what: str, map_location="cpu"):
+    """`torch.load(path, weights_only=True)`; any failure (torch raises `RuntimeError`, `UnpicklingError`,
+    `EOFError`, zip errors ...) is a one-line [`UserError`][cellnas_edu.errors.UserError]
+    `"<path>: corrupt or truncated <what> (<first line of the reason>)"`. The callers check the structure."""
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"{path}: corrupt or truncated {what} ({reason[:160]})") from None
+
+
 def load_checkpoint(path: Path, map_location="cpu") -> dict:
     """Load with `weights_only=True`; a corrupt, truncated or foreign file raises a one-line `UserError`."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no checkpoint")
-    try:
-        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises RuntimeError, UnpicklingError, EOFError, zipfile errors ...
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{path}: corrupt or truncated checkpoint ({reason[:160]})") from None
+    checkpoint = load_weights_only(path, "checkpoint", map_location)
     if not isinstance(checkpoint, dict) or any(k not in checkpoint for k in _CHECKPOINT_KEYS):
         raise UserError(f"{path}: not a cellnas training checkpoint")
     if checkpoint["format"] != CHECKPOINT_FORMAT:
@@ -147,11 +154,7 @@ def checkpoint_problem(checkpoint: dict) -> str | None:
 def load_weights_file(path: Path, map_location="cpu") -> dict:
     """Load `model.pt` (`{"state_dict", "genotype", "config"}`) with `weights_only=True`."""
     path = Path(path)
-    try:
-        data = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{path}: corrupt or truncated weights file ({reason[:160]})") from None
+    data = load_weights_only(path, "weights file", map_location)
     if not isinstance(data, dict) or any(k not in data for k in ("state_dict", "genotype", "config")):
         raise UserError(f"{path}: not a cellnas weights file")
     problem = _state_dict_problem("state_dict", data["state_dict"])
