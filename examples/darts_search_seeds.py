@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import statistics
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -71,14 +72,12 @@ def analyze(records: list[dict]) -> dict:
               "at_most_as_deep": r["space"]["connection_space"]["at_most_as_deep"],
               "derivable_at_least_as_wide": r["space"]["derivable"]["at_least_as_wide"],
               "valid_acc": r["valid_acc"], "minutes": r["seconds"] / 60} for r in records]
-    minutes = sorted(row["minutes"] for row in found)
     return {
         "found": found,
         "search_minutes_total": sum(row["minutes"] for row in found),
         "valid_acc_min": min(row["valid_acc"] for row in found),
         "valid_acc_max": max(row["valid_acc"] for row in found),
-        "median_search_minutes": minutes[len(minutes) // 2] if len(minutes) % 2
-        else (minutes[len(minutes) // 2 - 1] + minutes[len(minutes) // 2]) / 2,
+        "median_search_minutes": statistics.median(row["minutes"] for row in found),
         "normal": normal,
         "reduce": reduce,
         "width_change_from_initialisation": {"values": widened,

@@ -44,6 +44,19 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
+def positive_float(text: str) -> float:
+    """argparse type of rates and sizes that must be finite and above 0."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "tour": ("cellnas_edu.cli.tour", "the guided tour: cell table, theorem checks, a short training run"),
     "cells": ("cellnas_edu.cli.cells", "width and depth of every built-in cell (Figure 1, Figure 25)"),

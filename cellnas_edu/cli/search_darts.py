@@ -10,20 +10,7 @@ width and depth, where they lie in Chapter 2's connection space, and the derived
 
 from __future__ import annotations
 
-from . import emit_json, positive_int, seed_arg
-
-
-def _positive_float(text: str) -> float:
-    import argparse
-    import math
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
+from . import emit_json, positive_float, positive_int, seed_arg
 
 
 def add_arguments(parser) -> None:
@@ -41,8 +28,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--channels", type=positive_int, dest="init_channels",
                         help="C, the channels of the first cells (default: the preset's)")
     parser.add_argument("--layers", type=positive_int, help="cells in the supernet (default: the preset's)")
-    parser.add_argument("--lr", type=_positive_float, help="initial learning rate of the weights (default 0.025)")
-    parser.add_argument("--arch-lr", type=_positive_float,
+    parser.add_argument("--lr", type=positive_float, help="initial learning rate of the weights (default 0.025)")
+    parser.add_argument("--arch-lr", type=positive_float,
                         help="Adam learning rate of the architecture (default: the preset's)")
     parser.add_argument("--seed", type=seed_arg, default=0, help="seed of the initialisation and data order")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")

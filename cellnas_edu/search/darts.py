@@ -35,12 +35,13 @@ ten times DARTS' $3 \cdot 10^{-4}$, because the search has about 120 times fewer
 (160 against 19,550): with DARTS' rate the logits could move by at most $\approx 0.05$ and the derived
 cell would be decided by the initialisation noise.
 
-**Run folder** (`--out`): `search.json` (the config), `alphas.jsonl` (one record per epoch, epoch 0 being
-the initialisation), `checkpoint.pt` (loaded with `weights_only=True`), `genotype.json` (the found
-genotype, a file every other command accepts) and `result.json` (the summary). A run is locked while it
-runs, written atomically, and resumable: an interrupted search continues from its last epoch and ends
-with the same architecture, bit for bit, as an uninterrupted one (the data order of each epoch comes from
-a generator seeded by `(seed, epoch)`; the global generators are restored from the checkpoint)."""
+**Run folder** (`--out`): `search.json` (the config and the protocol a resume must match), `alphas.jsonl`
+(one record per epoch, epoch 0 being the initialisation), `checkpoint.pt` (loaded with
+`weights_only=True`), `genotype.json` (the found genotype, a file every other command accepts) and
+`result.json` (the summary). A run is locked while it runs, written atomically, and resumable: an
+interrupted search continues from its last epoch and ends with the same architecture, bit for bit, as an
+uninterrupted one (the data order of each epoch comes from a generator seeded by `(seed, epoch)`; the
+global generators are restored from the checkpoint)."""
 
 from __future__ import annotations
 
@@ -285,13 +286,9 @@ def _check_folder(out_dir: Path, config: SearchConfig, resume: bool) -> None:
         if any((out_dir / name).exists() for name in _FILES):
             raise UserError(f"{out_dir} holds search files but no search.json; choose another --out")
         return
-    if not resume:
-        raise UserError(f"{out_dir} already holds a search; pass --resume to continue it or choose another --out")
-    saved = _read_json(saved_path).get("config", {})
-    changed = [k for k, v in config.protocol().items() if saved.get(k) != json.loads(json.dumps(v))]
-    if changed:
-        raise UserError(f"{out_dir} holds a search with other settings ({', '.join(changed)} differ); "
-                        "choose another --out")
+    from ..convergence.runner import read_manifest
+
+    read_manifest(saved_path, config.protocol(), resume, "a search")
 
 
 def load_search_checkpoint(path: Path) -> dict:
@@ -378,7 +375,8 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
                 from None
         start_epoch, history = checkpoint["epoch"], checkpoint["history"]
         seconds = float(history[-1].get("seconds_total", 0.0))
-    atomic_write_json(out_dir / "search.json", {"format": SEARCH_FORMAT, "config": config.to_dict()})
+    atomic_write_json(out_dir / "search.json", {"format": SEARCH_FORMAT, "protocol": config.protocol(),
+                                                "config": config.to_dict()})
     atomic_write_text(out_dir / "alphas.jsonl", "".join(json.dumps(r) + "\n" for r in history))
 
     steps = min(len(train_idx), len(valid_idx)) // config.batch_size
