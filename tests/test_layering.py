@@ -22,6 +22,7 @@ FORBIDDEN = {
     "train": {"convergence", "landscape", "theory", "cli"},
     "convergence": {"landscape", "theory", "cli"},
     "landscape": {"convergence", "theory", "cli"},
+    "nb201": {"convergence", "landscape", "theory", "cli", "exercises"},
 }
 #: theory stands alone: nothing of the package but these shared utilities.
 THEORY_ALLOWED = {"theory", "errors", "io"}
@@ -91,3 +92,14 @@ def test_importing_cells_does_not_import_torch():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=PACKAGE.parent)
     assert result.stdout.strip() == "[]", f"cells/paper/param_counts imported {result.stdout.strip()}"
+
+
+def test_the_nb201_tables_import_no_torch():
+    """Chapter 9's analysis runs on the shipped table alone: the cell, the space, the data and the analysis load
+    neither torch nor matplotlib."""
+    code = ("import sys, cellnas_edu.nb201.cell, cellnas_edu.nb201.space, cellnas_edu.nb201.data, "
+            "cellnas_edu.nb201.params, cellnas_edu.nb201.naslib, cellnas_edu.nb201.drawing; "
+            "heavy = sorted(m for m in ('torch', 'matplotlib') if m in sys.modules); print(heavy)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=PACKAGE.parent)
+    assert result.stdout.strip() == "[]", f"nb201 imported {result.stdout.strip()}"

@@ -42,7 +42,7 @@ COLUMN_GAP = 1.7  # horizontal distance between depth columns (vertical distance
 _RC = {"svg.hashsalt": "cellnas-edu", "svg.fonttype": "none", "font.family": "DejaVu Sans"}
 _METADATA = {"png": {"Software": "cellnas-edu"}, "svg": {"Date": None, "Creator": "cellnas-edu"}}
 _FILL = {"input": "#c1e1c1", "intermediate": "#bcd7ef", "output": "#f3e6a6", "dead": "#e6e6e6"}
-_DEAD_INK = "#9a9a9a"
+DEAD_INK = "#9a9a9a"
 
 
 def caption_of(cell: CellSpec, name: str | None) -> str:
@@ -132,7 +132,7 @@ def draw_cell_on(ax, cell: CellSpec, caption: str = "", op_labels: bool = False)
         if arrow.op is None:
             color, style, width = "#555555", "-", 0.6
         else:
-            color, style, width = (_DEAD_INK, "--", 0.8) if arrow.dead else ("black", "-", 1.1)
+            color, style, width = (DEAD_INK, "--", 0.8) if arrow.dead else ("black", "-", 1.1)
         ax.add_patch(FancyArrowPatch(
             pos[arrow.src], pos[arrow.dst], arrowstyle="-|>", mutation_scale=9, shrinkA=11, shrinkB=11,
             connectionstyle=f"arc3,rad={arrow.bend}", color=color, linestyle=style, linewidth=width, zorder=1,
@@ -148,7 +148,7 @@ def draw_cell_on(ax, cell: CellSpec, caption: str = "", op_labels: bool = False)
             kind, text = "input", ("c[k-2]", "c[k-1]")[node]
         else:
             kind, text = ("dead" if node in dead else "intermediate"), str(node)
-        ink = _DEAD_INK if kind == "dead" else "black"
+        ink = DEAD_INK if kind == "dead" else "black"
         ax.add_patch(_circle((x, y), NODE_RADIUS, _FILL[kind], ink))
         ax.text(x, y, text, ha="center", va="center", fontsize=6 if kind in ("input", "output") else 8,
                 color=ink, zorder=4)
@@ -180,7 +180,7 @@ MAX_DRAWN_NODES = 32
 MAX_PANELS = 100
 
 
-def _format_of(path: Path) -> str:
+def format_of(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ValueError(f"{path}: cannot draw to a {path.suffix or 'file without extension'}; use .png or .svg")
@@ -194,7 +194,7 @@ def draw_cells(panels: Sequence[tuple[CellSpec, str]], path, ncols: int = 5, op_
     from matplotlib.figure import Figure
 
     path = Path(path)
-    fmt = _format_of(path)
+    fmt = format_of(path)
     if not panels:
         raise ValueError("nothing to draw: no cells given")
     if len(panels) > MAX_PANELS:
