@@ -84,6 +84,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cellnas_edu.cli.search",
         "run a search yourself: first-order DARTS, or random search by early evaluation (Chapter 8)",
     ),
+    "nb201": (
+        "cellnas_edu.cli.nb201",
+        "NAS-Bench-201's 15,625 trained cells: width, depth and the thesis at paper scale (Chapter 9)",
+    ),
     "exercises": (
         "cellnas_edu.cli.exercises",
         "write the package's functions yourself; its property tests grade them",
