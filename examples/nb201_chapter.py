@@ -54,7 +54,8 @@ def accuracy_figure(summary: dict, path: Path) -> Path:
             rho = summary["section5"]["live-classes"][column][name]["rho"]
             where = "from the input" if name == "width" else "on the longest path"
             ax.set(xticks=levels, xlabel=f"{name} (live edges {where})",
-                   ylabel="200-epoch test accuracy (%)", title=f"{TITLES[dataset]}: {name}, Spearman rho = {rho:+.2f}")
+                   ylabel="200-epoch test accuracy (%)")
+            ax.set_title(f"{TITLES[dataset]}: {name}, Spearman rho = {rho:+.2f}", fontsize=10)
             if row == 0 and column == 0:
                 ax.legend(loc="lower right", fontsize=8)
     fig.savefig(path, dpi=110)
