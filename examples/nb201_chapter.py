@@ -24,7 +24,9 @@ import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 
 from cellnas_edu.nb201 import analysis  # noqa: E402
+from cellnas_edu.nb201.cell import NB201Cell  # noqa: E402
 from cellnas_edu.nb201.data import DATASETS  # noqa: E402
+from cellnas_edu.nb201.drawing import caption_of, draw_cells  # noqa: E402
 from cellnas_edu.results import load_summary, write_summary  # noqa: E402
 
 TITLES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "imagenet16": "ImageNet16-120"}
@@ -88,9 +90,17 @@ def strata_figure(summary: dict, path: Path) -> Path:
     return path
 
 
+def cells_figure(summary: dict, path: Path) -> Path:
+    """Figure 9.1: the best cell on CIFAR-10, DARTS's all-skip cell, and a cell with dead edges."""
+    dead = NB201Cell.from_arch_string("|nor_conv_3x3~0|+|nor_conv_1x1~0|none~1|+|skip_connect~0|nor_conv_3x3~1|none~2|")
+    panels = [(NB201Cell.from_arch_string(summary["best"]["cifar10"]["arch"]), "best on CIFAR-10"),
+              (NB201Cell.from_arch_string(summary["observation31"]["arch"]), "DARTS's cell"), (dead, "dead edges")]
+    return draw_cells([(cell, caption_of(cell, name)) for cell, name in panels], path, ncols=3)
+
+
 def draw_chapter_figures(summary: dict, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    return [accuracy_figure(summary, out / "nb201_accuracy_width_depth.png"),
+    return [cells_figure(summary, out / "nb201_cells.png"),accuracy_figure(summary, out / "nb201_accuracy_width_depth.png"),
             strata_figure(summary, out / "nb201_width_within_convolutions.png")]
 
 

@@ -41,6 +41,11 @@ QUICK_EXAMPLES: dict[str, list[str]] = {
     "theory": ["theory", "--quick", "--json"],
     "params": ["params", "--json"],
     "exercises": ["exercises", "list", "--dir", "{tmp}/exercises", "--json"],
+    "nb201-cell": ["nb201", "cell", "1", "--json"],
+    "nb201-section5": ["nb201", "section5", "--dataset", "cifar10", "--json"],
+    "nb201-found": ["nb201", "found", "--json"],
+    "nb201-chapter": ["nb201", "chapter", "--json"],
+    "nb201-draw": ["nb201", "draw", "1", "-o", "{tmp}/cell.svg", "--json"],
 }
 SMOKE = ["--preset", "smoke", "--dataset", "synthetic", "--epochs", "1", "--no-progress"]
 SLOW_EXAMPLES: dict[str, list[str]] = {
@@ -57,7 +62,8 @@ SLOW_EXAMPLES: dict[str, list[str]] = {
     "search-random": ["search", "random", "--tiny", "--no-progress", "--out", "{tmp}/random", "--json"],
 }
 #: Subcommands with methods of their own (``cellnas search darts``): each method gets its own section.
-NESTED: dict[str, tuple[str, ...]] = {"search": ("darts", "random")}
+NESTED: dict[str, tuple[str, ...]] = {"search": ("darts", "random"),
+                                      "nb201": ("cell", "section5", "found", "chapter", "draw", "sources")}
 
 INTRO = """# Command reference
 
@@ -135,7 +141,7 @@ def summary(values: list, indent: int) -> tuple[str, list[str]]:
             # a map from names to objects of one shape: list the names once, describe the shape once
             names = ", ".join(f"`{k}`" for k in keys)
             return f"object with keys {names}, each{nullable}:", describe(members, indent)
-        return f"object{nullable}", describe(values, indent)
+        return f"object{nullable}", describe(objects, indent)
     if distinct == ["list"]:
         elements = [e for v in values for e in v]
         if not elements:

@@ -4,7 +4,7 @@ Every cell of the topology space was trained by NATS-Bench with its 200-epoch sc
 ships one table with a row per NATS-Bench index (`load_results`): the cell, its final test accuracy on CIFAR-10,
 CIFAR-100 and ImageNet16-120, and the ``cifar10-valid`` losses and accuracies (trained on half of CIFAR-10's
 training set, averaged over the trained seeds). Per-epoch curves and the 12-epoch schedule are not in it: they are
-in NATS-Bench's own files, read by [`cellnas_edu.nb201.natsbench_files`][].
+only in NATS-Bench's own benchmark files (``NATS-tss-v1_0-3ffb9-simple/``), which the package does not ship.
 
 The extract is made by ``scripts/make_nb201_extract.py`` from the two public CSV exports named in `SOURCES`,
 value for value (the numbers are kept as the text they were exported as)."""
