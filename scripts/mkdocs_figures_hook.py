@@ -39,6 +39,9 @@ PAPER_FIGURE: dict[str, str] = {
     "linear_cells_sgd.png": "paper: Theorem 4.1 and Section 4.3, linear cells of Figure 26",
     "linear_cells_sgd_curves.png": "paper: Theorem 4.1 and Section 4.3, linear cells of Figure 26",
     "search_darts_seeds.png": "paper: Observation 3.1 and Table 2, for a DARTS search run on the CPU",
+    "nb201_cells.png": "paper: Figure 1 and Section 3.2, on NAS-Bench-201 cells",
+    "nb201_accuracy_width_depth.png": "paper: Section 5 and Figure 9, at paper scale on NAS-Bench-201",
+    "nb201_width_within_convolutions.png": "paper: Section 5, the convolution confound on NAS-Bench-201",
     "search_early_selection.png": "paper: Sections 4.1 and 6, the explanation tested by early evaluation",
 }
 
