@@ -85,21 +85,26 @@ def test_the_checker_sees_a_violation(tmp_path):
     assert "cellnas_edu.cells.cellspec" in modules
 
 
-def test_importing_cells_does_not_import_torch():
-    code = ("import sys, cellnas_edu.cells, cellnas_edu.cells.space, cellnas_edu.cells.variants, "
-            "cellnas_edu.cells.tables, cellnas_edu.cells.drawing, cellnas_edu.paper, cellnas_edu.nets.param_counts; "
-            "heavy = sorted(m for m in ('torch', 'matplotlib', 'scipy') if m in sys.modules); print(heavy)")
+def heavy_modules_loaded(modules: tuple[str, ...], heavy: tuple[str, ...]) -> str:
+    """Which of `heavy` a fresh interpreter has loaded after importing `modules` (printed as a list)."""
+    code = (f"import sys, {', '.join(modules)}; "
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=PACKAGE.parent)
-    assert result.stdout.strip() == "[]", f"cells/paper/param_counts imported {result.stdout.strip()}"
+    return result.stdout.strip()
+
+
+def test_importing_cells_does_not_import_torch():
+    heavy = heavy_modules_loaded(("cellnas_edu.cells", "cellnas_edu.cells.space", "cellnas_edu.cells.variants",
+                                  "cellnas_edu.cells.tables", "cellnas_edu.cells.drawing", "cellnas_edu.paper",
+                                  "cellnas_edu.nets.param_counts"), ("torch", "matplotlib", "scipy"))
+    assert heavy == "[]", f"cells/paper/param_counts imported {heavy}"
 
 
 def test_the_nb201_tables_import_no_torch():
     """Chapter 9's analysis runs on the shipped table alone: the cell, the space, the data and the analysis load
     neither torch nor matplotlib."""
-    code = ("import sys, cellnas_edu.nb201.cell, cellnas_edu.nb201.space, cellnas_edu.nb201.data, "
-            "cellnas_edu.nb201.params, cellnas_edu.nb201.naslib, cellnas_edu.nb201.drawing; "
-            "heavy = sorted(m for m in ('torch', 'matplotlib') if m in sys.modules); print(heavy)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=PACKAGE.parent)
-    assert result.stdout.strip() == "[]", f"nb201 imported {result.stdout.strip()}"
+    heavy = heavy_modules_loaded(("cellnas_edu.nb201.cell", "cellnas_edu.nb201.space", "cellnas_edu.nb201.data",
+                                  "cellnas_edu.nb201.params", "cellnas_edu.nb201.naslib", "cellnas_edu.nb201.drawing",
+                                  "cellnas_edu.nb201.analysis"), ("torch", "matplotlib"))
+    assert heavy == "[]", f"nb201 imported {heavy}"

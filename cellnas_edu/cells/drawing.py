@@ -187,6 +187,16 @@ def format_of(path: Path) -> str:
     return fmt
 
 
+def grid_shape(count: int, ncols: int, limit: int) -> tuple[int, int]:
+    """``(columns, rows)`` of a grid of `count` panels, at most `ncols` a row; `ValueError` for none or too many."""
+    if not count:
+        raise ValueError("nothing to draw: no cells given")
+    if count > limit:
+        raise ValueError(f"{count} panels are too many to draw legibly (at most {limit})")
+    ncols = max(1, min(ncols, count))
+    return ncols, -(-count // ncols)
+
+
 def draw_cells(panels: Sequence[tuple[CellSpec, str]], path, ncols: int = 5, op_labels: bool = False,
                dpi: int = 150) -> Path:
     """Draw `(cell, caption)` panels in a grid (row-major) and save to `path` (.png or .svg)."""
@@ -195,16 +205,11 @@ def draw_cells(panels: Sequence[tuple[CellSpec, str]], path, ncols: int = 5, op_
 
     path = Path(path)
     fmt = format_of(path)
-    if not panels:
-        raise ValueError("nothing to draw: no cells given")
-    if len(panels) > MAX_PANELS:
-        raise ValueError(f"{len(panels)} panels are too many to draw legibly (at most {MAX_PANELS})")
+    ncols, nrows = grid_shape(len(panels), ncols, MAX_PANELS)
     for cell, caption in panels:
         if cell.num_intermediate > MAX_DRAWN_NODES:
             raise ValueError(f"{caption or 'the cell'}: {cell.num_intermediate} intermediate nodes are too many to "
                              f"draw legibly (at most {MAX_DRAWN_NODES}; the paper's cells have 4 or 5)")
-    ncols = max(1, min(ncols, len(panels)))
-    nrows = -(-len(panels) // ncols)
     extents = []
     for cell, _ in panels:
         pos = node_positions(cell)

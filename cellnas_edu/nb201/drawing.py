@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..cells.drawing import _FILL, _METADATA, _RC, DEAD_INK, format_of
+from ..cells.drawing import _FILL, _METADATA, _RC, DEAD_INK, format_of, grid_shape
 from ..io import atomic_save
 from .cell import NB201Cell
 from .operations import EDGES
@@ -65,12 +65,7 @@ def draw_cells(panels: Sequence[tuple[NB201Cell, str]], path, ncols: int = 3, dp
 
     path = Path(path)
     fmt = format_of(path)
-    if not panels:
-        raise ValueError("nothing to draw: no cells given")
-    if len(panels) > MAX_PANELS:
-        raise ValueError(f"{len(panels)} panels are too many to draw legibly (at most {MAX_PANELS})")
-    ncols = max(1, min(ncols, len(panels)))
-    nrows = -(-len(panels) // ncols)
+    ncols, nrows = grid_shape(len(panels), ncols, MAX_PANELS)
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=(3.6 * ncols, 2.4 * nrows))
         axes = fig.subplots(nrows, ncols, squeeze=False)
