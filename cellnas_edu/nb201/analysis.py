@@ -103,12 +103,34 @@ def _code_number(codes: tuple[int, ...]) -> int:
     return sum(c * 5**k for k, c in enumerate(codes))
 
 
-def units(name: str, results: NB201Results | None = None, space: SpaceMeasures | None = None) -> Units:
-    """The units of analysis `name` (one of `UNITS`) of the trainable cells."""
+@dataclass(frozen=True, eq=False)
+class Grouping:
+    """The trainable cells (`rows`, NATS-Bench indices) grouped into units: `group[k]` is the unit of `rows[k]`,
+    `count` the members of each unit, `first` its lowest index, `consistent` whether its members agree on width and
+    depth."""
+
+    rows: np.ndarray
+    group: np.ndarray
+    count: np.ndarray
+    first: np.ndarray
+    consistent: np.ndarray
+
+    def mean(self, values: np.ndarray) -> np.ndarray:
+        """Mean of `values` (one per NATS-Bench index) over each unit's members."""
+        return np.bincount(self.group, values[self.rows]) / self.count
+
+
+def _constant_within(group: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
+    low, high = np.full(groups, np.iinfo(np.int64).max), np.full(groups, np.iinfo(np.int64).min)
+    np.minimum.at(low, group, values)
+    np.maximum.at(high, group, values)
+    return low == high
+
+
+def grouping(name: str, results: NB201Results, space: SpaceMeasures) -> Grouping:
+    """The trainable cells grouped by the unit of analysis `name` (one of `UNITS`)."""
     if name not in UNITS:
         raise ValueError(f"unknown unit {name!r}; expected one of {', '.join(UNITS)}")
-    results = results or load_results()
-    space = space or measure(results.codes)
     rows = np.flatnonzero(space.trainable)
     if name == "cells":
         keys = rows
@@ -121,30 +143,30 @@ def units(name: str, results: NB201Results | None = None, space: SpaceMeasures |
     count = np.bincount(group)
     first = np.zeros(len(count), dtype=int)
     first[group[::-1]] = rows[::-1]  # one member of each group (its lowest index)
-    width_min = np.full(len(count), 9)
-    width_max = np.zeros(len(count), dtype=int)
-    np.minimum.at(width_min, group, space.width[rows])
-    np.maximum.at(width_max, group, space.width[rows])
-    depth_min = np.full(len(count), 9)
-    depth_max = np.zeros(len(count), dtype=int)
-    np.minimum.at(depth_min, group, space.depth[rows])
-    np.maximum.at(depth_max, group, space.depth[rows])
-    keep = (width_min == width_max) & (depth_min == depth_max)
-    accuracy = {d: (np.bincount(group, results.test_accuracy(d)[rows]) / count)[keep] for d in DATASETS}
-    return Units(name, space.width[first][keep].astype(int), space.depth[first][keep].astype(int),
-                 space.live_convolutions[first][keep].astype(int), accuracy, count[keep])
+    consistent = (_constant_within(group, space.width[rows].astype(np.int64), len(count))
+                  & _constant_within(group, space.depth[rows].astype(np.int64), len(count)))
+    return Grouping(rows, group, count, first, consistent)
 
 
-def inconsistent_unique_classes(results: NB201Results | None = None) -> tuple[int, int]:
+def units(name: str, results: NB201Results | None = None, space: SpaceMeasures | None = None) -> Units:
+    """The units of analysis `name` (one of `UNITS`) of the trainable cells; units whose members disagree on width
+    or depth (only ``UniqueString`` classes have any) are left out."""
+    results = results or load_results()
+    space = space or measure(results.codes)
+    g = grouping(name, results, space)
+    keep, first = g.consistent, g.first[g.consistent]
+    accuracy = {d: g.mean(results.test_accuracy(d))[keep] for d in DATASETS}
+    return Units(name, space.width[first].astype(int), space.depth[first].astype(int),
+                 space.live_convolutions[first].astype(int), accuracy, g.count[keep])
+
+
+def inconsistent_unique_classes(results: NB201Results | None = None,
+                                space: SpaceMeasures | None = None) -> tuple[int, int]:
     """``(classes, mixed)``: NATS-Bench's ``UniqueString`` classes of trainable cells, and how many of them hold
     members of different width or depth."""
     results = results or load_results()
-    space = measure(results.codes)
-    rows = np.flatnonzero(space.trainable)
-    seen: dict[str, set] = {}
-    for i in rows:
-        seen.setdefault(results.unique_digest[i], set()).add((int(space.width[i]), int(space.depth[i])))
-    return len(seen), sum(len(v) > 1 for v in seen.values())
+    g = grouping("unique-classes", results, space or measure(results.codes))
+    return len(g.count), int((~g.consistent).sum())
 
 
 def section5(u: Units, dataset: str) -> dict:
@@ -197,23 +219,17 @@ def verdict(rows: list[dict]) -> str:
     return "no consistent relation"
 
 
-def noise(u: Units, results: NB201Results | None = None) -> dict:
+def noise(u: Units, results: NB201Results | None = None, space: SpaceMeasures | None = None) -> dict:
     """Run-to-run noise of NATS-Bench's training, from live-graph classes with two or more members: the pooled
     within-class standard deviation of final test accuracy, against the standard deviation between classes."""
     results = results or load_results()
-    space = measure(results.codes)
-    rows = np.flatnonzero(space.trainable)
-    keys = [results.cell(int(i)).canonical() for i in rows]
+    g = grouping("live-classes", results, space or measure(results.codes))
     out = {}
     for dataset in DATASETS:
-        acc = results.test_accuracy(dataset)[rows]
-        by: dict[NB201Cell, list[float]] = {}
-        for key, a in zip(keys, acc):
-            by.setdefault(key, []).append(float(a))
-        multi = [np.array(v) for v in by.values() if len(v) > 1]
-        ss = sum(float(((v - v.mean()) ** 2).sum()) for v in multi)
-        dof = sum(len(v) - 1 for v in multi)
-        out[dataset] = {"classes_with_duplicates": len(multi), "within_sd": math.sqrt(ss / dof),
+        acc = results.test_accuracy(dataset)
+        within = acc[g.rows] - g.mean(acc)[g.group]
+        out[dataset] = {"classes_with_duplicates": int((g.count > 1).sum()),
+                        "within_sd": math.sqrt(float((within**2).sum()) / int((g.count - 1).sum())),
                         "between_sd": float(np.std(u.accuracy[dataset], ddof=1))}
     return out
 
@@ -223,11 +239,12 @@ def percentile_of(values: np.ndarray, value: float) -> float:
     return float(100 * ((values < value).mean() + 0.5 * (values == value).mean()))
 
 
-def observation31(results: NB201Results | None = None, arch: str = DARTS_CELL) -> dict:
+def observation31(results: NB201Results | None = None, arch: str = DARTS_CELL,
+                  space: SpaceMeasures | None = None) -> dict:
     """Where a found cell sits among the trainable cells: the share of them at least as wide and at most as deep
     (both 1/n for the single widest-shallowest cell of a space, as in Chapter 8), and its accuracy percentiles."""
     results = results or load_results()
-    space = measure(results.codes)
+    space = space or measure(results.codes)
     cell = NB201Cell.from_arch_string(arch)
     index = results.index_of(cell)
     t = space.trainable
@@ -248,7 +265,7 @@ def chapter(results: NB201Results | None = None) -> dict:
     results = results or load_results()
     space = measure(results.codes)
     t = space.trainable
-    classes, mixed = inconsistent_unique_classes(results)
+    classes, mixed = inconsistent_unique_classes(results, space)
     all_units = {name: units(name, results, space) for name in UNITS}
     live = all_units["live-classes"]
     section = {name: [section5(u, d) for d in DATASETS] for name, u in all_units.items()}
@@ -264,16 +281,19 @@ def chapter(results: NB201Results | None = None) -> dict:
         },
         "section5": section,
         "verdict": verdict(section["live-classes"]),
-        "noise": noise(live, results),
-        "observation31": observation31(results),
-        "best": {d: {"index": int(np.argmax(results.test_accuracy(d))),
-                     "arch": results.arch_string(int(np.argmax(results.test_accuracy(d)))),
-                     "width": int(space.width[int(np.argmax(results.test_accuracy(d)))]),
-                     "depth": int(space.depth[int(np.argmax(results.test_accuracy(d)))]),
-                     "test_accuracy": float(results.test_accuracy(d).max())} for d in DATASETS},
+        "noise": noise(live, results, space),
+        "observation31": observation31(results, space=space),
+        "best": {d: _best(results, space, d) for d in DATASETS},
     }
 
 
-__all__ = ["Correlation", "DARTS_CELL", "Mean", "UNITS", "Units", "chapter", "inconsistent_unique_classes",
+def _best(results: NB201Results, space: SpaceMeasures, dataset: str) -> dict:
+    i = int(np.argmax(results.test_accuracy(dataset)))
+    return {"index": i, "arch": results.arch_string(i), "width": int(space.width[i]), "depth": int(space.depth[i]),
+            "test_accuracy": float(results.test_accuracy(dataset)[i])}
+
+
+__all__ = ["Correlation", "DARTS_CELL", "Grouping", "Mean", "UNITS", "Units", "chapter", "grouping",
+           "inconsistent_unique_classes",
            "mean_interval", "noise", "observation31", "percentile_of", "section5", "spearman", "units", "verdict",
            "welch_difference"]
