@@ -18,6 +18,7 @@ from cellnas_edu.data import load_dataset
 from cellnas_edu.errors import UserError
 from cellnas_edu.io import read_jsonl
 from cellnas_edu.train import evaluate, load_run, loop, make_config, train
+from cellnas_edu.train.determinism import numerics
 
 #: the shared smoke run: 4 epochs of 512 synthetic images (the smoke preset with more data and epochs)
 SMOKE = dict(arch="DARTS", dataset="synthetic", device="cpu", epochs=4, train_subset=512)
@@ -67,7 +68,8 @@ def test_run_folder_layout_and_metrics_schema(smoke_run):
     # the cosine schedule of Appendix A.3, one value per epoch
     assert [m["lr"] for m in metrics] == pytest.approx([0.05 * (1 + math.cos(math.pi * k / 4)) for k in range(4)])
     config = json.loads((out / "config.json").read_text())
-    assert config == {**make_config("smoke", **SMOKE).to_dict(), "version": config["version"]}
+    assert config == {**make_config("smoke", **SMOKE).to_dict(), "version": config["version"],
+                      "numerics": numerics(config["device"])}
     assert json.loads((out / "status.json").read_text()) == {"state": "finished", "epochs_done": 4}
 
 

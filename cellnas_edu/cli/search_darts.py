@@ -34,7 +34,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=seed_arg, default=0, help="seed of the initialisation and data order")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument("--threads", type=positive_int,
-                        help="torch threads on the CPU (default: the idle cores)")
+                        help="torch threads on the CPU (default 1, fixed for the search: recorded in search.json and "
+                             "reused by --resume)")
     parser.add_argument("--out", help="run folder (default runs/search_darts/seed<SEED>)")
     parser.add_argument("--resume", action="store_true", help="continue the search in --out")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -43,7 +44,8 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from ..search.darts import format_result, make_search_config, run_search
-    from ..train.cpu import choose_threads, torch_threads
+    from ..train.cpu import torch_threads
+    from ..train.determinism import DEFAULT_THREADS
 
     config = make_search_config(
         args.preset, dataset=args.dataset, data_root=args.data_root, search_images=args.search_images,
@@ -51,7 +53,8 @@ def run(args) -> int:
         lr=args.lr, arch_lr=args.arch_lr, seed=args.seed, device=args.device,
     )
     out = args.out or f"runs/search_darts/seed{args.seed}"
-    with torch_threads(args.threads or choose_threads(1)):
+    threads = _recorded_threads(out, args.threads) if args.resume else args.threads
+    with torch_threads(DEFAULT_THREADS if threads is None else threads):
         result = run_search(config, out, resume=args.resume, progress=not args.no_progress)
     if args.json:
         emit_json(result)
@@ -59,3 +62,19 @@ def run(args) -> int:
         print(format_result(result))
         print(f"(run folder: {out}; found genotype: {out}/genotype.json)")
     return 0
+
+
+def _recorded_threads(out: str, requested: int | None) -> int | None:
+    """On `--resume`: the thread count recorded in `OUT/search.json` (a different `--threads` is refused)."""
+    import json
+    from pathlib import Path
+
+    from ..train.determinism import NUMERICS_KEY, resume_threads
+
+    manifest = Path(out) / "search.json"
+    try:
+        old = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return requested  # nothing readable: the search's own checks report it
+    recorded = old.get(NUMERICS_KEY) if isinstance(old, dict) else None
+    return resume_threads(recorded, requested, f"search folder {out}")

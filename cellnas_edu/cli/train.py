@@ -73,8 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="any other TrainConfig field, e.g. --set cutout=16 --set grad_clip=none")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch CPU threads (CPU runs; default: the idle cores, 1 per process under torchrun "
-                             "with several processes; see cellnas_edu.train.cpu.choose_threads)")
+                        help="torch CPU threads (CPU runs; default 1, fixed for the run: recorded in config.json "
+                             "and reused by --resume; see cellnas_edu.train.determinism)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--json", action="store_true", help="print the run summary as JSON")
 
@@ -104,24 +104,27 @@ def config_from_args(args: argparse.Namespace):
     return make_config(args.preset, **overrides)
 
 
-def _cpu_threads(config, threads: int | None):
-    """The thread count of a CPU run ([`cellnas_edu.train.cpu.choose_threads`][cellnas_edu.train.cpu.choose_threads]
-    unless `--threads`); CUDA runs
-    keep torch's default."""
+def _cpu_threads(config, threads: int | None, out: str, resume: bool):
+    """The thread count of a CPU run: `--threads`, else
+    [`DEFAULT_THREADS`][cellnas_edu.train.determinism.DEFAULT_THREADS]; on `--resume` the count recorded in the
+    folder's config.json (a different `--threads` is refused). CUDA runs keep torch's default."""
     from contextlib import nullcontext
 
     import torch
 
-    from ..train.cpu import choose_threads, torch_threads
+    from ..train.cpu import torch_threads
+    from ..train.determinism import DEFAULT_THREADS, NUMERICS_KEY, resume_threads
+    from ..train.runfolder import RunFolder
 
     if threads is not None and threads < 1:
         raise ValueError(f"--threads must be at least 1, got {threads}")
     on_cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
     if not on_cpu:
         return nullcontext()
-    if threads is None:
-        threads = choose_threads(jobs=max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1"))))
-    return torch_threads(threads)
+    folder = RunFolder(out)
+    if resume and folder.config_path.is_file():
+        threads = resume_threads(folder.read_config().get(NUMERICS_KEY), threads, f"run folder {folder.path}")
+    return torch_threads(DEFAULT_THREADS if threads is None else threads)
 
 
 def _saved_genotype(out: str, arch: str | None) -> dict | None:
@@ -152,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     from . import emit_json
 
     config = config_from_args(args)
-    with _cpu_threads(config, args.threads):
+    with _cpu_threads(config, args.threads, args.out, args.resume):
         summary = train(config, args.out, resume=args.resume, progress=not args.no_progress)
     if int(os.environ.get("RANK", "0")) != 0:
         return 0

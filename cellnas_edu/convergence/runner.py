@@ -9,6 +9,8 @@ from pathlib import Path
 from ..cells.genotypes import genotype_from_dict, resolve_genotype
 from ..errors import UserError
 from ..io import atomic_write_json
+from ..train.cpu import torch_threads
+from ..train.determinism import NUMERICS_KEY, numerics, resume_threads
 from .plots import figure_path, plot_curves
 from .pool import run_in_parallel
 from .spec import ConvergenceSpec, ExperimentCell, experiment_cells, lr_key, run_dir
@@ -39,11 +41,12 @@ def read_manifest(manifest: Path, protocol: dict, resume: bool, what: str) -> di
     return old
 
 
-def _prepare(out_dir: Path, spec: ConvergenceSpec, cells: list[ExperimentCell], resume: bool) -> None:
+def _prepare(out_dir: Path, spec: ConvergenceSpec, cells: list[ExperimentCell], resume: bool, threads: int) -> None:
     """Write `experiment.json` (the protocol and every cell's genotype); refuse a different protocol."""
     manifest = out_dir / "experiment.json"
     if manifest.exists():
         old = read_manifest(manifest, spec.protocol(), resume, "a convergence experiment")
+        resume_threads(old.get(NUMERICS_KEY), threads, f"experiment folder {out_dir}")
         old_cells = {c["label"]: c["genotype"] for c in old.get("cells", [])}
         for cell in cells:
             if cell.label in old_cells and genotype_from_dict(old_cells[cell.label]) != cell.genotype:
@@ -53,6 +56,7 @@ def _prepare(out_dir: Path, spec: ConvergenceSpec, cells: list[ExperimentCell], 
         raise UserError(f"{out_dir} already holds run folders; pass --resume or choose another --out")
     atomic_write_json(manifest, {
         "protocol": spec.protocol(),
+        NUMERICS_KEY: numerics(threads=threads),
         "lrs": list(spec.lrs),
         "seeds": spec.seeds,
         "cells": [{"label": c.label, "original": c.original, "width": float(c.width), "depth": c.depth,
@@ -100,7 +104,7 @@ def run_convergence(spec: ConvergenceSpec, out_dir, *, resume: bool = False, pro
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
     genotype = resolve_genotype(spec.arch)
     cells = experiment_cells(genotype, spec.kind, spec.count, spec.variant_seed, spec.family)
-    _prepare(out_dir, spec, cells, resume)
+    _prepare(out_dir, spec, cells, resume, threads_per_job)
     first = _config_for(spec, cells[0], spec.lrs[0], 0)
     epochs = first.epochs
     params = parameter_counts(cells, first)
@@ -121,7 +125,8 @@ def run_convergence(spec: ConvergenceSpec, out_dir, *, resume: bool = False, pro
                disable=not progress, file=sys.stderr, dynamic_ncols=True, position=0)
     try:
         if jobs == 1:
-            _run_serially(spec, out_dir, todo, progress, bar, after_run)
+            with torch_threads(threads_per_job):  # the workers' count: the same numbers as --jobs N
+                _run_serially(spec, out_dir, todo, progress, bar, after_run)
         else:
             work = [(lr, _config_for(spec, cell, lr, seed), run_dir(out_dir, lr, cell.label, seed))
                     for lr, cell, seed in todo]

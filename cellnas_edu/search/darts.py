@@ -375,8 +375,10 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
                 from None
         start_epoch, history = checkpoint["epoch"], checkpoint["history"]
         seconds = float(history[-1].get("seconds_total", 0.0))
+    from ..train.determinism import NUMERICS_KEY, numerics
+
     atomic_write_json(out_dir / "search.json", {"format": SEARCH_FORMAT, "protocol": config.protocol(),
-                                                "config": config.to_dict()})
+                                                "config": config.to_dict(), NUMERICS_KEY: numerics(device)})
     atomic_write_text(out_dir / "alphas.jsonl", "".join(json.dumps(r) + "\n" for r in history))
 
     steps = min(len(train_idx), len(valid_idx)) // config.batch_size

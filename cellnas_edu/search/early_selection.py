@@ -89,6 +89,8 @@ from ..convergence.exact_stats import bootstrap_mean_interval, holm, sign_test, 
 from ..convergence.spec import lr_key
 from ..errors import UserError
 from ..io import atomic_write_json
+from ..train.cpu import torch_threads
+from ..train.determinism import NUMERICS_KEY, numerics, resume_threads
 
 DEFAULT_OVERRIDES = dict(init_channels=4, layers=5, train_subset=640, test_subset=320, batch_size=32, grad_clip=None)
 """The network and data of every run on top of the `cpu-mini` preset: the network of the book's Section 4
@@ -589,13 +591,14 @@ def summarize(out_dir, spec: EarlySelectionSpec, candidates: dict[int, list], n_
     }
 
 
-def _prepare(out_dir: Path, spec: EarlySelectionSpec, candidates: dict[int, list], resume: bool) -> None:
+def _prepare(out_dir: Path, spec: EarlySelectionSpec, candidates: dict[int, list], resume: bool, threads: int) -> None:
     """Write `experiment.json` (the protocol and every candidate); refuse a different protocol."""
     manifest = out_dir / "experiment.json"
     if manifest.exists():
         from ..convergence.runner import read_manifest
 
         old = read_manifest(manifest, spec.protocol(), resume, "an experiment")
+        resume_threads(old.get(NUMERICS_KEY), threads, f"experiment folder {out_dir}")
         trained = {(c.get("repetition"), c.get("label")): c.get("genotype") for c in old.get("candidates", [])
                    if isinstance(c, dict)}
         for r, variants in candidates.items():
@@ -608,6 +611,7 @@ def _prepare(out_dir: Path, spec: EarlySelectionSpec, candidates: dict[int, list
         raise UserError(f"{out_dir} already holds run folders; pass --resume or choose another --out")
     atomic_write_json(manifest, {
         "protocol": spec.protocol(),
+        NUMERICS_KEY: numerics(threads=threads),
         "experiment": spec.to_json(),
         "candidates": [{"repetition": r, "label": v.label, "draw": v.draw, "width": float(v.width),
                         "width_c": format_width(v.width), "depth": v.depth, "genotype": v.genotype.to_dict()}
@@ -635,7 +639,7 @@ def run_early_selection(spec: EarlySelectionSpec, out_dir, *, resume: bool = Fal
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     out_dir = Path(out_dir)
     candidates = candidates_by_repetition(spec)
-    _prepare(out_dir, spec, candidates, resume)
+    _prepare(out_dir, spec, candidates, resume, threads_per_job)
 
     def write_summary(lr=None) -> dict:
         summary = summarize(out_dir, spec, candidates, n_boot)
@@ -648,7 +652,8 @@ def run_early_selection(spec: EarlySelectionSpec, out_dir, *, resume: bool = Fal
                disable=not progress, file=sys.stderr, dynamic_ncols=True)
     try:
         if jobs == 1:
-            _run_serially(spec, out_dir, todo, progress, bar, write_summary)
+            with torch_threads(threads_per_job):  # the workers' count: the same numbers as --jobs N
+                _run_serially(spec, out_dir, todo, progress, bar, write_summary)
         else:
             work = [(lr, config_for(spec, v, lr, r), run_folder(out_dir, lr, r, v.label)) for lr, r, v in todo]
             run_in_parallel(work, jobs, threads_per_job, bar, write_summary)

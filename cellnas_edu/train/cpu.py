@@ -13,9 +13,12 @@ thread, interleaved rounds against plain eager fp32.
 * **multi-tensor (`foreach`) SGD and gradient clipping**: one kernel per
   step over all ~200 small parameter tensors instead of a Python loop (the
   default on CUDA already; torch leaves it off on the CPU).
-* **threads**: one intra-op thread per process when several runs share the
-  cores (`--jobs`) or the machine is busy; all cores for a single run on an
-  idle machine ([`choose_threads`][cellnas_edu.train.cpu.choose_threads]).
+* **threads**: a run that records numbers uses a fixed count (1 unless
+  `--threads`), recorded in its config.json and reused on `--resume`
+  ([`cellnas_edu.train.determinism`][cellnas_edu.train.determinism]): float
+  reductions split over another count give other numbers.
+  [`choose_threads`][cellnas_edu.train.cpu.choose_threads] (the idle cores)
+  is used only by the tour, which records the count it chose.
 * **freed memory stays in the process** ([`keep_freed_memory`][cellnas_edu.train.cpu.keep_freed_memory]):
   with trimming off and a fixed 32 MB mmap threshold, the activations of the
   next step reuse pages that are already mapped instead of being faulted in

@@ -138,7 +138,10 @@ def write_metrics(out_dir: Path, metrics: list[dict]) -> None:
 
 
 def write_config(out_dir: Path, config: TrainConfig) -> None:
-    atomic_write_json(Path(out_dir) / CONFIG, {**config.to_dict(), "version": __version__})
+    from .determinism import NUMERICS_KEY, numerics
+
+    atomic_write_json(Path(out_dir) / CONFIG, {**config.to_dict(), "version": __version__,
+                                               NUMERICS_KEY: numerics(config.device)})
 
 
 def write_status(out_dir: Path, state: str, epochs_done: int) -> None:
