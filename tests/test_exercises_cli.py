@@ -22,6 +22,7 @@ import torch
 
 from cellnas_edu.cells import topology
 from cellnas_edu.cli import main
+from cellnas_edu.errors import UserError
 from cellnas_edu.exercises.catalog import BY_NAME, CHAPTERS, EXERCISES
 from cellnas_edu.exercises.checks import ch1_cells
 from cellnas_edu.exercises.grader import grade, load_function
@@ -376,3 +377,40 @@ def test_unknown_exercise_and_existing_file_are_one_line_errors(tmp_path, capsys
     assert code == 2 and "exists" in err
     code, _, err = run(capsys, "check", "--dir", str(tmp_path / "empty"))
     assert code == 2 and "no exercise started" in err
+
+
+# -- grading in a child process cannot be fooled by exiting or printing ----------------------------------------------
+FOOLING = {
+    "exit_at_import": "import sys\nsys.exit(0)\n",
+    "os_exit_in_function": "import os\n\ndef cell_depth(*args, **kwargs):\n    os._exit(0)\n",
+    "prints_passed": "print('cell_depth: 9/9 checks passed -- done')\nprint('1/1 passed')\n"
+                     "def cell_depth(*args, **kwargs):\n    print('PASS')\n    return 0\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FOOLING))
+def test_isolated_grading_is_not_fooled(kind, tmp_path):
+    from cellnas_edu.exercises.isolated import grade_file
+
+    path = tmp_path / "cell_depth.py"
+    path.write_text(FOOLING[kind], encoding="utf-8")
+    exercise = BY_NAME["cell_depth"]
+    try:
+        result = grade_file(exercise, path, timeout=1.0, run_timeout=60)
+    except UserError as exc:  # sys.exit at import: the file does not load, one line
+        assert kind == "exit_at_import" and "SystemExit" in str(exc)
+        return
+    assert not result.passed
+    assert len(result.tests) == len(exercise.check_ids())
+    if kind == "os_exit_in_function":
+        assert any("did not report" in (t.message or "") for t in result.tests)
+
+
+def test_isolated_grading_times_out_an_endless_import(tmp_path):
+    from cellnas_edu.exercises.isolated import grade_file
+
+    path = tmp_path / "cell_depth.py"
+    path.write_text("while True:\n    pass\n", encoding="utf-8")
+    result = grade_file(BY_NAME["cell_depth"], path, timeout=1.0, run_timeout=5)
+    assert not result.passed
+    assert all("time limit" in t.message for t in result.tests)

@@ -147,7 +147,8 @@ def run_solution(args) -> int:
 def run_check(args) -> int:
     from ..errors import UserError
     from ..exercises.catalog import get_exercise
-    from ..exercises.grader import DEFAULT_CALL_TIMEOUT, format_result, grade, load_function
+    from ..exercises.grader import DEFAULT_CALL_TIMEOUT, format_result
+    from ..exercises.isolated import grade_file
 
     ws = _workspace(args)
     timeout = args.timeout or DEFAULT_CALL_TIMEOUT
@@ -157,18 +158,23 @@ def run_check(args) -> int:
         exercises = ws.started()
         if not exercises:
             raise UserError(f"no exercise started in {ws.root}/; 'cellnas exercises start NAME' writes one")
-    functions = [(e, load_function(ws.path(e), e, timeout)) for e in exercises]  # bad files fail before grading
+    for exercise in exercises:
+        if not ws.path(exercise).is_file():
+            raise UserError(f"{ws.path(exercise)} does not exist; run 'cellnas exercises start {exercise.name}' first")
     results = []
-    for exercise, function in functions:
-        result = grade(exercise, function, timeout)
+    for exercise in exercises:
+        result = grade_file(exercise, ws.path(exercise), timeout)  # the learner's code runs in a child process
         ws.record(exercise.name, passed=result.passed, num_passed=result.num_passed,
                   num_tests=len(result.tests), checked=_now())
         results.append(result)
         if not args.json:
             print(format_result(result))
+    done = sum(r.passed for r in results)
     if args.json:
         emit_json({"workspace": str(ws.root), "passed": all(r.passed for r in results),
-                   "results": [r.to_json() for r in results]})
+                   "num_passed": done, "num_exercises": len(results), "results": [r.to_json() for r in results]})
+    else:
+        print(f"{done}/{len(results)} passed")
     return 0 if all(r.passed for r in results) else 1
 
 

@@ -145,7 +145,7 @@ def load_function(path: Path, exercise: Exercise, timeout: float | None = DEFAUL
     try:
         with time_limit(max(timeout or 0, IMPORT_TIMEOUT), f"importing {path.name}"):
             exec(code, module.__dict__)
-    except Exception as exc:  # the learner's module failed: one line, not our traceback
+    except (Exception, SystemExit) as exc:  # the learner's module failed: one line, not our traceback
         sys.modules.pop(module.__name__, None)
         raise UserError(f"running {path} failed: {type(exc).__name__}: {exc}") from None
     function = module.__dict__.get(exercise.function_name)
@@ -391,7 +391,7 @@ def run_one(check_id: str, recorder: Recorder, reference, function_name: str) ->
     recorder.calls.clear()
     try:
         test()
-    except (KeyboardInterrupt, SystemExit):
+    except KeyboardInterrupt:
         raise
     except BaseException as exc:
         result.passed = False
@@ -462,22 +462,32 @@ def _largest_difference(a, b):
     return f"[{', '.join(str(int(i)) for i in index)}]", f"{float(x[index]):.10g}", f"{float(y[index]):.10g}"
 
 
-def grade(exercise: Exercise, function, timeout: float | None = DEFAULT_CALL_TIMEOUT) -> ExerciseResult:
-    """Run every check of `exercise` with `function` swapped in for the package's target."""
+def grade_one_by_one(exercise: Exercise, function, timeout: float | None = DEFAULT_CALL_TIMEOUT):
+    """Yield `(index, TestResult)` for every check of `exercise` with `function` swapped in for the package's
+    target. A `SystemExit` from the learner's code fails that check (it is not passed on)."""
     reference = exercise.reference()
     tests = [resolve_check(c) for c in exercise.check_ids()]  # import the check modules before the swap
     del tests
     recorder = Recorder(function, timeout, exercise.function_name)
-    out = ExerciseResult(exercise.name)
     with swapped(exercise, recorder.wrapper):
-        for check_id in exercise.check_ids():
+        for index, check_id in enumerate(exercise.check_ids()):
             try:
-                out.tests.append(run_one(check_id, recorder, reference, exercise.function_name))
-            except (KeyboardInterrupt, SystemExit):
+                result = run_one(check_id, recorder, reference, exercise.function_name)
+            except KeyboardInterrupt:
                 raise
+            except SystemExit as exc:
+                result = TestResult(check_id, False, message=f"your code called sys.exit({exc.code!r})")
             except BaseException as exc:  # the harness itself failed: say so on the test, keep going
                 text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-                out.tests.append(TestResult(check_id, False, message=f"grader error: {text}"))
+                result = TestResult(check_id, False, message=f"grader error: {text}")
+            yield index, result
+
+
+def grade(exercise: Exercise, function, timeout: float | None = DEFAULT_CALL_TIMEOUT) -> ExerciseResult:
+    """Run every check of `exercise` with `function` swapped in for the package's target (in this process; the
+    CLI grades in a child process with [`grade_file`][cellnas_edu.exercises.isolated.grade_file])."""
+    out = ExerciseResult(exercise.name)
+    out.tests = [result for _, result in grade_one_by_one(exercise, function, timeout)]
     return out
 
 
