@@ -37,8 +37,11 @@ notebooks: setup
 figures: setup
 	$(PY) examples/make_figures.py
 
+# ruff is pinned in pyproject.toml (rules change between releases). The notebooks are not linted: they are
+# generated from docs/*.md by scripts/make_notebooks.py, and a bare last expression (ruff's B018) is how a notebook
+# cell shows its value; their code is the pages' doctest blocks, which the tests run.
 lint: setup
-	$(VENV)/bin/ruff check cellnas_edu tests theory examples benchmarks
+	$(VENV)/bin/ruff check cellnas_edu tests theory examples benchmarks scripts
 
 # Mutation testing of the core modules (not part of `make test`): each mutant runs against its module's own
 # tests; about 30 minutes on 2 cores. Kill rates per module -> results/mutants/summary.json.

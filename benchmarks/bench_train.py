@@ -173,7 +173,7 @@ def measure(layers: int, C: int, batch: int, warmup: int, steps: int, repeats: i
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# cpu-mini: the CPU fast path (issue 15) against plain eager fp32 on the same network
+# cpu-mini: the CPU fast path against plain eager fp32 on the same network
 
 #: (C, layers, batch, warm-up steps, timed steps, repeats) of the cpu-mini rows.
 CPU_MINI_SIZES = {"full": (8, 5, 64, 2, 4, 9), "quick": (8, 5, 64, 1, 3, 5), "tiny": (4, 3, 8, 1, 1, 1)}

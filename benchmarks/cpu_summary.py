@@ -1,4 +1,4 @@
-"""Write ``results/bench_cpu/summary.json``: the train benchmark's ``cpu-mini`` rows with provenance (issue 15).
+"""Write ``results/bench_cpu/summary.json``: the train benchmark's ``cpu-mini`` rows with provenance.
 
 Usage::
 

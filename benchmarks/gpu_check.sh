@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One prepared GPU check of the CUDA paths (issue 12, section 4); under 8 minutes on one H200.
+# One prepared GPU check of the CUDA paths; under 8 minutes on one H200.
 #
 #   bash benchmarks/gpu_check.sh            # on a machine with CUDA
 #   bash benchmarks/gpu_check.sh --dry-run  # anywhere: checks the environment, records every CUDA step as

@@ -1,4 +1,4 @@
-"""Channels-last against the default memory format for the landscape passes on the CPU (issue 15).
+"""Channels-last against the default memory format for the landscape passes on the CPU.
 
 The loss surface is one evaluation pass per grid point and the gradient
 variance one vmap per-sample-gradient pass per chunk: both are timed on the

@@ -16,7 +16,7 @@ The textbook never types a result in by hand. A page writes a **quote**:
 ```
 
 that is `experiment:path[:format]`, and the site build replaces it by the
-value in the file (`docs/hooks/results.py` calls `render`). The path is
+value in the file (`scripts/mkdocs_results_hook.py` calls `render`). The path is
 dotted; `[3]` indexes a list and `[key=value,...]` selects the one element
 of a list of objects whose fields match (numbers compare numerically, so
 `lr=0.25` matches `0.25`). The format is a Python format spec (`.3f`,
@@ -48,7 +48,7 @@ RESULTS_DIRNAME = "results"
 """The folder, relative to the repository root, that holds `<experiment>/summary.json`."""
 
 PROVENANCE_KEYS = ("command", "version", "git_commit", "date", "machine", "seconds")
-"""The keys every `provenance` object carries (issue "Evidence that decides", section 3)."""
+"""The keys every `provenance` object carries."""
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -100,7 +100,8 @@ def cells_figure(summary: dict, path: Path) -> Path:
 
 def draw_chapter_figures(summary: dict, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    return [cells_figure(summary, out / "nb201_cells.png"),accuracy_figure(summary, out / "nb201_accuracy_width_depth.png"),
+    return [cells_figure(summary, out / "nb201_cells.png"),
+            accuracy_figure(summary, out / "nb201_accuracy_width_depth.png"),
             strata_figure(summary, out / "nb201_width_within_convolutions.png")]
 
 

@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 #: chapter pages in book order
-CHAPTERS = ("cells", "space", "convergence", "landscape", "gradient-variance", "theory", "generalization", "search", "nb201")
+CHAPTERS = ("cells", "space", "convergence", "landscape", "gradient-variance", "theory", "generalization", "search",
+            "nb201")
 
 #: the line each chapter carries under its title (not copied into the notebook)
 LINK_PATTERN = re.compile(r"^\*?\[Download this chapter as a Jupyter notebook\]\(notebooks/[\w-]+\.ipynb\).*$")

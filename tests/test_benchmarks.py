@@ -82,7 +82,7 @@ def test_harness_lists_and_rejects_names():
 
 
 def test_train_benchmark_has_cpu_mini_rows(capsys):
-    """Issue 15: the train benchmark's rows hold the cpu-mini fast path against plain eager fp32, with speedups."""
+    """The train benchmark's rows hold the cpu-mini fast path against plain eager fp32, with speedups."""
     run = _load("run")
     assert run.main(["--only", "train", "--quick", "--tiny", "--device", "cpu", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)["results"]["train"]

@@ -1,4 +1,4 @@
-"""Bad input gets one line and exit 2, never a traceback (issue 12, section 3); bugs keep their traceback.
+"""Bad input gets one line and exit 2, never a traceback; bugs keep their traceback.
 
 The fuzz tests call :func:`cellnas_edu.cli.main` in-process over argument
 lists and file contents drawn by Hypothesis: every call must return 0 or 2

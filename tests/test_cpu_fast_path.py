@@ -1,4 +1,4 @@
-"""The CPU fast path of the trainer (cellnas_edu.train.cpu, issue 15): same math, thread and chunk rules."""
+"""The CPU fast path of the trainer (cellnas_edu.train.cpu): same math, thread and chunk rules."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every file a user could be handed, with a malicious or hostile payload (issue 12, sections 1 and 2).
+"""Every file a user could be handed, with a malicious or hostile payload.
 
 Doors that must stay shut: a CIFAR batch (a pickle), a checkpoint and ``model.pt``
 (torch pickles), ``landscape.npz`` and a genotype JSON file. Each malicious

@@ -252,7 +252,7 @@ def test_compare_landscapes_without_a_grid_is_one_line(runs, tmp_path, capsys):
 
 
 def test_channels_last_changes_speed_not_values(runs, tmp_path):
-    """The CPU fast path (issue 15) also runs the landscape passes in channels-last format.
+    """The CPU fast path also runs the landscape passes in channels-last format.
 
     Directions are drawn by shape, so both layouts walk the same plane; the
     loss surface and the gradient variance agree to float32 rounding, and the

@@ -1,4 +1,4 @@
-"""The package's layers (issue 9): cells below nets below train below convergence/landscape; theory alone.
+"""The package's layers: cells below nets below train below convergence/landscape; theory alone.
 
 Checked on the source with ``ast`` (every ``import`` and ``from ... import``,
 also inside functions), and once at run time: importing ``cellnas_edu.cells``

@@ -35,7 +35,8 @@ def test_pycon_examples_become_code_and_shell_blocks_are_guarded():
     assert kinds[2] == ("shell", "make figures")
 
 
-CHAPTERS = ("cells", "space", "convergence", "landscape", "gradient-variance", "theory", "generalization", "search", "nb201")
+CHAPTERS = ("cells", "space", "convergence", "landscape", "gradient-variance", "theory", "generalization", "search",
+            "nb201")
 #: something each executed notebook prints (chapters 3-5 only show their shell commands on the quick path)
 PRINTS = {"cells": "3.5c", "space": "14,400", "theory": "stated_bound", "generalization": "c,2"}
 

@@ -1,4 +1,4 @@
-"""Readable figures (issue 13 §2): contour level labels (Fig. 6), a log scale for Fig. 8, colour bars on the
+"""Readable figures: contour level labels (Fig. 6), a log scale for Fig. 8, colour bars on the
 comparison figures (Figs. 6, 7), interval bands clipped to what a loss or an accuracy allows."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Run folders under faults and tampering (issue 12, section 1): no silent corruption, no lost results.
+"""Run folders under faults and tampering: no silent corruption, no lost results.
 
 A torn last line of ``metrics.jsonl``, a second process on the same folder,
 ``config.json`` edited between runs, hand-crafted checkpoints, temporaries

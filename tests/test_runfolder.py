@@ -1,6 +1,6 @@
 """A run folder is self-contained: its config carries the genotype as data, so it can be moved.
 
-Issue 9: the genotype used to travel as a file path (``TrainConfig.arch``) and
+The genotype used to travel as a file path (``TrainConfig.arch``) and
 moving an experiment folder broke ``--resume`` and ``cellnas landscape``.
 """
 

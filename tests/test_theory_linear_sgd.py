@@ -1,4 +1,4 @@
-"""The widest and narrowest linear cells trained by SGD (cellnas_edu.theory.linear_sgd; issue 10 §1).
+"""The widest and narrowest linear cells trained by SGD (cellnas_edu.theory.linear_sgd).
 
 Gradients and block constants against the verifier's autograd functions, the first SGD step against a closed form,
 the vectorised trainer against a plain per-seed loop, the sign test against scipy and a hand count, Holm, the

@@ -54,7 +54,8 @@ def test_smoke_run_learns(smoke_run):
 
 
 def test_run_folder_layout_and_metrics_schema(smoke_run):
-    """TRAIN_CONTRACT: config.json, metrics.jsonl (epochs from 1), checkpoint.pt, model.pt, status.json;
+    """The run-folder layout (train/runfolder.py):
+    config.json, metrics.jsonl (epochs from 1), checkpoint.pt, model.pt, status.json;
     every file written atomically, so no temporary file is left behind."""
     out, summary = smoke_run
     assert sorted(p.name for p in out.iterdir()) == [

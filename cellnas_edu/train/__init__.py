@@ -1,6 +1,6 @@
 """Training networks of cells (Section 4.1, Section 5, Appendix A.1, A.3, A.4).
 
-The public interface (`TRAIN_CONTRACT`):
+The public interface:
 
 * [`TrainConfig`][cellnas_edu.train.TrainConfig], [`PRESETS`][cellnas_edu.train.PRESETS],
   [`make_config`][cellnas_edu.train.make_config] (`config.py`):

@@ -57,7 +57,8 @@ Bitwise-equal continuation needs the same values."""
 
 @dataclass(frozen=True, kw_only=True)
 class TrainConfig:
-    """Everything that determines a training run (see `TRAIN_CONTRACT`); build it with
+    """Everything that determines a training run (the interface of [`cellnas_edu.train`][cellnas_edu.train]);
+    build it with
     [`make_config`][cellnas_edu.train.config.make_config].
 
     `batch_size` is the global batch: under `torchrun` each of `W`

@@ -1,4 +1,4 @@
-"""The CPU fast path: which speed-ups the trainer uses on the CPU, and why (issue 15).
+"""The CPU fast path: which speed-ups the trainer uses on the CPU, and why.
 
 Every choice here was measured, not assumed (`benchmarks/bench_train.py`,
 `cpu-mini` rows; ratios in `benchmarks/README.md` and

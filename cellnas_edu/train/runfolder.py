@@ -3,7 +3,7 @@
 Every reader of a run folder (the trainer's [`rundir`][cellnas_edu.train.rundir],
 the convergence summary, the tour, `cellnas landscape`) goes through
 [`RunFolder`][cellnas_edu.train.runfolder.RunFolder]; nothing else spells `status.json` or `metrics.jsonl`.
-Layout (`TRAIN_CONTRACT`):
+Layout:
 
 ```text
 config.json     asdict(TrainConfig) + package version; the genotype is in it as data
@@ -17,7 +17,7 @@ status.json     {"state": "running" | "finished" | "diverged", "epochs_done"}
 A run folder is self-contained: it names no file outside itself, so it can be
 copied or moved and still be resumed and measured.
 
-Integrity (issue 12): one trainer at a time holds the folder's lock
+Integrity: one trainer at a time holds the folder's lock
 ([`RunFolder.lock`][cellnas_edu.train.runfolder.RunFolder.lock]; a second gets one line naming the holder's PID);
 holding it, the trainer removes the temporaries a killed write left
 ([`RunFolder.remove_stale_temporaries`][cellnas_edu.train.runfolder.RunFolder.remove_stale_temporaries]) and, on
