@@ -47,6 +47,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace a landscape.npz computed with other settings")
     parser.add_argument("--no-channels-last", action="store_true",
                         help="keep the default memory format (channels-last is faster, same values up to rounding)")
+    parser.add_argument("--bn-recalibration", type=int, default=0, metavar="N",
+                        help="re-estimate BatchNorm's statistics on the run's first N training images at every grid "
+                             "point (default 0: the statistics stored with the weights, fixed across the grid)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
@@ -61,7 +64,7 @@ def options_from_args(args):
         hessian_tol=args.hessian_tol, hessian_max_iter=args.hessian_max_iter,
         weights="best available" if args.weights == "auto" else args.weights,
         overwrite=args.overwrite, plots=args.plots, progress=not args.no_progress,
-        channels_last=not args.no_channels_last,
+        channels_last=not args.no_channels_last, bn_recalibration=args.bn_recalibration,
     )
 
 
@@ -77,6 +80,7 @@ def format_summary(summary: dict) -> str:
         f"{summary['samples']} test images, seed {summary['seed']}; "
         f"{summary['points_done']}/{summary['points']} points done ({summary['points_computed_now']} now)",
         f"eval loss:    {num('eval_loss', '.6f')} (plain evaluation at the trained weights)",
+        f"batchnorm:    {summary.get('batchnorm', '-')}",
         f"centre loss:  {num('center_loss', '.6f')}  min {num('min_loss', '.4f')}  max {num('max_loss', '.4g')}",
     ]
     if "grad_var_center" in summary:

@@ -31,6 +31,8 @@ FLAGS: dict[str, tuple[str, str | None]] = {
     "layers": ("--layers", "number of cells L (paper: 20)"),
     "train_subset": ("--train-subset", "number of training images (seeded, stratified)"),
     "test_subset": ("--test-subset", "number of test images (seeded, stratified)"),
+    "bn_recalibration": ("--bn-recalibration", "re-estimate BatchNorm statistics on this many training images "
+                                               "before each evaluation (default 0: the running statistics)"),
     "data_root": ("--data-root", "where the datasets are (default: $CELLNAS_DATA or ~/.cache/cellnas/data)"),
 }
 """TrainConfig fields with a flag of their own: field -> (flag, help). The flag's type (and, for `dataset`

@@ -54,11 +54,14 @@ def compute_grid(
     progress: bool = True,
     on_point: Callable[[int], None] | None = None,
     context: DistContext | None = None,
+    recalibrate: Callable[[], object] | None = None,
 ) -> LandscapeData:
     """Fill `data` in place (all ranks compute, rank 0 stores and saves) and return it.
 
     `on_point(n)` is called after this process finished its `n`-th point
-    (tests use it to simulate an interruption)."""
+    (tests use it to simulate an interruption). `recalibrate()`, if given, runs after the weights are
+    moved to each point (re-estimating BatchNorm's statistics for them); the statistics of `w*` are put
+    back when the loop ends."""
     if model.training:
         raise ValueError("the landscape is measured in evaluation mode; call model.eval() first")
     context = context or single_process(inputs.device)
@@ -80,6 +83,7 @@ def compute_grid(
             data.grad_var[i, j], data.grad_var_done[i, j] = grad_var, True
         return 1
 
+    statistics = _batchnorm_buffers(model) if recalibrate is not None else None
     try:
         with PerturbedWeights(params, *directions) as weights:
             for r in range(rounds):
@@ -91,6 +95,8 @@ def compute_grid(
                     need_loss = not data.loss_done[i, j]
                     need_grad_var = gradvar and not data.grad_var_done[i, j]
                     weights.set(float(data.alpha[i]), float(data.beta[j]))
+                    if recalibrate is not None:
+                        recalibrate()
                     loss = grad_var = math.nan
                     if need_grad_var:
                         result = gradient_variance(model, params, inputs, targets, chunk=chunk)
@@ -113,6 +119,16 @@ def compute_grid(
                     unsaved, last_save = 0, time.monotonic()
     finally:
         bar.close()
+        if statistics is not None:
+            with torch.no_grad():
+                for buffer, saved in statistics:
+                    buffer.copy_(saved)
         if save is not None and context.is_main and unsaved:
             save(data)
     return data
+
+
+def _batchnorm_buffers(model: nn.Module) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Every BatchNorm buffer of `model` with a copy of its value (to put back after per-point recalibration)."""
+    return [(b, b.detach().clone()) for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+            for b in m.buffers()]

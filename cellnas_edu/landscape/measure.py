@@ -33,8 +33,10 @@ import torch
 from torch import nn
 
 from ..cells.topology import cell_depth, cell_width
+from ..data import load_dataset
 from ..errors import UserError, refuse_if_too_big
 from ..io import exclusive_lock, remove_stale_temporaries
+from ..train.batchnorm import recalibrate_batchnorm, unaugmented_batches
 from ..train.cpu import auto_chunk, channels_last_for
 from .directions import DirectionSpec, random_direction_pair
 from .distributed import DistContext, setup
@@ -67,11 +69,15 @@ class LandscapeOptions:
     plots: bool = False
     progress: bool = True
     channels_last: bool = True  # network and images in channels-last format (CPU and CUDA; values unchanged)
+    bn_recalibration: int = 0  # >0: BatchNorm re-estimated on this many training images at every grid point
 
     def validate(self) -> None:
         validate_grid(self.steps, self.span)
         if self.gradvar_stat not in GRADVAR_STATS:
             raise ValueError(f"--gradvar-stat must be one of {', '.join(GRADVAR_STATS)}, got {self.gradvar_stat!r}")
+        if isinstance(self.bn_recalibration, bool) or not isinstance(self.bn_recalibration, int) \
+                or self.bn_recalibration < 0:
+            raise ValueError(f"--bn-recalibration must be a non-negative integer, got {self.bn_recalibration}")
         for name in ("samples", "chunk", "batch_size", "hessian_max_iter"):
             value = getattr(self, name)
             if name == "chunk" and value is None:
@@ -230,6 +236,8 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
                     "seed": options.seed, "ignore_bias_bn": options.ignore_bias_bn,
                     "normalization": spec.normalization, "dataset": run.config.dataset,
                     "weights_fingerprint": weights_fingerprint(model)}
+        if options.bn_recalibration:  # (absent at 0, so files measured before the option still match)
+            settings["bn_recalibration"] = options.bn_recalibration
         path = run_dir / FILENAME
         opened = None
         if context.is_main:
@@ -250,7 +258,11 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
                           "memory_format": "channels_last" if channels_last_for(context.device, options.channels_last)
                           else "contiguous",
                           "direction_spec": json.dumps(spec.to_dict())})
+        recalibrate = _recalibration(run, model, options, context.device)
+        data.info["batchnorm"] = batchnorm_mode(run.config.bn_recalibration, options.bn_recalibration)
         if context.is_main:
+            if recalibrate is not None:
+                recalibrate()
             data.info["eval_loss"], data.info["eval_acc"] = evaluation_loss(
                 model, images, labels, options.batch_size, context.device)
         save = (lambda d: d.save(path)) if context.is_main else None
@@ -258,7 +270,7 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
         directions = random_direction_pair(params, spec)
         compute_grid(model, params, directions, images, labels, data, gradvar=options.gradvar,
                      batch_size=options.batch_size, chunk=chunk, save=save, progress=options.progress,
-                     on_point=on_point, context=context)
+                     on_point=on_point, context=context, recalibrate=recalibrate)
         if not context.is_main:
             return {}
         if options.hessian and not _hessian_is_current(data.info, options):
@@ -279,6 +291,7 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
             for key in ("top_hessian_eigenvalue", "hessian_iterations", "hessian_converged", "hessian_residual"):
                 summary.pop(key, None)
         summary.update({"run_dir": str(run_dir), "weights": run.weights, "epoch": run.epoch,
+                        "batchnorm": data.info["batchnorm"],
                         "points_computed_now": int(data.loss_done.sum()) - before,
                         "seconds": time.perf_counter() - started, "files": files})
         return summary
@@ -286,6 +299,33 @@ def measure_landscape(run_dir, options: LandscapeOptions = LandscapeOptions(), *
         held.close()
         if own_context:
             context.close()
+
+
+def batchnorm_mode(trained_with: int, every_point: int) -> str:
+    """Which BatchNorm statistics the surface and the gradient variance are measured with (one line)."""
+    if every_point:
+        return (f"evaluation mode; statistics re-estimated on {every_point} training images at every grid point "
+                "(cellnas_edu.train.batchnorm)")
+    if trained_with:
+        return (f"evaluation mode; the statistics stored with the weights, re-estimated on {trained_with} training "
+                "images at the trained weights, fixed across the grid")
+    return ("evaluation mode; the running statistics of training (momentum average, which can lag the weights), "
+            "fixed across the grid")
+
+
+def _recalibration(run, model, options: LandscapeOptions, device) -> Callable[[], None] | None:
+    """With `--bn-recalibration N`: a function re-estimating BatchNorm on the run's first N training images."""
+    if not options.bn_recalibration:
+        return None
+    config = run.config
+    train_set = load_dataset(config.dataset, root=config.data_root, train=True, subset=config.train_subset,
+                             seed=config.seed)
+    if options.bn_recalibration > len(train_set):
+        raise UserError(f"--bn-recalibration {options.bn_recalibration} is more than the run's {len(train_set)} "
+                        "training images")
+    batches = list(unaugmented_batches(train_set, options.bn_recalibration, options.batch_size, device,
+                                       channels_last=channels_last_for(device, options.channels_last)))
+    return lambda: recalibrate_batchnorm(model, batches, images=options.bn_recalibration)
 
 
 def _gradvar_chunk(options: LandscapeOptions, model, images, params, context) -> tuple[int, dict]:

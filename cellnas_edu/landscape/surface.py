@@ -7,8 +7,11 @@ $$
 on a fixed sample of `M` test images, with `f_i` the cross-entropy of image
 `i` and $w_1, w_2$ the filter-normalised directions of
 [`directions`][cellnas_edu.landscape.directions]. The network is in evaluation mode:
-BatchNorm uses the running statistics of training, which stay fixed while the
-weights move (Li et al., 2018, do the same), and drop-path is off.
+BatchNorm uses the statistics stored with the weights, which stay fixed while the
+weights move (Li et al., 2018, do the same), and drop-path is off. Those statistics are
+the running averages of training, or, for a run trained with `bn_recalibration`, statistics
+re-estimated at the trained weights ([`cellnas_edu.train.batchnorm`][cellnas_edu.train.batchnorm]);
+`cellnas landscape --bn-recalibration N` re-estimates them at every grid point instead.
 
 Speed: the weights are moved *in place*. [`PerturbedWeights`][cellnas_edu.landscape.surface.PerturbedWeights] keeps one
 copy of $w^*$ and the two directions on the device and sets

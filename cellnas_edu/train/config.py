@@ -72,7 +72,10 @@ class TrainConfig:
     `config.json` and the run folder holding it are self-contained.
     `drop_path_prob` is the maximum; epoch `e` (from 1) of `E` uses
     `drop_path_prob * (e - 1) / E` (DARTS: `drop_path_prob * epoch / epochs`
-    with epochs counted from 0)."""
+    with epochs counted from 0). `bn_recalibration = N > 0` re-estimates every
+    BatchNorm's statistics on the first `N` training images before each
+    evaluation ([`cellnas_edu.train.batchnorm`][cellnas_edu.train.batchnorm]); `0` evaluates with the
+    running statistics of training, as the paper and DARTS do."""
 
     arch: str
     genotype: dict | None = None
@@ -101,6 +104,7 @@ class TrainConfig:
     compile: bool
     num_workers: int = 0
     eval_every: int = 1
+    bn_recalibration: int = 0
 
     def __post_init__(self):
         from ..cells.genotypes import genotype_from_dict, resolve_genotype
@@ -127,7 +131,7 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be at least 1, got {value}")
-        for name in ("seed", "cutout", "num_workers"):
+        for name in ("seed", "cutout", "num_workers", "bn_recalibration"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be non-negative, got {getattr(self, name)}")
         if self.seed > MAX_SEED:
@@ -148,6 +152,9 @@ class TrainConfig:
             raise ValueError("auxiliary_weight > 0 needs auxiliary=True (the auxiliary tower)")
         if not 0 <= self.drop_path_prob < 1:
             raise ValueError(f"drop_path_prob must be in [0, 1), got {self.drop_path_prob}")
+        if self.bn_recalibration and self.train_subset is not None and self.bn_recalibration > self.train_subset:
+            raise ValueError(f"bn_recalibration ({self.bn_recalibration} images) must be at most train_subset "
+                             f"({self.train_subset})")
         if self.grad_clip is not None and not (math.isfinite(self.grad_clip) and self.grad_clip > 0):
             raise ValueError(f"grad_clip must be positive or None, got {self.grad_clip}")
 
@@ -308,6 +315,8 @@ def config_differences(saved: dict, config: TrainConfig, ignore=RUNTIME_FIELDS) 
     for name, value in current.items():
         if name in ignore:
             continue
+        if name not in saved and _FIELD_DEFAULTS.get(name, _MISSING) == value:
+            continue  # a field added later, at its default: the saved run used that behaviour
         old = saved.get(name, "<missing>")
         if old != value:
             out.append(f"{name}: {old!r} -> {value!r}")

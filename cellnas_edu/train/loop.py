@@ -11,7 +11,10 @@ One epoch `e` (numbered from 1) of `E`:
 4. the learning rate follows cosine annealing to zero, stepped once per epoch
    as in DARTS: `lr_e = lr / 2 * (1 + cos(pi * (e - 1) / E))`, and `0`
    after the last epoch;
-5. the test set is evaluated, a line is appended to `metrics.jsonl` and the
+5. with `bn_recalibration = N`, BatchNorm's statistics are re-estimated on the
+   first `N` training images ([`cellnas_edu.train.batchnorm`][cellnas_edu.train.batchnorm]: weights and
+   random states untouched, so the training itself is the same with or without it);
+6. the test set is evaluated, a line is appended to `metrics.jsonl` and the
    checkpoint is rewritten atomically.
 
 Loss sums and correct counts stay on the device and are read once per epoch,
@@ -49,6 +52,7 @@ from tqdm.auto import tqdm
 from ..errors import UserError
 from ..io import append_jsonl, atomic_save
 from . import cpu, distributed
+from .batchnorm import recalibrate_batchnorm, unaugmented_batches
 from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint, rng_state, save_checkpoint, seed_everything, set_rng_state
 from .config import TrainConfig
 from .rundir import (
@@ -361,6 +365,10 @@ class _Run:
         diverged = not math.isfinite(train_loss)
         test_loss = test_acc = None
         if not diverged and (epoch % config.eval_every == 0 or epoch == config.epochs):
+            if config.bn_recalibration:
+                recalibrate_batchnorm(self.net, unaugmented_batches(
+                    train_loader.dataset, config.bn_recalibration, train_loader.batch_size, device,
+                    channels_last=self.channels_last), images=config.bn_recalibration)
             test_sums = evaluation_sums(self.net, test_loader, device, amp=config.amp and device.type == "cuda",
                                         channels_last=self.channels_last)
             test_loss_sum, test_correct, test_count = ctx.all_reduce_sum(test_sums).tolist()
