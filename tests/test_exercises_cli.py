@@ -186,6 +186,31 @@ def sum_tail_strict(counts, observed, alternative):
     return Fraction(hits, sum(counts.values()) ** len(observed))
 
 
+def nb201_live_edges_not_none(self):
+    """Every edge that is not `none` counted live, also one that leads nowhere."""
+    return tuple(op != "none" for op in self.ops)
+
+
+def nb201_width_not_none(self):
+    """Counts the edges out of node 0 that are not `none`, live or dead."""
+    return sum(self.op(to, 0) != "none" for to in (1, 2, 3))
+
+
+def nb201_depth_shortest(self):
+    """The shortest path over non-`none` edges instead of the longest."""
+    from cellnas_edu.nb201.cell import PATHS
+
+    lengths = [len(p) - 1 for p in PATHS if all(self.op(b, a) != "none" for a, b in zip(p, p[1:]))]
+    return min(lengths) if lengths else 0
+
+
+def nb201_canonical_unpruned(self):
+    """Compares the cell with its mirror image without pruning the dead edges first."""
+    if self.op(2, 1) != "none":
+        return self
+    return min(self, self.swapped(), key=lambda cell: cell.codes)
+
+
 WRONG = {
     "live_nodes": live_nodes_concat_only,
     "cell_width": cell_width_all_nodes,
@@ -204,12 +229,16 @@ WRONG = {
     "adapt_cell": adapt_first_operation_only,
     "derive_cell": derive_cell_counting_none,
     "sum_tail": sum_tail_strict,
+    "nb201_live_edges": nb201_live_edges_not_none,
+    "nb201_width": nb201_width_not_none,
+    "nb201_depth": nb201_depth_shortest,
+    "nb201_canonical": nb201_canonical_unpruned,
 }
 
 
 def test_at_least_twelve_exercises_follow_the_chapters():
     assert len(EXERCISES) >= 12
-    assert {e.chapter for e in EXERCISES} == set(CHAPTERS) == set(range(1, 9))
+    assert {e.chapter for e in EXERCISES} == set(CHAPTERS) == set(range(1, 10))
     assert set(WRONG) == set(BY_NAME), "every exercise needs a plausible wrong solution in this file"
 
 

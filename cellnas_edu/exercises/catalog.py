@@ -51,9 +51,15 @@ class Exercise:
             obj = getattr(obj, part)
         return obj
 
+    @property
+    def is_property(self) -> bool:
+        """Whether the target is a property (`cell.width`): the learner writes its getter, a function of `self`."""
+        return self.is_method and isinstance(self.owner().__dict__[self.function_name], property)
+
     def reference(self):
-        """The package's own implementation (a plain function, also for methods)."""
-        return self.owner().__dict__[self.function_name]
+        """The package's own implementation (a plain function, also for methods and a property's getter)."""
+        target = self.owner().__dict__[self.function_name]
+        return target.fget if isinstance(target, property) else target
 
     def check_ids(self) -> list[str]:
         return [f"{CHECKS}.{c}" for c in self.checks]
@@ -366,6 +372,72 @@ exact `fractions.Fraction`, $P(\sum_s X_s \geq \sum \text{observed})$ when `alte
 """,
         "Convolve a dictionary {sum: number of ways} S times, then count the ways in the tail; divide by "
         "total ** S."),
+    # ---------------------------------------------------------------- Chapter 9
+    _ex("nb201_live_edges", 9, "Live edges of a NAS-Bench-201 cell", "cellnas_edu.nb201.cell:NB201Cell.live_edges",
+        ["ch9_nb201::test_live_edges_are_those_on_a_path_from_input_to_output",
+         "ch9_nb201::test_live_edges_of_dead_ends"],
+        r"""
+Which of the six edges of `self` are live (Chapter 9; Section 3.2's pruning carried over to edge cells).
+
+A NAS-Bench-201 cell has nodes $0$ (input), $1$, $2$ and $3$ (output) and one operation on each edge
+$i \to j$, $i < j$; `self.ops` lists them in architecture-string order, `EDGES[k] = (to, from)`:
+$(1,0), (2,0), (2,1), (3,0), (3,1), (3,2)$. `self.op(to, frm)` gives one edge's operation.
+The operation `none` is the zero map: it cuts the edge.
+
+**Definition.** An edge is *live* if it is not `none` and lies on a path from node $0$ to node $3$ all of
+whose edges are not `none`. Every other edge cannot change the output.
+
+This is a property of the cell: write it as a function of `self` returning a tuple of six booleans in
+`EDGES` order.
+""",
+        "There are only four paths from 0 to 3 (0-3, 0-1-3, 0-2-3, 0-1-2-3): an edge is live if one of the paths "
+        "through it has no `none`. An edge out of node 0 into a node with no way on to node 3 is dead.",
+        imports=()),
+    _ex("nb201_width", 9, "Width of a NAS-Bench-201 cell", "cellnas_edu.nb201.cell:NB201Cell.width",
+        ["ch9_nb201::test_width_is_the_live_edges_leaving_the_input",
+         "ch9_nb201::test_width_of_the_all_skip_cell_and_of_a_dead_cell"],
+        r"""
+The width of `self` (Chapter 9): the number of **live** edges leaving the input node $0$ (edges
+$1 \leftarrow 0$, $2 \leftarrow 0$, $3 \leftarrow 0$), so $0 \le$ width $\le 3$.
+
+Section 3.2 counts the operations that read the cell's inputs; on an edge cell those are the edges out of
+node $0$, and only live ones count (`self.live_edges`, in `EDGES` order, tells which are). A property:
+write it as a function of `self` returning an `int`.
+""",
+        "Zip `EDGES` with `self.live_edges` and count the live edges whose source is 0. DARTS' all-skip cell "
+        "has width 3.",
+        imports=()),
+    _ex("nb201_depth", 9, "Depth of a NAS-Bench-201 cell", "cellnas_edu.nb201.cell:NB201Cell.depth",
+        ["ch9_nb201::test_depth_is_the_longest_live_path",
+         "ch9_nb201::test_depth_of_the_chain_and_of_the_direct_edge"],
+        r"""
+The depth of `self` (Chapter 9): the number of edges on the **longest** path from node $0$ to node $3$
+whose edges are all not `none`; $0$ if there is no such path (the cell's output is then identically zero).
+So depth is $0$, $1$, $2$ or $3$. A property: write it as a function of `self` returning an `int`.
+""",
+        "Longest, not shortest: a cell with the direct edge 0-3 and the chain 0-1-2-3 has depth 3. "
+        "`self.op(to, frm)` gives the operation of one edge.",
+        imports=()),
+    _ex("nb201_canonical", 9, "The live-graph canonical form", "cellnas_edu.nb201.cell:NB201Cell.canonical",
+        ["ch9_nb201::test_canonical_forms_are_equal_exactly_for_isomorphic_live_graphs",
+         "ch9_nb201::test_canonical_form_is_an_isomorphic_pruned_cell_and_keeps_width_and_depth",
+         "ch9_nb201::test_the_exchange_is_taken_when_it_gives_the_smaller_codes",
+         "ch9_nb201::test_canonical_form_of_a_mirrored_pair"],
+        r"""
+One representative per class of cells that compute the same function family (Chapter 9), so that
+isomorphic duplicates do not inflate $n$.
+
+1. Prune: set every dead edge to `none` (`self.pruned()` does it; `self.live_edges` says which are dead).
+2. If the pruned cell has no edge $1 \to 2$ (`pruned.op(2, 1) == "none"`), exchanging the intermediate nodes
+   $1$ and $2$ is an isomorphism: `pruned.swapped()` is the mirror image. Return whichever of the pruned cell
+   and its mirror image has the smaller `codes` (a tuple of operation indices; Python compares tuples
+   lexicographically).
+3. Otherwise return the pruned cell: exchanging the nodes would turn the edge $1 \to 2$ backwards.
+
+Returns an `NB201Cell`.
+""",
+        "Prune first, then compare: two cells that differ only in a dead edge must get the same form.",
+        imports=()),
 )
 
 BY_NAME: dict[str, Exercise] = {e.name: e for e in EXERCISES}
@@ -379,6 +451,7 @@ CHAPTERS: dict[int, str] = {
     6: "Theory (Section 4.3, Appendix C)",
     7: "The adaptation (Section 5)",
     8: "Running a search (DARTS; Sections 3 and 4.1)",
+    9: "NAS-Bench-201's trained cells (Sections 3.2 and 5 at paper scale)",
 }
 
 

@@ -164,7 +164,7 @@ def swapped(exercise: Exercise, replacement):
     patched: list[tuple[object, str, object]] = []
     if exercise.is_method:
         patched.append((owner, name, original))
-        setattr(owner, name, replacement)
+        setattr(owner, name, property(replacement) if isinstance(original, property) else replacement)
     else:
         for module in list(sys.modules.values()):
             namespace = getattr(module, "__dict__", None)

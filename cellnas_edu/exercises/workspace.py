@@ -75,7 +75,12 @@ def _header(exercise: Exercise, kind: str) -> str:
 
 
 def _reference_source(exercise: Exercise) -> str:
-    return textwrap.dedent(inspect.getsource(exercise.reference()))
+    """The package's function, without decorators: a property's getter is written as a plain function."""
+    source = textwrap.dedent(inspect.getsource(exercise.reference()))
+    lines = source.splitlines(keepends=True)
+    while lines and lines[0].lstrip().startswith("@"):
+        lines.pop(0)
+    return "".join(lines)
 
 
 def stub_source(exercise: Exercise) -> str:
