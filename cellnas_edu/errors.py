@@ -110,7 +110,7 @@ def available_memory() -> int | None:
         return None
 
 
-def refuse_if_too_big(estimate_bytes: float, what: str, *, available: int | None = None) -> None:
+def refuse_if_too_big(estimate_bytes: float, what: str, *, available: int | None = None, hint: str = "") -> None:
     """Raise a one-line [`UserError`][cellnas_edu.errors.UserError] if `estimate_bytes` exceeds the memory available,
     before allocating.
 
@@ -120,4 +120,4 @@ def refuse_if_too_big(estimate_bytes: float, what: str, *, available: int | None
     limit = 1024 * GIB if limit is None else limit
     if estimate_bytes > limit:
         raise UserError(f"{what} needs about {estimate_bytes / GIB:,.1f} GiB of memory, more than the "
-                        f"{limit / GIB:,.1f} GiB available; ask for less")
+                        f"{limit / GIB:,.1f} GiB available; ask for less{hint}")

@@ -12,6 +12,14 @@ file in the same folder, flushed, fsynced and renamed over the target
   file, `/proc`, a full disk) becomes a one-line
   [`UserError`][cellnas_edu.errors.UserError] naming the target, not the
   temporary file.
+* What a path may name: a new file or an existing regular file (replaced
+  atomically). A folder, a device node (`/dev/null`), a FIFO or a socket is
+  refused with one line before anything is written: renaming over them would
+  replace the node itself, for every user of the machine. A symlink is written
+  *through*: its final target (which must itself be a new path or a regular
+  file) is replaced atomically in the target's folder, and the link stays a
+  link ([`writable_target`][cellnas_edu.io.writable_target]).
+* An empty path is an error (`Path("")` would silently mean the current folder).
 * A process killed between `mkstemp` and the rename leaves
   `.<name>.<random>.tmp` behind; [`remove_stale_temporaries`][cellnas_edu.io.remove_stale_temporaries] removes
   those of given targets (a run folder calls it when it starts, holding its
@@ -24,6 +32,7 @@ import fcntl
 import json
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -47,8 +56,46 @@ def _cannot_write(path: Path, exc: OSError) -> UserError:
     return UserError(f"cannot write {path}: {describe_os_error(exc)}")
 
 
-def _atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+_NOT_A_FILE = (
+    (stat.S_ISDIR, "is a folder, not a file"),
+    (stat.S_ISCHR, "is a device, not a regular file"),
+    (stat.S_ISBLK, "is a device, not a regular file"),
+    (stat.S_ISFIFO, "is a FIFO (named pipe), not a regular file"),
+    (stat.S_ISSOCK, "is a socket, not a regular file"),
+)
+
+
+def writable_target(path: Path | str) -> Path:
+    """The regular file a write to `path` replaces: `path` itself, or a symlink's final target.
+
+    Raises a one-line [`UserError`][cellnas_edu.errors.UserError] for an empty path
+    and for a path (or link target) that exists but is not a regular file:
+    a folder, a device node, a FIFO or a socket. A new path is accepted; its
+    folder is created by the writer. A symlink loop is refused."""
+    if isinstance(path, str) and not path.strip():
+        raise UserError("an empty path: give a file name")
     path = Path(path)
+    target = path
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=False)
+        except (OSError, RuntimeError):  # a loop of links
+            raise UserError(f"cannot write {path}: a symlink loop") from None
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    for test, reason in _NOT_A_FILE:
+        if test(mode):
+            named = f"{path} (a symlink to {target})" if target != path else str(path)
+            raise UserError(f"cannot write {named}: {reason}; cellnas writes only regular files")
+    return target
+
+
+def _atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    path = writable_target(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -60,8 +107,7 @@ def _atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        if path.is_dir():
-            raise IsADirectoryError(21, "is a folder, not a file")
+        writable_target(path)  # it may have become a folder, a FIFO, ... while we wrote
         os.replace(tmp, path)
     except BaseException as exc:
         try:
@@ -176,8 +222,9 @@ def atomic_save(path: Path, save: Callable[[IO[bytes]], None]) -> None:
 
 
 def append_jsonl(path: Path, record: dict) -> None:
-    """Append one JSON object as a line, flushed and fsynced."""
-    path = Path(path)
+    """Append one JSON object as a line, flushed and fsynced (to a new or regular file only, like the atomic
+    writer)."""
+    path = writable_target(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a", encoding="utf-8") as handle:
@@ -188,13 +235,41 @@ def append_jsonl(path: Path, record: dict) -> None:
         raise _cannot_write(path, exc) from None
 
 
+MAX_TEXT_BYTES = 64 * 2**20
+"""the largest JSON, JSON-lines or text file any command reads (64 MiB: a run's metrics for 100,000 epochs fit)"""
+MAX_DATA_BYTES = 1 * 2**30
+"""the largest single data file (a CIFAR batch is 31 MB, the whole CIFAR-100 training file 158 MB)"""
+
+
+def read_bounded_bytes(path: Path | str, limit: int = MAX_TEXT_BYTES, what: str = "file") -> bytes:
+    """The bytes of `path`, read at most `limit` of them: a larger file (or an endless one such as `/dev/zero`)
+    is a one-line [`UserError`][cellnas_edu.errors.UserError] instead of filling the memory. `FileNotFoundError`
+    and other `OSError`s propagate (the CLI turns them into one line naming the file)."""
+    path = Path(path)
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise UserError(f"{path}: larger than {limit // 2**20} MiB, too large for a {what}; is it the right file?")
+    return data
+
+
+def read_bounded_text(path: Path | str, limit: int = MAX_TEXT_BYTES, what: str = "text file") -> str:
+    """[`read_bounded_bytes`][cellnas_edu.io.read_bounded_bytes] decoded as UTF-8 (`UnicodeDecodeError` becomes
+    one line naming the file)."""
+    data = read_bounded_bytes(path, limit, what)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start}); is it the right file?") from None
+
+
 def read_jsonl(path: Path) -> list[dict]:
-    """Read a JSON-lines file, ignoring a torn last line left by a crash."""
+    """Read a JSON-lines file (at most `MAX_TEXT_BYTES`), ignoring a torn last line left by a crash."""
     records = []
     path = Path(path)
     if not path.exists():
         return records
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = read_bounded_text(path, what="JSON-lines file").splitlines()
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .io import atomic_write_json
+from .io import atomic_write_json, read_bounded_text
 
 RESULTS_DIRNAME = "results"
 """The folder, relative to the repository root, that holds `<experiment>/summary.json`."""
@@ -148,7 +148,7 @@ def validate_summary(summary: Any, path: Path) -> dict[str, Any]:
 def load_summary(experiment: str, root: Path | None = None) -> dict[str, Any]:
     path = summary_path(experiment, root)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded_text(path, what="results file")
     except FileNotFoundError:
         raise QuoteError(f"{path}: no such results file (run the experiment's command to create it)") from None
     try:

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from cellnas_edu import convergence as _convergence
 from cellnas_edu import section4_study as s4
+from cellnas_edu.cli import path_arg, results_name_arg
 from cellnas_edu.convergence import read_run, run_dir
 from cellnas_edu.convergence import runner as _runner
 from cellnas_edu.results import write_summary
@@ -111,7 +112,7 @@ def _analyze_convergence(args, spec, out, timing, root):
     data = {"protocol": protocol, "records": records,
             "analysis": s4.analyze_convergence(records, n_boot=args.n_boot),
             "runs": len(records), "core_seconds_per_run": _per_run(timing, records)}
-    _write(args.results_name or "convergence_study", data, args, timing, root)
+    _write("convergence_study" if args.results_name is None else args.results_name, data, args, timing, root)
 
 
 def _per_run(timing, records):
@@ -140,7 +141,7 @@ def _analyze_landscape(args, spec, out, measurements, timing, root):
     data = {"protocol": protocol,
             "records": records, "analysis": s4.analyze_landscape(records, n_boot=args.n_boot),
             "runs": len(records), "core_seconds_per_run": _per_run(timing, records)}
-    _write(args.results_name or "landscape_study", data, args, timing, root)
+    _write("landscape_study" if args.results_name is None else args.results_name, data, args, timing, root)
 
 
 def operations(args, clock, root):
@@ -177,7 +178,8 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("stage", choices=STAGES)
-    parser.add_argument("--out", default="runs/section4", help="folder of the runs (default runs/section4)")
+    parser.add_argument("--out", type=path_arg, default="runs/section4",
+                        help="folder of the runs (default runs/section4)")
     parser.add_argument("--results", default=None, help="results root (default: the repository's results/)")
     parser.add_argument("--lrs", type=float, nargs="+", default=None, help="learning rates of this invocation")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes, one thread each (default 2)")
@@ -193,7 +195,7 @@ def main(argv=None):
                         help="training epochs (default: the study's 3; the follow-up of Chapter 3 changes it)")
     parser.add_argument("--train-images", type=int, default=None, help="training images (default: the study's)")
     parser.add_argument("--test-images", type=int, default=None, help="test images (default: the study's)")
-    parser.add_argument("--results-name", default=None,
+    parser.add_argument("--results-name", type=results_name_arg, default=None,
                         help="results experiment this stage writes (default convergence_study / landscape_study)")
     parser.add_argument("--runs-of", default="convergence_study",
                         help="the convergence results the landscape stage's runs belong to (its protocol's runs_of)")

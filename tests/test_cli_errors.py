@@ -83,7 +83,7 @@ def test_refuse_if_too_big_names_the_estimate():
 # -- the atomic writer: OS errors name the target; permissions follow the umask; stale temporaries ---------------------
 @pytest.mark.parametrize("where, needle", [
     ("folder", "is a folder, not a file"),
-    ("under-file", "exists and is not a folder"),
+    ("under-file", "a part of the path is a file, not a folder"),
     ("proc", "No such file or directory"),
 ])
 def test_draw_output_that_cannot_be_written(tmp_path, capsys, where, needle):
@@ -153,7 +153,7 @@ def test_set_preset_is_one_line(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("flags, needle", [
-    (["--C", "100000"], "a network with C = 100000 and 4 cells (batch 32) needs about"),
+    (["--C", "100000"], "a network with C = 100000 and 4 cells (batch 32, 4 nodes in the normal cell) needs about"),
     (["--layers", "100000"], "layers must be at most 1000"),
     (["--seed", str(2**64)], "seed must be between 0 and 2**63 - 1"),
 ])
@@ -188,7 +188,7 @@ def test_theory_script_seed_out_of_range():
     result = subprocess.run([sys.executable, str(ROOT / "theory" / "theorem_4_2.py"), "--seed", str(2**64)],
                             capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "--seed must be an integer between 0 and 2**63 - 1" in result.stderr
+    assert "--seed: seed must be between 0 and 2**63 - 1" in result.stderr
 
 
 def test_subprocess_cases_print_no_traceback(tmp_path):

@@ -21,6 +21,7 @@ from cellnas_edu.cli import main
 from cellnas_edu.errors import UserError
 from cellnas_edu.io import exclusive_lock, read_jsonl
 from cellnas_edu.train import load_run, make_config, train
+from cellnas_edu.train.checkpoint import with_digest
 from cellnas_edu.train.runfolder import RunFolder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,7 +100,8 @@ def test_torn_metrics_line_and_stale_temporaries_on_resume(runs, tmp_path, capsy
 def test_torn_line_without_a_checkpoint_is_dropped(runs, tmp_path):
     out = copy(runs[1], tmp_path / "run")
     (out / "checkpoint.pt").unlink()
-    (out / "metrics.jsonl").write_text('{"epoch": 1, "lr": 0.1}\n{"epoch": 2, "l')
+    (out / "metrics.jsonl").write_text('{"epoch": 1, "lr": 0.1, "train_loss": 2.3, "train_acc": 10.0, '
+                                       '"test_loss": 2.3, "test_acc": 10.0, "seconds": 1.0}\n{"epoch": 2, "l')
     from cellnas_edu.train.rundir import plan_run
 
     config = make_config("smoke", **SMOKE)
@@ -193,7 +195,7 @@ def test_landscape_of_an_edited_finished_run_is_refused(runs, tmp_path, capsys):
     ("model", {}, "model is empty, expected a state dict"),
     ("model", {"w": [1, 2]}, "model entry 'w' is not a named tensor"),
     ("rng", [], "rng is [], expected one generator state per process"),
-    ("rng", [{"python": {}}], "rng holds a malformed generator state"),
+    ("rng", [{"python": {}}], "rng[0]: python is not a Python random state"),
     ("optimizer", {}, "optimizer is not an optimizer state dict"),
     ("scheduler", {}, "scheduler is not a scheduler state dict"),
     ("metrics", [], "metrics are not the records of epochs 1..2"),
@@ -217,7 +219,7 @@ def test_a_checkpoint_that_does_not_fit_the_network_is_one_line(runs, tmp_path, 
     checkpoint = torch.load(out / "checkpoint.pt", weights_only=True)
     model = dict(checkpoint["model"])
     model.pop(next(iter(model)))
-    torch.save({**checkpoint, "model": model}, out / "checkpoint.pt")
+    torch.save(with_digest({**checkpoint, "model": model}), out / "checkpoint.pt")  # intact, of another network
     assert main(["train", *FLAGS, "--out", str(out), "--resume"]) == 2
     assert "the checkpoint does not fit this run" in one_line(capsys)
 
@@ -232,3 +234,119 @@ def test_hand_crafted_weights_files_are_one_line(runs, tmp_path, change, problem
     torch.save({**data, **change}, out / "model.pt")
     with pytest.raises(UserError, match=problem):
         load_run(out)
+
+
+# -- every file of the run folder validated ----------------------------------------------------------------------------
+def _flip_one_weight(payload: dict, key: str) -> dict:
+    """A bit flipped on disk: one weight changes, the stored digest does not."""
+    tensors = dict(payload[key])
+    name = next(n for n, t in tensors.items() if t.is_floating_point() and t.numel() > 1)
+    changed = tensors[name].clone(memory_format=torch.contiguous_format)
+    changed.view(-1).view(torch.int32)[0] ^= 1 << 30  # an exponent bit: 0.0965 -> about 3e37
+    return {**payload, key: {**tensors, name: changed}}
+
+
+def test_a_bit_flipped_checkpoint_is_refused_on_resume_and_by_landscape(runs, tmp_path, capsys):
+    out = copy(runs[1], tmp_path / "run")
+    checkpoint = torch.load(out / "checkpoint.pt", weights_only=True)
+    torch.save(_flip_one_weight(checkpoint, "model"), out / "checkpoint.pt")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert main(["train", *FLAGS, "--out", str(out), "--resume"]) == 2
+    err = one_line(capsys)
+    assert str(out / "checkpoint.pt") in err and "does not match its sha256 digest" in err, err
+    assert main(["landscape", str(out), "--steps", "3", "--samples", "20", "--no-progress"]) == 2
+    assert "does not match its sha256 digest" in one_line(capsys)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_bit_flipped_model_file_is_refused(runs, tmp_path, capsys):
+    out = copy(runs[0], tmp_path / "run")
+    data = torch.load(out / "model.pt", weights_only=True)
+    torch.save(_flip_one_weight(data, "state_dict"), out / "model.pt")
+    with pytest.raises(UserError, match=r"model.pt: the weights file does not match its sha256 digest"):
+        load_run(out)
+    assert main(["landscape", str(out), "--steps", "3", "--samples", "20", "--no-progress"]) == 2
+    assert "model.pt" in one_line(capsys)
+    torch.save({k: v for k, v in data.items() if k != "sha256"}, out / "model.pt")
+    with pytest.raises(UserError, match=r"model.pt: the weights file has no sha256 digest"):
+        load_run(out)
+
+
+def test_the_digest_is_that_of_the_contents():
+    from cellnas_edu.train.checkpoint import content_digest
+
+    a = {"w": torch.tensor([1.0, 2.0]), "n": 3, "s": "x", "l": [1, None, 2.5]}
+    assert content_digest(a) == content_digest({**a, "sha256": "anything"})
+    for change in ({"w": torch.tensor([1.0, 2.5])}, {"w": torch.tensor([1.0, 2.0], dtype=torch.float64)},
+                   {"w": torch.tensor([[1.0, 2.0]])}, {"n": 3.0}, {"s": "y"}, {"l": [1, None, 2.5, 0]},
+                   {"n": True}):
+        assert content_digest({**a, **change}) != content_digest(a), change
+    assert content_digest({"w": torch.ones(2, 3).t()}) == content_digest({"w": torch.ones(3, 2)})  # layout-free
+
+
+@pytest.mark.parametrize("line, problem", [
+    ("[3]", "line 2: a list, expected an object"),
+    ('"x"', "line 2: a str, expected an object"),
+    ('{"epoch": 2}', "line 2: field 'lr' is missing"),
+    ('{"epoch": 2, "lr": "fast", "train_loss": 1, "train_acc": 1, "test_loss": 1, "test_acc": 1, "seconds": 1}',
+     "line 2: field 'lr' is \"fast\", expected a number"),
+    ('{"epoch": 5, "lr": 0.1, "train_loss": 1, "train_acc": 1, "test_loss": 1, "test_acc": 1, "seconds": 1}',
+     "line 2: epoch 5, expected 2"),
+])
+def test_hand_edited_metrics_lines_are_one_line(runs, tmp_path, capsys, line, problem):
+    out = copy(runs[1], tmp_path / "run")
+    first = (out / "metrics.jsonl").read_text().splitlines()[0]
+    (out / "metrics.jsonl").write_text(first + "\n" + line + "\n")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert main(["train", *FLAGS, "--out", str(out), "--resume"]) == 2
+    err = one_line(capsys)
+    assert str(out / "metrics.jsonl") in err and problem in err, err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def _crafted(checkpoint: dict, path: str, value) -> dict:
+    """`checkpoint` with the entry at the dotted `path` replaced by `value`, re-digested (a careful forger)."""
+    import copy as copying
+
+    crafted = copying.deepcopy(checkpoint)
+    *parents, last = path.split(".")
+    node = crafted
+    def key(node, part):
+        return int(part) if isinstance(node, list) or (part.isdigit() and int(part) in node) else part
+
+    for part in parents:
+        node = node[key(node, part)]
+    node[key(node, last)] = value
+    return with_digest(crafted)
+
+
+@pytest.mark.parametrize("path, value, problem", [
+    ("rng.0.torch", torch.zeros(7, dtype=torch.uint8), "rng[0]: torch is not a torch generator state"),
+    ("rng.0.python.state", [1, 2, 3], "rng[0]: python is not a Python random state"),
+    ("rng.0.numpy.keys", torch.zeros(3, dtype=torch.int64), "rng[0]: numpy is not a NumPy MT19937 state"),
+    ("rng.0.numpy.pos", 10**6, "rng[0]: numpy is not a NumPy MT19937 state"),
+    ("rng.0", "state", "rng[0]: a str, expected a dict"),
+    ("optimizer.param_groups.0.lr", "x", "optimizer.param_groups[0].lr is 'x', expected a number"),
+    ("optimizer.param_groups.0.momentum", float("nan"), "optimizer.param_groups[0].momentum is nan"),
+    ("optimizer.param_groups.0.params", [0, 1], "optimizer.param_groups[0].params is 2, expected"),
+    ("scheduler.base_lrs", [], "scheduler.base_lrs is 0, expected 1 entries"),
+    ("scheduler.T_max", "4", "scheduler.T_max is '4', expected a number"),
+])
+def test_crafted_states_in_a_checkpoint_are_one_line(runs, tmp_path, capsys, path, value, problem):
+    out = copy(runs[1], tmp_path / "run")
+    checkpoint = torch.load(out / "checkpoint.pt", weights_only=True)
+    torch.save(_crafted(checkpoint, path, value), out / "checkpoint.pt")
+    assert main(["train", *FLAGS, "--out", str(out), "--resume"]) == 2
+    err = one_line(capsys)
+    assert str(out / "checkpoint.pt") in err and problem in err, err
+
+
+def test_a_momentum_buffer_of_another_shape_is_one_line(runs, tmp_path, capsys):
+    out = copy(runs[1], tmp_path / "run")
+    checkpoint = torch.load(out / "checkpoint.pt", weights_only=True)
+    index = next(iter(checkpoint["optimizer"]["state"]))
+    torch.save(_crafted(checkpoint, f"optimizer.state.{index}.momentum_buffer", torch.zeros(2, 2, 2, 2, 2)),
+               out / "checkpoint.pt")
+    assert main(["train", *FLAGS, "--out", str(out), "--resume"]) == 2
+    err = one_line(capsys)
+    assert f"optimizer.state[{index}].momentum_buffer has shape (2, 2, 2, 2, 2)" in err, err

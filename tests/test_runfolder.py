@@ -91,5 +91,6 @@ def test_run_folder_record_rules(tmp_path):
     folder.status_path.write_text("{")
     assert folder.record(2).state == "running"
     folder.status_path.write_text(json.dumps({"state": "finished", "epochs_done": 2}))
-    folder.metrics_path.write_text(json.dumps({"epoch": 1, "test_loss": None, "test_acc": 10.0}) + "\n")
+    folder.metrics_path.write_text(json.dumps({"epoch": 1, "lr": 0.1, "train_loss": 2.3, "train_acc": 10.0,
+                                               "test_loss": None, "test_acc": 10.0, "seconds": 1.0}) + "\n")
     assert folder.record(2).state == "diverged"  # a null test loss next to an accuracy: NaN/inf

@@ -215,7 +215,7 @@ def test_tiny_search_writes_a_valid_genotype_and_the_architecture_moves(tmp_path
 
 
 def test_a_resumed_search_ends_bit_for_bit_where_an_uninterrupted_one_does(tmp_path, monkeypatch):
-    import cellnas_edu.io as io
+    import cellnas_edu.train.checkpoint as io  # the search writes its checkpoint through save_with_digest
 
     straight = darts.run_search(darts.make_search_config("cpu", **TINY), tmp_path / "straight", progress=False)
     real_save = io.atomic_save
@@ -270,6 +270,42 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
     assert code == 2 and "corrupt or truncated search checkpoint" in err and len(err.strip().splitlines()) == 1
     code, _, err = run_cli(capsys, ["search", "darts", "--channels", "0"])
     assert code == 2 and "must be at least 1" in err
+
+
+def test_every_file_of_a_search_folder_is_checked(tmp_path, capsys):
+    """A hand-edited result.json, a checkpoint claiming more epochs than the search has, and a bit-flipped one:
+    one line naming the file (and the field), exit 2, nothing rewritten."""
+    from cellnas_edu.train.checkpoint import with_digest
+
+    out = tmp_path / "s"
+    assert main(["search", "darts", *TINY_FLAGS, "--out", str(out)]) == 0
+    resume = ["search", "darts", *TINY_FLAGS, "--out", str(out), "--resume"]
+    result = json.loads((out / "result.json").read_text())
+    for change, needle in (({"space": None}, "field 'space' is missing"), ({"epochs_done": "2"}, "'epochs_done'"),
+                           ({"widths_by_epoch": [3.5]}, "'widths_by_epoch' has 1 entries, expected 3")):
+        edited = {k: v for k, v in {**result, **change}.items() if v is not None}
+        (out / "result.json").write_text(json.dumps(edited))
+        before = {p.name: p.read_bytes() for p in out.iterdir()}
+        code, _, err = run_cli(capsys, resume)
+        assert code == 2 and "result.json" in err and needle in err and len(err.strip().splitlines()) == 1, err
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    (out / "result.json").unlink()
+    checkpoint = torch.load(out / "checkpoint.pt", weights_only=True)
+    history = checkpoint["history"] + [dict(checkpoint["history"][-1], epoch=e) for e in range(3, 100)]
+    torch.save(with_digest({**checkpoint, "epoch": 99, "history": history}), out / "checkpoint.pt")
+    code, _, err = run_cli(capsys, resume)
+    assert code == 2 and "epoch 99 of a 2-epoch search" in err and not (out / "result.json").exists(), err
+    model = dict(checkpoint["model"])
+    name = next(n for n, t in model.items() if t.is_floating_point() and t.numel() > 1)
+    model[name] = model[name].clone(memory_format=torch.contiguous_format)
+    model[name].view(-1)[0] = 3.3e37  # a flipped bit, the digest unchanged
+    torch.save({**checkpoint, "model": model}, out / "checkpoint.pt")
+    code, _, err = run_cli(capsys, resume)
+    assert code == 2 and "does not match its sha256 digest" in err and "checkpoint.pt" in err, err
+    torch.save(with_digest({**checkpoint, "rng": {**checkpoint["rng"], "torch": torch.zeros(3, dtype=torch.uint8)}}),
+               out / "checkpoint.pt")
+    code, _, err = run_cli(capsys, resume)
+    assert code == 2 and "rng: torch is not a torch generator state" in err, err
 
 
 def test_the_seeds_example_recomputes_its_analysis(tmp_path):

@@ -82,7 +82,7 @@ def test_checkpoint_is_weights_only_and_complete(smoke_run):
     (rng,) = checkpoint["rng"]  # one process
     assert set(rng) == {"python", "numpy", "torch", "cuda"} and rng["torch"].dtype == torch.uint8
     final = torch.load(out / "model.pt", weights_only=True)
-    assert set(final) == {"state_dict", "genotype", "config"}
+    assert set(final) == {"state_dict", "genotype", "config", "sha256"}
     for name, tensor in final["state_dict"].items():
         assert torch.equal(tensor, checkpoint["model"][name]), name
 
@@ -284,7 +284,9 @@ def test_resume_restores_the_random_number_generators(tmp_path, monkeypatch, cap
         path = tmp_path / "resumed" / "checkpoint.pt"
         checkpoint = torch.load(path, weights_only=True)
         checkpoint["rng"] = checkpoint["rng"] * 2
-        torch.save(checkpoint, path)
+        from cellnas_edu.train.checkpoint import with_digest
+
+        torch.save(with_digest(checkpoint), path)
         capsys.readouterr()
         resumed = train(config, tmp_path / "resumed", resume=True, progress=False)
     finally:
@@ -371,10 +373,10 @@ def test_rng_state_round_trip_through_a_checkpoint_file(tmp_path):
     # model.pt: {"state_dict", "genotype", "config"}, loaded weights-only like the checkpoint
     from fractions import Fraction
 
-    from cellnas_edu.train.checkpoint import load_weights_file
+    from cellnas_edu.train.checkpoint import load_weights_file, save_weights_file
 
     good = {"state_dict": {"w": torch.ones(2)}, "genotype": {"name": "x"}, "config": {"epochs": 1}}
-    torch.save(good, tmp_path / "model.pt")
+    save_weights_file(tmp_path / "model.pt", good)
     assert torch.equal(load_weights_file(tmp_path / "model.pt")["state_dict"]["w"], torch.ones(2))
     for missing in ("state_dict", "genotype", "config"):
         torch.save({k: v for k, v in good.items() if k != missing}, tmp_path / "partial.pt")

@@ -52,7 +52,9 @@ def load_genotype(path: str | Path) -> Genotype:
     """Read a genotype JSON file. Raises `ValueError` with the file name and the problem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        from ..io import read_bounded_text
+
+        text = read_bounded_text(path, what="genotype file")
     except FileNotFoundError:
         raise ValueError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:

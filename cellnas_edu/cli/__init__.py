@@ -17,21 +17,30 @@ import importlib
 import sys
 
 from ..errors import one_line_message
-
-MAX_SEED = 2**63 - 1
-"""the largest seed any command accepts: torch, NumPy (mod 2**32) and Python take it, and seed + offset stays
-< 2**64"""
+from ..seeds import MAX_SEED, seed_arg  # noqa: F401  (re-exported: every --seed of the subcommands)
 
 
-def seed_arg(text: str) -> int:
-    """argparse type of every `--seed`: an integer in `0..2**63 - 1`."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"seed must be between 0 and 2**63 - 1, got {text[:40]}")
-    return value
+def path_arg(text: str) -> str:
+    """argparse type of every file or folder argument: a non-empty path (an empty one would silently mean the
+    current folder, or write nothing)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path: give a file or folder name")
+    if "\0" in text:
+        raise argparse.ArgumentTypeError("a path cannot contain a NUL character")
+    return text
+
+
+def results_name_arg(text: str) -> str:
+    """argparse type of `--results-name`: the name of one folder under `results/` (letters, digits, `_`, `-`,
+    `.`; not empty, no `/`)."""
+    import re
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty name: give the name of a folder under results/")
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", text):
+        raise argparse.ArgumentTypeError(
+            f"{text[:60]!r} is not a results name: letters, digits, '_', '-' and '.', e.g. convergence_study")
+    return text
 
 
 def positive_int(text: str) -> int:

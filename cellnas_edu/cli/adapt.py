@@ -9,12 +9,13 @@ from __future__ import annotations
 from ..cells.adaptation import adapt
 from ..cells.genotypes import resolve_genotype, save_genotype
 from ..cells.topology import Topology
-from . import emit_json
+from . import emit_json, path_arg
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("name", metavar="NAME", help="built-in architecture (see 'cellnas cells') or genotype .json")
-    parser.add_argument("-o", "--output", metavar="FILE.json", help="write the adapted genotype to this file")
+    parser.add_argument("-o", "--output", type=path_arg,
+                        metavar="FILE.json", help="write the adapted genotype to this file")
     parser.add_argument("--json", action="store_true", help="print before/after and the adapted genotype as JSON")
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from ..cells.genotypes import load_genotype
 from ..cells.tables import cell_table, format_cell_table
-from . import emit_json
+from . import emit_json, path_arg
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("file", metavar="FILE.json", help="genotype file (DARTS layout)")
+    parser.add_argument("file", type=path_arg, metavar="FILE.json", help="genotype file (DARTS layout)")
     parser.add_argument("--json", action="store_true", help="print a JSON list of {name, cell, width, depth}")
 
 

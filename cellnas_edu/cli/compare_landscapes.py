@@ -13,12 +13,13 @@ Writes `OUT/compare_contours.png` (Figure 6), with gradient variance also
 
 from __future__ import annotations
 
-from . import emit_json
+from . import emit_json, path_arg
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("run_dirs", metavar="RUN_DIR", nargs="+", help="run folders holding landscape.npz")
-    parser.add_argument("--out", default="landscape-comparison",
+    parser.add_argument("run_dirs", type=path_arg,
+                        metavar="RUN_DIR", nargs="+", help="run folders holding landscape.npz")
+    parser.add_argument("--out", type=path_arg, default="landscape-comparison",
                         help="folder for the figures and comparison.json (default ./landscape-comparison)")
     parser.add_argument("--no-plots", action="store_true", help="only the table")
     parser.add_argument("--json", action="store_true", help="print the table as JSON on stdout")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 
-from . import emit_json, positive_int, seed_arg
+from . import emit_json, path_arg, positive_int, results_name_arg, seed_arg
 
 
 def add_arguments(parser) -> None:
@@ -47,14 +47,16 @@ def add_arguments(parser) -> None:
                         help="train this many runs at once in worker processes (CPU; default 1)")
     parser.add_argument("--threads-per-job", type=positive_int, default=1,
                         help="torch threads per worker with --jobs > 1")
-    parser.add_argument("--out", required=True, help="experiment folder (runs go to OUT/<lr>/<label>/seed<k>/)")
+    parser.add_argument("--out", type=path_arg,
+                        required=True, help="experiment folder (runs go to OUT/<lr>/<label>/seed<k>/)")
     parser.add_argument("--resume", action="store_true", help="continue an experiment in OUT (finished runs skipped)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--json", action="store_true", help="print summary.json on stdout")
-    parser.add_argument("--results-name", default=None, metavar="NAME",
+    parser.add_argument("--results-name", type=results_name_arg, default=None, metavar="NAME",
                         help="also write results/NAME/summary.json in the book's schema (provenance, per-run "
                              "records, exact statistics), e.g. convergence_study to replace the book's CPU numbers")
-    parser.add_argument("--results-root", default=None, help="folder holding results/NAME (default: the repository's)")
+    parser.add_argument("--results-root", type=path_arg,
+                        default=None, help="folder holding results/NAME (default: the repository's)")
 
 
 def spec_from_args(args):

@@ -10,12 +10,13 @@ from ..cells.drawing import MAX_PANELS, caption_of, draw_cells, draw_family
 from ..cells.genotypes import display_name, resolve_genotype
 from ..cells.topology import Topology
 from ..cells.variants import KINDS, variant_family
-from . import emit_json, seed_arg
+from . import emit_json, path_arg, seed_arg
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("name", metavar="NAME", help="built-in architecture (see 'cellnas cells') or genotype .json")
-    parser.add_argument("-o", "--output", metavar="FILE", required=True, help="output file, .png or .svg")
+    parser.add_argument("-o", "--output", type=path_arg,
+                        metavar="FILE", required=True, help="output file, .png or .svg")
     parser.add_argument("--cell", choices=("normal", "reduce"), default="normal", help="which cell (default: normal)")
     parser.add_argument("--variants", type=int, default=0, metavar="K",
                         help="also draw K random variants (a Figure 2-style family)")

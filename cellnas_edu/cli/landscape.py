@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import sys
 
-from . import emit_json, seed_arg
+from . import emit_json, path_arg, seed_arg
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("run_dir", metavar="RUN_DIR", help="a training run folder (cellnas train --out)")
+    parser.add_argument("run_dir", type=path_arg, metavar="RUN_DIR", help="a training run folder (cellnas train --out)")
     parser.add_argument("--steps", type=int, default=21, help="grid points per axis, odd (default 21; paper: 51)")
     parser.add_argument("--span", type=float, default=1.0, help="the grid covers [-SPAN, SPAN]^2 (default 1)")
     parser.add_argument("--samples", type=int, default=1000,

@@ -17,7 +17,7 @@ from ..nb201 import analysis
 from ..nb201.cell import NB201Cell
 from ..nb201.data import DATASETS, SOURCES, load_results
 from ..nb201.params import network_parameters
-from . import emit_json
+from . import emit_json, path_arg
 
 ACTIONS = {
     "cell": "validate a cell: live edges, width, depth, NATS-Bench's key, the canonical form, accuracies",
@@ -58,7 +58,8 @@ def add_arguments(parser) -> None:
             p.add_argument("--unit", choices=analysis.UNITS, default=analysis.UNITS[0],
                            help="unit of analysis (default: live-classes, duplicates merged)")
         if name == "draw":
-            p.add_argument("-o", "--output", metavar="FILE", required=True, help="output file, .png or .svg")
+            p.add_argument("-o", "--output", type=path_arg,
+                           metavar="FILE", required=True, help="output file, .png or .svg")
         if name != "sources":
             p.add_argument("--json", action="store_true", help="print the result as JSON")
 

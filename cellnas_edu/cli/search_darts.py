@@ -10,7 +10,7 @@ width and depth, where they lie in Chapter 2's connection space, and the derived
 
 from __future__ import annotations
 
-from . import emit_json, positive_float, positive_int, seed_arg
+from . import emit_json, path_arg, positive_float, positive_int, seed_arg
 
 
 def add_arguments(parser) -> None:
@@ -36,7 +36,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--threads", type=positive_int,
                         help="torch threads on the CPU (default 1, fixed for the search: recorded in search.json and "
                              "reused by --resume)")
-    parser.add_argument("--out", help="run folder (default runs/search_darts/seed<SEED>)")
+    parser.add_argument("--out", type=path_arg, help="run folder (default runs/search_darts/seed<SEED>)")
     parser.add_argument("--resume", action="store_true", help="continue the search in --out")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print result.json")
@@ -73,7 +73,9 @@ def _recorded_threads(out: str, requested: int | None) -> int | None:
 
     manifest = Path(out) / "search.json"
     try:
-        old = json.loads(manifest.read_text(encoding="utf-8"))
+        from ..io import read_bounded_text
+
+        old = json.loads(read_bounded_text(manifest, what="manifest"))
     except (OSError, ValueError):
         return requested  # nothing readable: the search's own checks report it
     recorded = old.get(NUMERICS_KEY) if isinstance(old, dict) else None

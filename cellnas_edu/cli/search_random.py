@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import emit_json, positive_int
+from . import emit_json, path_arg, positive_int
 
 
 def _list_of(kind, name: str):
@@ -68,7 +68,7 @@ def add_arguments(parser) -> None:
                         help="where the candidates train (default auto)")
     parser.add_argument("--jobs", type=positive_int, default=1,
                         help="train this many runs at once in worker processes, one thread each (default 1)")
-    parser.add_argument("--out", default="runs/search_random",
+    parser.add_argument("--out", type=path_arg, default="runs/search_random",
                         help="experiment folder; runs go to OUT/lr<lr>/rep<r>/<label>/ (default runs/search_random)")
     parser.add_argument("--resume", action="store_true", help="continue the experiment in OUT (finished runs skipped)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -27,11 +27,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import emit_json
+from . import emit_json, path_arg
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--out", default="out/tour", help="folder for the drawings, the run and the curve "
+    parser.add_argument("--out", type=path_arg,
+                        default="out/tour", help="folder for the drawings, the run and the curve "
                         "(default out/tour)")
     parser.add_argument("--quick", action="store_true", help="seconds instead of minutes (synthetic, tiny network)")
     parser.add_argument("--only", nargs="+", metavar="STEP", help=f"run only these steps ({', '.join(_names())})")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from . import seed_arg
+from . import path_arg, positive_float, seed_arg
 
 FLAGS: dict[str, tuple[str, str | None]] = {
     "arch": ("--arch", "built-in genotype name (e.g. DARTS) or genotype JSON file"),
@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         _field_flag(parser, field)
     parser.add_argument("--preset", required=True,
                         help="convergence (Section 4) | generalization (Section 5) | cpu-mini | smoke")
-    parser.add_argument("--out", required=True, help="run folder (config, metrics, checkpoints)")
+    parser.add_argument("--out", type=path_arg, required=True, help="run folder (config, metrics, checkpoints)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     for field in FLAGS:
         if field not in _LEADING:
@@ -77,6 +77,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads (CPU runs; default 1, fixed for the run: recorded in config.json "
                              "and reused by --resume; see cellnas_edu.train.determinism)")
+    parser.add_argument("--max-memory", type=positive_float, metavar="GIB",
+                        help="refuse a network whose memory lower bound exceeds GIB gibibytes (default: the memory "
+                             "free on the device)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--json", action="store_true", help="print the run summary as JSON")
 
@@ -158,7 +161,8 @@ def run(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     with _cpu_threads(config, args.threads, args.out, args.resume):
-        summary = train(config, args.out, resume=args.resume, progress=not args.no_progress)
+        limit = None if args.max_memory is None else int(args.max_memory * 2**30)
+        summary = train(config, args.out, resume=args.resume, progress=not args.no_progress, memory_limit=limit)
     if int(os.environ.get("RANK", "0")) != 0:
         return 0
     if args.json:

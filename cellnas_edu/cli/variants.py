@@ -13,7 +13,7 @@ from ..cells.genotypes import resolve_genotype
 from ..cells.topology import Topology, format_width
 from ..cells.variants import CELLS, KINDS, variant_family
 from ..io import atomic_write_json
-from . import emit_json, seed_arg
+from . import emit_json, path_arg, seed_arg
 
 MAX_COUNT = 10_000
 """a family larger than this is no table; (Table 2 uses 13)"""
@@ -28,7 +28,8 @@ def add_arguments(parser) -> None:
                         help="which cell to resample (default: normal; 'both' measures the normal cell)")
     parser.add_argument("--distinct", action="store_true",
                         help="no duplicates and never the original (Appendix A.2 samples independently)")
-    parser.add_argument("-o", "--output", metavar="FILE.json", help="also write the JSON result to this file")
+    parser.add_argument("-o", "--output", type=path_arg,
+                        metavar="FILE.json", help="also write the JSON result to this file")
     parser.add_argument("--json", action="store_true", help="print the family as JSON")
 
 

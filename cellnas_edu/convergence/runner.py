@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..cells.genotypes import genotype_from_dict, resolve_genotype
 from ..errors import UserError
-from ..io import atomic_write_json
+from ..io import atomic_write_json, read_bounded_text
 from ..train.cpu import torch_threads
 from ..train.determinism import NUMERICS_KEY, numerics, resume_threads
 from .plots import figure_path, plot_curves
@@ -28,7 +28,7 @@ def read_manifest(manifest: Path, protocol: dict, resume: bool, what: str) -> di
         raise UserError(f"{out_dir} already holds {what}; pass --resume to continue it "
                         "(finished runs are skipped) or choose another --out")
     try:
-        old = json.loads(manifest.read_text(encoding="utf-8"))
+        old = json.loads(read_bounded_text(manifest, what="manifest"))
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise UserError(f"{manifest} is not valid JSON; remove the folder or choose another --out") from None
     if not isinstance(old, dict) or not isinstance(old.get("protocol"), dict):

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from ..errors import UserError
+from ..io import MAX_DATA_BYTES, read_bounded_bytes, read_bounded_text
 
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar.html"
 TINY_IMAGENET_URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"
@@ -143,7 +144,7 @@ def _checked_labels(value, num_classes: int) -> np.ndarray:
 
 def _read_cifar_pickle(path: Path, label_key: str, num_classes: int = 100) -> tuple[np.ndarray, np.ndarray]:
     try:
-        batch = restricted_pickle_load(path.read_bytes())
+        batch = restricted_pickle_load(read_bounded_bytes(path, MAX_DATA_BYTES, "CIFAR batch"))
         if not isinstance(batch, dict):
             raise ValueError(f"holds a {type(batch).__name__}, expected a dict")
         batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
@@ -196,8 +197,10 @@ def _decode_jpegs(paths: list[Path], size: int) -> np.ndarray:
     for i, path in enumerate(paths):
         try:
             with Image.open(path) as image:
+                if image.size != (size, size):  # checked before decoding: a decompression bomb is never decoded
+                    raise UserError(f"{path} is {image.size[0]}x{image.size[1]} pixels, expected {size}x{size}")
                 pixels = np.asarray(image.convert("RGB"))
-        except (OSError, UnidentifiedImageError, ValueError) as exc:
+        except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
             raise UserError(f"{path} is not a readable image ({_first_line(exc)})") from None
         if pixels.shape != (size, size, 3):
             raise UserError(f"{path} is {pixels.shape[1]}x{pixels.shape[0]} pixels, expected {size}x{size}")
@@ -212,7 +215,7 @@ def read_tiny_imagenet(root: Path, train: bool) -> tuple[torch.Tensor, torch.Ten
         raise UserError(f"Tiny-ImageNet-200 not found in {root / 'tiny-imagenet-200'}: download tiny-imagenet-200.zip "
                         f"from {TINY_IMAGENET_URL} and unzip it in {root}, or pass --data-root")
     try:
-        wnids = [line.strip() for line in (base / "wnids.txt").read_text().splitlines() if line.strip()]
+        wnids = [line.strip() for line in read_bounded_text(base / "wnids.txt").splitlines() if line.strip()]
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{base / 'wnids.txt'} is unreadable ({_first_line(exc)})") from None
     if not wnids:
@@ -234,7 +237,7 @@ def read_tiny_imagenet(root: Path, train: bool) -> tuple[torch.Tensor, torch.Ten
         if not annotations.exists():
             raise UserError(f"{annotations} is missing: unzip tiny-imagenet-200.zip from {TINY_IMAGENET_URL} again")
         try:
-            annotation_lines = annotations.read_text().splitlines()
+            annotation_lines = read_bounded_text(annotations).splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             raise UserError(f"{annotations} is unreadable ({_first_line(exc)})") from None
         for number, line in enumerate(annotation_lines, start=1):

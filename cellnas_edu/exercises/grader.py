@@ -39,6 +39,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..errors import UserError
+from ..io import read_bounded_text
 from .catalog import Exercise
 
 DEFAULT_CALL_TIMEOUT = 5.0
@@ -133,7 +134,7 @@ def load_function(path: Path, exercise: Exercise, timeout: float | None = DEFAUL
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path} does not exist; run 'cellnas exercises start {exercise.name}' first")
-    source = path.read_text(encoding="utf-8")
+    source = read_bounded_text(path, 2**20, "solution file")
     try:
         code = compile(source, str(path), "exec")
     except SyntaxError as exc:

@@ -48,13 +48,18 @@ def grid_axis(steps: int, span: float) -> np.ndarray:
     return span * np.arange(-half, half + 1, dtype=np.float64) / half
 
 
+MAX_SPAN = 1000.0
+"""the largest `--span`: beyond it every weight is dominated by the direction and the float32 loss overflows"""
+
+
 def validate_grid(steps: int, span: float) -> None:
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"--steps must be a positive integer, got {steps}")
     if steps % 2 == 0:
         raise ValueError(f"--steps must be odd so that the grid contains alpha = beta = 0 exactly, got {steps}")
-    if not (isinstance(span, (int, float)) and math.isfinite(span) and span > 0):
-        raise ValueError(f"--span must be a positive finite number, got {span}")
+    if not (isinstance(span, (int, float)) and math.isfinite(span) and 0 < span <= MAX_SPAN):
+        raise ValueError(f"--span must be a number above 0 and at most {MAX_SPAN:g}, got {span:g} (the directions "
+                         "are filter-normalised: a span of 1 already moves every filter by its own norm)")
 
 
 @dataclass

@@ -101,8 +101,13 @@ def _index_by_codes(results: NB201Results) -> dict[tuple[int, ...], int]:
 
 def read_results(path: Path) -> NB201Results:
     """Read an extract written by ``scripts/make_nb201_extract.py``; `ValueError` naming the file if malformed."""
+    limit = 64 * 2**20  # the extract is 1.3 MB uncompressed: a larger stream is not one (or a gzip bomb)
     try:
-        text = gzip.decompress(Path(path).read_bytes()).decode()
+        with gzip.open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise ValueError(f"{path}: decompresses to more than {limit // 2**20} MiB; not an extract")
+        text = data.decode()
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: not a readable gzip-compressed CSV ({exc})") from None
     rows = list(csv.reader(io.StringIO(text)))

@@ -271,8 +271,10 @@ def _batch(dataset, indices, device, channels_last: bool):
 
 # -- the run folder ------------------------------------------------------------------------------------------------
 def _read_json(path: Path) -> dict:
+    from ..io import read_bounded_text
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_bounded_text(path, what="search record"))
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError):
         raise UserError(f"{path} is not valid JSON; remove the folder or choose another --out") from None
     if not isinstance(data, dict):
@@ -291,9 +293,11 @@ def _check_folder(out_dir: Path, config: SearchConfig, resume: bool) -> None:
     read_manifest(saved_path, config.protocol(), resume, "a search")
 
 
-def load_search_checkpoint(path: Path) -> dict:
-    """Load `checkpoint.pt` with `weights_only=True`; anything corrupt or foreign is a one-line `UserError`."""
-    from ..train.checkpoint import load_weights_only
+def load_search_checkpoint(path: Path, epochs: int | None = None) -> dict:
+    """Load `checkpoint.pt` with `weights_only=True` and check it: its keys, an epoch within `1..epochs` (the
+    search's), one history record per epoch, restorable generator states, and its SHA-256 digest. Anything
+    corrupt, foreign or edited is a one-line `UserError` naming the file."""
+    from ..train.checkpoint import load_weights_only, rng_state_problem, verify_digest
 
     checkpoint = load_weights_only(path, "search checkpoint")
     keys = ("format", "epoch", "model", "weight_optimizer", "arch_optimizer", "rng", "history")
@@ -306,7 +310,46 @@ def load_search_checkpoint(path: Path) -> dict:
             or len(history) != epoch + 1):
         records = len(history) if isinstance(history, list) else f"a {type(history).__name__} of"
         raise UserError(f"{path}: invalid search checkpoint (epoch {epoch!r}, {records} history records)")
+    if epochs is not None and epoch > epochs:
+        raise UserError(f"{path}: invalid search checkpoint (epoch {epoch} of a {epochs}-epoch search)")
+    if not all(isinstance(r, dict) and r.get("epoch") == i and isinstance(r.get("genotype"), dict)
+               and isinstance(r.get("normal"), dict) for i, r in enumerate(history)):
+        raise UserError(f"{path}: invalid search checkpoint (history is not the records of epochs 0..{epoch})")
+    problem = rng_state_problem(checkpoint["rng"])
+    if problem:
+        raise UserError(f"{path}: invalid search checkpoint (rng: {problem})")
+    verify_digest(path, checkpoint, "search checkpoint")
     return checkpoint
+
+
+RESULT_FIELDS = {"status": str, "epochs_done": int, "config": dict, "genotype": dict, "normal": dict,
+                 "reduce": dict, "valid_loss": float, "valid_acc": float, "seconds": float, "steps": int,
+                 "space": dict, "widths_by_epoch": list, "depths_by_epoch": list}
+"""the fields of a search's `result.json` and their types (`float` accepts integers)"""
+
+
+def read_result(path: Path, epochs: int | None = None) -> dict:
+    """Read and check a search's `result.json`: every field of
+    [`RESULT_FIELDS`][cellnas_edu.search.darts.RESULT_FIELDS] with its type, one width and depth per epoch
+    (0..epochs_done), and `epochs_done` equal to `epochs` where given. One line naming the file and the field
+    otherwise."""
+    result = _read_json(path)
+    for name, kind in RESULT_FIELDS.items():
+        value = result.get(name)
+        ok = (isinstance(value, (int, float)) if kind is float else isinstance(value, kind)) \
+            and not isinstance(value, bool)
+        if not ok:
+            shown = "missing" if name not in result else f"{value!r:.40}"
+            raise UserError(f"{path}: field {name!r} is {shown}, expected {'a' if kind is not int else 'an'} "
+                            f"{kind.__name__}; remove the folder or choose another --out")
+    done = result["epochs_done"]
+    if epochs is not None and done != epochs:
+        raise UserError(f"{path}: epochs_done is {done}, this search has {epochs} epochs")
+    for name in ("widths_by_epoch", "depths_by_epoch"):
+        if len(result[name]) != done + 1:
+            raise UserError(f"{path}: field {name!r} has {len(result[name])} entries, expected {done + 1} "
+                            "(epochs 0..epochs_done)")
+    return result
 
 
 # -- the search ------------------------------------------------------------------------------------------------------
@@ -320,9 +363,9 @@ def run_search(config: SearchConfig, out_dir, *, resume: bool = False, progress:
         _check_folder(out_dir, config, resume)
         result_path = out_dir / "result.json"
         if result_path.exists():
-            result = _read_json(result_path)
-            if result.get("status") == "done" and result.get("epochs_done") == config.epochs:
-                return result
+            result = read_result(result_path)
+            if result["status"] == "done" and result["epochs_done"] == config.epochs:
+                return read_result(result_path, config.epochs)
         return _search(config, out_dir, progress)
 
 
@@ -332,8 +375,8 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
 
     from ..cells.genotypes import genotype_from_dict, save_genotype
     from ..data import load_dataset
-    from ..io import atomic_save, atomic_write_json, atomic_write_text
-    from ..train.checkpoint import rng_state, seed_everything, set_rng_state
+    from ..io import atomic_write_json, atomic_write_text
+    from ..train.checkpoint import rng_state, save_with_digest, seed_everything, set_rng_state
     from ..train.cpu import channels_last_for, foreach_for, keep_freed_memory
     from ..train.distributed import resolve_device
     from .against_space import placement
@@ -364,7 +407,14 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
     history, seconds = [architecture_record(model, 0)], 0.0
     start_epoch = 0
     if checkpoint_path.exists():
-        checkpoint = load_search_checkpoint(checkpoint_path)
+        checkpoint = load_search_checkpoint(checkpoint_path, config.epochs)
+        from ..train.checkpoint import optimizer_state_mismatch, state_dict_mismatch
+
+        for name, optimizer in (("weight_optimizer", weight_optimizer), ("arch_optimizer", arch_optimizer)):
+            problem = (state_dict_mismatch(name, optimizer.state_dict(), checkpoint[name])
+                       or optimizer_state_mismatch(optimizer, checkpoint[name]))
+            if problem:
+                raise UserError(f"{checkpoint_path}: does not fit this search ({problem})")
         try:
             model.load_state_dict(checkpoint["model"])
             weight_optimizer.load_state_dict(checkpoint["weight_optimizer"])
@@ -419,7 +469,7 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
                           "weight_optimizer": weight_optimizer.state_dict(),
                           "arch_optimizer": arch_optimizer.state_dict(), "rng": rng_state(device),
                           "history": history}
-            atomic_save(checkpoint_path, lambda handle, c=checkpoint: torch.save(c, handle))
+            save_with_digest(checkpoint_path, checkpoint)
             atomic_write_text(out_dir / "alphas.jsonl", "".join(json.dumps(r) + "\n" for r in history))
             bar.set_postfix_str(f"epoch {epoch + 1} valid acc {valid_acc:.1f}% normal cell "
                                 f"{record['normal']['width']:g}c, depth {record['normal']['depth']}")

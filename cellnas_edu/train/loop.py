@@ -50,10 +50,20 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
 from ..errors import UserError
-from ..io import append_jsonl, atomic_save
+from ..io import append_jsonl
 from . import cpu, distributed
 from .batchnorm import recalibrate_batchnorm, unaugmented_batches
-from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint, rng_state, save_checkpoint, seed_everything, set_rng_state
+from .checkpoint import (
+    CHECKPOINT_FORMAT,
+    load_checkpoint,
+    optimizer_state_mismatch,
+    rng_state,
+    save_checkpoint,
+    save_weights_file,
+    seed_everything,
+    set_rng_state,
+    state_dict_mismatch,
+)
 from .config import TrainConfig
 from .rundir import (
     CHECKPOINT,
@@ -162,26 +172,29 @@ def build_optimizer(parameters, config: TrainConfig, device=None):
     return optimizer, scheduler
 
 
-def train(config: TrainConfig, out_dir, *, resume: bool = False, progress: bool = True) -> RunSummary:
+def train(config: TrainConfig, out_dir, *, resume: bool = False, progress: bool = True,
+          memory_limit: int | None = None) -> RunSummary:
     """Train `config` into `out_dir` (see the module docstring and `cellnas_edu.train.rundir`).
 
     `resume=True` continues the run in `out_dir` exactly where its
     checkpoint left it (or starts it if the folder is new); a finished or
     diverged run is returned as it is. Under `torchrun` every process calls
-    this and rank 0 writes the files. Bad input raises `ValueError` or
+    this and rank 0 writes the files. A configuration whose memory lower bound
+    ([`check_training_memory`][cellnas_edu.train.memory.check_training_memory]) exceeds the free memory, or
+    `memory_limit` bytes where given, is refused before anything is allocated. Bad input raises `ValueError` or
     [`UserError`][cellnas_edu.errors.UserError] before anything is written."""
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     ctx = distributed.setup(config.device)
     try:
         with ExitStack() as held:  # the run folder's lock, taken by rank 0 in _plan_on_main
-            return _train(config, Path(out_dir), resume, progress, ctx, held)
+            return _train(config, Path(out_dir), resume, progress, ctx, held, memory_limit)
     finally:
         ctx.close()
 
 
 def _train(config: TrainConfig, out_dir: Path, resume: bool, progress: bool,
-           ctx: distributed.DistContext, held: ExitStack) -> RunSummary:
+           ctx: distributed.DistContext, held: ExitStack, memory_limit: int | None = None) -> RunSummary:
     from ..data import load_dataset
 
     started = time.perf_counter()
@@ -190,7 +203,7 @@ def _train(config: TrainConfig, out_dir: Path, resume: bool, progress: bool,
         raise ValueError(f"batch_size {config.batch_size} is not divisible by the {ctx.world_size} processes")
     from .memory import check_training_memory
 
-    check_training_memory(config, genotype, ctx.device, ctx.world_size)  # before anything is allocated
+    check_training_memory(config, genotype, ctx.device, ctx.world_size, memory_limit)  # before anything is allocated
     plan = _plan_on_main(ctx, out_dir, config, genotype, resume, held)
     for note in plan.notes:
         _say(ctx, note)
@@ -338,6 +351,11 @@ class _Run:
         """Load weights, optimiser, scheduler and this process's RNG states from a checkpoint."""
         checkpoint = load_checkpoint(path, map_location=self.ctx.device)
         states = checkpoint["rng"]
+        problem = (state_dict_mismatch("optimizer", self.optimizer.state_dict(), checkpoint["optimizer"])
+                   or state_dict_mismatch("scheduler", self.scheduler.state_dict(), checkpoint["scheduler"])
+                   or optimizer_state_mismatch(self.optimizer, checkpoint["optimizer"]))
+        if problem:
+            raise UserError(f"{path}: the checkpoint does not fit this run ({problem})")
         try:
             self.net.load_state_dict(checkpoint["model"])
             self.optimizer.load_state_dict(checkpoint["optimizer"])
@@ -430,7 +448,7 @@ def _finish_files(out_dir: Path, state: str, epochs_done: int, metrics: list[dic
             checkpoint = load_checkpoint(out_dir / CHECKPOINT)
             payload = {"state_dict": checkpoint["model"], "genotype": checkpoint["genotype"],
                        "config": checkpoint["config"]}
-        atomic_save(out_dir / MODEL, lambda handle: torch.save(payload, handle))
+        save_weights_file(out_dir / MODEL, payload)
     write_status(out_dir, state, epochs_done)
 
 

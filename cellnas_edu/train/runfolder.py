@@ -33,12 +33,42 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
-from ..io import exclusive_lock, read_jsonl, remove_stale_temporaries
+from ..io import exclusive_lock, read_bounded_text, read_jsonl, remove_stale_temporaries
 
 CONFIG, METRICS, CHECKPOINT, MODEL, STATUS = "config.json", "metrics.jsonl", "checkpoint.pt", "model.pt", "status.json"
 LOCK = ".lock"
 FILES = (CONFIG, METRICS, CHECKPOINT, MODEL, STATUS)
 """the files of the format; a folder holding nothing else but the lock and stale temporaries counts as empty"""
+
+
+_NUMBER, _OPTIONAL = "a number", "a number or null"
+METRIC_FIELDS = {"epoch": "an integer", "lr": _NUMBER, "train_loss": _OPTIONAL, "train_acc": _NUMBER,
+                 "test_loss": _OPTIONAL, "test_acc": _OPTIONAL, "seconds": _NUMBER}
+"""the fields of every `metrics.jsonl` record (the trainer writes a non-finite loss as null; `test_*` are null
+on epochs `eval_every` skips); an optional `"diverged": true` marks the epoch a run diverged in"""
+
+
+def metric_record_problem(record, epoch: int) -> str | None:
+    """What is wrong with line `epoch` of `metrics.jsonl` (`None` if nothing): not an object, a missing field,
+    a value of the wrong type, or an epoch number out of sequence."""
+    if not isinstance(record, dict):
+        return f"a {type(record).__name__}, expected an object with {', '.join(METRIC_FIELDS)}"
+    for name, kind in METRIC_FIELDS.items():
+        if name not in record:
+            return f"field {name!r} is missing"
+        value = record[name]
+        if kind == "an integer":
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = (value is None and kind == _OPTIONAL) or (isinstance(value, (int, float))
+                                                          and not isinstance(value, bool))
+        if not ok:
+            return f"field {name!r} is {json.dumps(value)[:40]}, expected {kind}"
+    if record["epoch"] != epoch:
+        return f"epoch {record['epoch']}, expected {epoch} (one line per epoch, from 1)"
+    if "diverged" in record and record["diverged"] is not True:
+        return f"field 'diverged' is {json.dumps(record['diverged'])[:40]}, expected true or absent"
+    return None
 
 
 @dataclass
@@ -118,7 +148,7 @@ class RunFolder:
     def read_config(self) -> dict:
         """`config.json` as a dict (`UserError` if missing or unreadable)."""
         try:
-            data = json.loads(self.config_path.read_text(encoding="utf-8"))
+            data = json.loads(read_bounded_text(self.config_path, what="training config"))
         except FileNotFoundError:
             raise UserError(f"{self.path}: not a run folder (no {CONFIG})") from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -128,16 +158,25 @@ class RunFolder:
         return data
 
     def metrics(self) -> list[dict]:
-        """The lines of `metrics.jsonl` (`[]` when absent; `UserError` when corrupt)."""
+        """The records of `metrics.jsonl`, each checked against
+        [`METRIC_FIELDS`][cellnas_edu.train.runfolder.METRIC_FIELDS] (`[]` when absent; a one-line `UserError`
+        naming the line and the field when corrupt or hand-edited; a torn last line is ignored)."""
         try:
-            return read_jsonl(self.metrics_path)
+            records = read_jsonl(self.metrics_path)
         except ValueError as exc:
             raise UserError(str(exc)) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{self.metrics_path}: unreadable ({exc})") from None
+        for epoch, record in enumerate(records, 1):
+            problem = metric_record_problem(record, epoch)
+            if problem:
+                raise UserError(f"{self.metrics_path}: line {epoch}: {problem}")
+        return records
 
     def status(self) -> dict | None:
         """`status.json` as a dict; `None` when absent; `{}` while it is being written (unreadable)."""
         try:
-            data = json.loads(self.status_path.read_text(encoding="utf-8"))
+            data = json.loads(read_bounded_text(self.status_path, what="status file"))
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
