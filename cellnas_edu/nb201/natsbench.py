@@ -168,7 +168,7 @@ def _inflate(raw: bytes, limit: int) -> bytes:
         total += len(chunk)
         out.append(chunk)
         if total > limit:
-            raise _Bad(f"inflates beyond {limit // 2**20} MiB; refused")
+            raise _Bad(f"inflates beyond {limit:,} bytes; refused")
         if not decompressor.eof:
             raise _Bad("is a truncated bz2 stream")
         rest = decompressor.unused_data
@@ -264,6 +264,8 @@ def _run(state, dataset: str, seed: int, hp: str, where: str) -> Run:
     names = _get(state, "eval_names", where)
     if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
         raise _Bad(f"{where}['eval_names'] is not a list of names")
+    if TEST_SET[dataset] not in names:
+        raise _Bad(f"{where}['eval_names'] lacks the test set {TEST_SET[dataset]!r} of {dataset}")
     accs = _dict(_get(state, "eval_acc1es", where), f"{where}['eval_acc1es']")
     losses = _dict(_get(state, "eval_losses", where), f"{where}['eval_losses']")
     evals = []
@@ -272,8 +274,6 @@ def _run(state, dataset: str, seed: int, hp: str, where: str) -> Run:
         acc = [_get(accs, f"{name}@{i}", f"{where}['eval_acc1es']") for i in range(epochs)]
         evals.append((name, Curve(_per_epoch(loss, epochs, f"{where}['eval_losses'][{name}@*]", False),
                                   _per_epoch(acc, epochs, f"{where}['eval_acc1es'][{name}@*]", True))))
-    if TEST_SET[dataset] not in names:
-        raise _Bad(f"{where}['eval_names'] lacks the test set {TEST_SET[dataset]!r} of {dataset}")
     return Run(dataset, seed, epochs, train, tuple(evals))
 
 
@@ -334,8 +334,11 @@ class NATSArchive:
         """The file of architecture `index` (``000123.pickle.pbz2`` or ``123.pickle.pbz2``, NATS-Bench's order)."""
         if not 0 <= index < len(self.archs):
             raise UserError(f"architecture index {index} is outside 0..{len(self.archs) - 1} of {self.folder}")
-        padded = self.folder / f"{index:06d}{SUFFIX}"
-        return padded if padded.exists() else self.folder / f"{index}{SUFFIX}"
+        padded, plain = self.folder / f"{index:06d}{SUFFIX}", self.folder / f"{index}{SUFFIX}"
+        for path in (padded, plain):
+            if path.exists():
+                return path
+        raise UserError(f"{padded} is missing (and so is {plain.name}): {ARCHIVE_SOURCE} again")
 
     def cell(self, index: int) -> NB201Cell:
         """The cell of architecture `index`, from the meta file (no per-architecture file is read)."""
