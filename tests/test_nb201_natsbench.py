@@ -22,6 +22,7 @@ from cellnas_edu.cli import main
 from cellnas_edu.errors import UserError
 from cellnas_edu.nb201 import schedules
 from cellnas_edu.nb201.natsbench import ARCHIVE_NAME, NATSArchive, open_archive
+from cellnas_edu.safe_pickle import restricted_loads
 
 ARCHS = [
     "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|",  # w3 d3
@@ -163,6 +164,24 @@ def test_a_hostile_pickle_through_the_cli_is_one_line(folder, tmp_path, capsys):
     code, out, err = cli(capsys, "early-selection", "--nats-dir", str(folder), "--candidates", "2")
     assert code == 2 and out == "" and not marker.exists()
     assert err.count("\n") == 1 and "000002.pickle.pbz2" in err and "Traceback" not in err
+
+
+class ObjectScalar:
+    """Pickles as NumPy's scalar constructor asked for an object (the constructor must admit only numbers)."""
+
+    def __reduce__(self):
+        return np.float64(1.5).__reduce__()[0], (np.dtype(object), bytes(8))
+
+
+@pytest.mark.parametrize("payload", [
+    pickle.dumps(collections.OrderedDict(a=1), protocol=4).replace(b"\x8c\x0bOrderedDict\x94\x93\x94)R",
+                                                                    b"\x8c\x0bOrderedDict\x94\x93\x94]\x85R"),
+    pickle.dumps(ObjectScalar(), protocol=4),
+])
+def test_the_admitted_globals_are_themselves_restricted(payload):
+    """OrderedDict only built empty (as its pickles do); a NumPy scalar only of a number (not an object)."""
+    with pytest.raises(pickle.UnpicklingError):
+        restricted_loads(payload)
 
 
 def test_corrupt_and_truncated_bz2_name_the_file(folder):

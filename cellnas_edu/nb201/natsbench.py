@@ -120,10 +120,12 @@ class ArchResult:
 
     @property
     def cell(self) -> NB201Cell:
+        """The architecture as a validated cell."""
         return NB201Cell.from_arch_string(self.arch)
 
     @property
     def datasets(self) -> tuple[str, ...]:
+        """The datasets this architecture has runs on, in `DATASETS` order."""
         return tuple(d for d in DATASETS if any(r.dataset == d for r in self.runs))
 
     def runs_on(self, dataset: str) -> tuple[Run, ...]:
@@ -146,12 +148,14 @@ class ArchResult:
 
 
 def check_dataset(dataset: str) -> str:
+    """`dataset` if NATS-Bench has it, else a `UserError` listing the four."""
     if dataset not in DATASETS:
         raise UserError(f"unknown NATS-Bench dataset {dataset!r}; choose from {', '.join(DATASETS)}")
     return dataset
 
 
 def check_hp(hp: str) -> str:
+    """`hp` if it is ``'12'`` or ``'200'``, else a `UserError`."""
     if hp not in HPS:
         raise UserError(f"unknown NATS-Bench schedule hp={hp!r}; the topology space has hp '12' and '200'")
     return hp
