@@ -138,6 +138,17 @@ def test_numpy_scalars_and_unpadded_names_are_read(tmp_path):
     assert all(type(v) is float for v in got)
 
 
+def test_a_validation_set_recorded_at_some_epochs_is_left_out_and_said_so(folder):
+    state = {hp: arch_state(0, hp) for hp in ("12", "200")}
+    run = state["200"]["all_results"][("cifar10-valid", 888)]
+    del run["eval_acc1es"]["x-valid@150"]
+    write(folder / "000000.pickle.pbz2", state)
+    runs = NATSArchive(folder).read(0)["200"].runs_on("cifar10-valid")
+    assert [(r.seed, r.partial, [n for n, _ in r.evals]) for r in runs] == [(777, (), ["x-valid", "ori-test"]),
+                                                                             (888, ("x-valid",), ["ori-test"])]
+    assert runs[1].test.accuracy[150] == run["eval_acc1es"]["ori-test@150"]
+
+
 # -- hostile, corrupt and malformed files ----------------------------------------------------------------------------
 class RunsCode:
     def __init__(self, marker):
@@ -192,6 +203,9 @@ def test_corrupt_and_truncated_bz2_name_the_file(folder):
     (folder / "000002.pickle.pbz2").write_bytes(whole[: len(whole) // 2])
     with pytest.raises(UserError, match=r"000002\.pickle\.pbz2 is a truncated bz2 stream"):
         NATSArchive(folder).read(2)
+    (folder / "000004.pickle.pbz2").write_bytes(b"")
+    with pytest.raises(UserError, match=r"000004\.pickle\.pbz2 is empty"):
+        NATSArchive(folder).read(4)
     (folder / "000003.pickle.pbz2").write_bytes(bz2.compress(b"\x80\x04not a pickle"))
     with pytest.raises(UserError, match=r"000003\.pickle\.pbz2 is (a corrupt|not a plain-data) pickle"):
         NATSArchive(folder).read(3)

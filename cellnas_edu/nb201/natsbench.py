@@ -93,7 +93,10 @@ class Run:
     epochs: int
     train: Curve
     evals: tuple[tuple[str, Curve], ...]
-    """``(eval name, curve)`` for each evaluation set, in the file's order."""
+    """``(eval name, curve)`` for each evaluation set recorded at every epoch, in the file's order."""
+    partial: tuple[str, ...] = ()
+    """Evaluation sets other than the test set that the file records at some epochs only (left out of `evals`);
+    the test set must be complete."""
 
     def eval(self, name: str) -> Curve:
         """The curve on the evaluation set `name` (``ori-test``, ``x-valid``, ``x-test``)."""
@@ -193,6 +196,10 @@ def load_pickle_pbz2(path: Path, max_file_bytes: int = MAX_FILE_BYTES, max_pickl
         raise UserError(f"{path} is missing: {ARCHIVE_SOURCE} again") from None
     except IsADirectoryError:
         raise UserError(f"{path} is a folder, not a NATS-Bench file") from None
+    if len(raw) > max_file_bytes:  # it grew after stat
+        raise UserError(f"{path} is more than the {max_file_bytes:,} bytes a NATS-Bench file may have; refused")
+    if not raw:
+        raise UserError(f"{path} is empty, not a bz2-compressed pickle: {ARCHIVE_SOURCE} again")
     try:
         data = _inflate(raw, max_pickle_bytes)
     except _Bad as exc:
@@ -272,13 +279,17 @@ def _run(state, dataset: str, seed: int, hp: str, where: str) -> Run:
         raise _Bad(f"{where}['eval_names'] lacks the test set {TEST_SET[dataset]!r} of {dataset}")
     accs = _dict(_get(state, "eval_acc1es", where), f"{where}['eval_acc1es']")
     losses = _dict(_get(state, "eval_losses", where), f"{where}['eval_losses']")
-    evals = []
+    evals, partial = [], []
     for name in names:
+        keys = [f"{name}@{i}" for i in range(epochs)]
+        if name != TEST_SET[dataset] and not all(k in accs and k in losses for k in keys):
+            partial.append(name)  # a validation set recorded at some epochs only: left out, and said so
+            continue
         loss = [_get(losses, f"{name}@{i}", f"{where}['eval_losses']") for i in range(epochs)]
         acc = [_get(accs, f"{name}@{i}", f"{where}['eval_acc1es']") for i in range(epochs)]
         evals.append((name, Curve(_per_epoch(loss, epochs, f"{where}['eval_losses'][{name}@*]", False),
                                   _per_epoch(acc, epochs, f"{where}['eval_acc1es'][{name}@*]", True))))
-    return Run(dataset, seed, epochs, train, tuple(evals))
+    return Run(dataset, seed, epochs, train, tuple(evals), tuple(partial))
 
 
 def _arch_result(state, index: int, arch: str, hp: str) -> ArchResult:
