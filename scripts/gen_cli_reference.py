@@ -46,6 +46,9 @@ QUICK_EXAMPLES: dict[str, list[str]] = {
     "nb201-found": ["nb201", "found", "--json"],
     "nb201-chapter": ["nb201", "chapter", "--json"],
     "nb201-draw": ["nb201", "draw", "1", "-o", "{tmp}/cell.svg", "--json"],
+    "nb201-schedules": ["nb201", "schedules", "--nats-dir", "{tmp}/nats", "--json"],
+    "nb201-early-selection": ["nb201", "early-selection", "--nats-dir", "{tmp}/nats", "--k", "1,6",
+                              "--candidates", "2", "--trials", "4", "--json"],
 }
 SMOKE = ["--preset", "smoke", "--dataset", "synthetic", "--epochs", "1", "--no-progress"]
 SLOW_EXAMPLES: dict[str, list[str]] = {
@@ -63,7 +66,8 @@ SLOW_EXAMPLES: dict[str, list[str]] = {
 }
 #: Subcommands with methods of their own (``cellnas search darts``): each method gets its own section.
 NESTED: dict[str, tuple[str, ...]] = {"search": ("darts", "random"),
-                                      "nb201": ("cell", "section5", "found", "chapter", "draw", "sources")}
+                                      "nb201": ("cell", "section5", "found", "chapter", "draw", "sources", "schedules",
+                                                "early-selection")}
 
 INTRO = """# Command reference
 
@@ -87,6 +91,39 @@ to stderr).
 {top_help}
 ```
 """
+
+
+# -- a tiny NATS-Bench archive for the two commands that read one ------------------------------------------------
+NATS_EXAMPLE = ("|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|",
+                "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|none~0|none~1|nor_conv_3x3~2|",
+                "|nor_conv_1x1~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|none~1|none~2|",
+                "|avg_pool_3x3~0|+|none~0|nor_conv_3x3~1|+|none~0|nor_conv_1x1~1|nor_conv_3x3~2|",
+                "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|nor_conv_3x3~0|none~1|nor_conv_3x3~2|")
+
+
+def write_nats_example(folder: Path) -> None:
+    """Five architectures in NATS-Bench's on-disk format (bz2-compressed pickles of plain dicts), one seed,
+    cifar10 under both schedules."""
+    import bz2
+    import pickle
+
+    def dump(path: Path, obj) -> None:
+        with bz2.BZ2File(path, "wb") as handle:
+            pickle.dump(obj, handle, protocol=4)
+
+    def run(i: int, epochs: int) -> dict:
+        acc = [10 + (50 + 8 * i) * (e + 1) / epochs for e in range(epochs)]
+        return {"seed": 777, "epochs": epochs, "train_losses": {e: 1.0 for e in range(epochs)},
+                "train_acc1es": dict(enumerate(acc)), "eval_names": ["ori-test"],
+                "eval_acc1es": {f"ori-test@{e}": a for e, a in enumerate(acc)},
+                "eval_losses": {f"ori-test@{e}": 1.0 for e in range(epochs)}}
+
+    folder.mkdir()
+    dump(folder / "meta.pickle.pbz2", {"meta_archs": list(NATS_EXAMPLE)})
+    for i, arch in enumerate(NATS_EXAMPLE):
+        dump(folder / f"{i:06d}.pickle.pbz2", {hp: {
+            "arch_index": i, "arch_str": arch, "dataset_seed": {"cifar10": [777]},
+            "all_results": {("cifar10", 777): run(i, int(hp))}} for hp in ("12", "200")})
 
 
 # -- JSON shape ------------------------------------------------------------------
@@ -232,6 +269,7 @@ def render(with_slow: bool, existing: str, skip: tuple[str, ...] = (), slow_only
     with tempfile.TemporaryDirectory(prefix="cellnas-cli-doc-") as scratch:
         tmp = Path(scratch)
         save_genotype(get_genotype("DARTS"), tmp / "DARTS.json")
+        write_nats_example(tmp / "nats")
         for name, (_, one_line) in COMMANDS.items():
             if name in skip:
                 continue

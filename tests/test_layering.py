@@ -106,5 +106,13 @@ def test_the_nb201_tables_import_no_torch():
     neither torch nor matplotlib."""
     heavy = heavy_modules_loaded(("cellnas_edu.nb201.cell", "cellnas_edu.nb201.space", "cellnas_edu.nb201.data",
                                   "cellnas_edu.nb201.params", "cellnas_edu.nb201.naslib", "cellnas_edu.nb201.drawing",
-                                  "cellnas_edu.nb201.analysis"), ("torch", "matplotlib"))
+                                  "cellnas_edu.nb201.analysis", "cellnas_edu.nb201.natsbench",
+                                  "cellnas_edu.nb201.schedules"), ("torch", "matplotlib"))
     assert heavy == "[]", f"nb201 imported {heavy}"
+
+
+def test_the_restricted_unpickler_imports_nothing_heavy():
+    """The one restricted unpickler serves torch-free readers (NATS-Bench's archive) as well as CIFAR's: it loads
+    neither torch nor, until a pickle names it, numpy."""
+    heavy = heavy_modules_loaded(("cellnas_edu.safe_pickle",), ("torch", "numpy"))
+    assert heavy == "[]", f"safe_pickle imported {heavy}"

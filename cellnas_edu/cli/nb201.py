@@ -6,10 +6,14 @@
     cellnas nb201 chapter            every number Chapter 9 quotes (what results/nb201/summary.json holds)
     cellnas nb201 draw ARCH -o FILE  draw a cell (PNG or SVG)
     cellnas nb201 sources            where the shipped numbers come from, and their licences
+    cellnas nb201 schedules --nats-dir DIR         12-epoch against 200-epoch ranking, by width and depth
+    cellnas nb201 early-selection --nats-dir DIR   select after k epochs of the 200-epoch curves (Chapter 8)
 
 ARCH is an architecture string (``|nor_conv_3x3~0|+|...|+|...|``), a NATS-Bench index (``0`` to ``15624``) or
-NASLib's op indices (``naslib:2,2,0,4,2,0``). Everything reads the table shipped with the package: no download,
-no network, no torch; the whole chapter is computed in seconds."""
+NASLib's op indices (``naslib:2,2,0,4,2,0``). Everything but ``schedules`` and ``early-selection`` reads the table
+shipped with the package: no download, no network, no torch; the whole chapter is computed in seconds. Those two
+read NATS-Bench's own per-epoch archive, ``NATS-tss-v1_0-3ffb9-simple/`` (``--nats-dir``), which the package does
+not ship."""
 
 from __future__ import annotations
 
@@ -26,7 +30,10 @@ ACTIONS = {
     "chapter": "every number Chapter 9 quotes",
     "draw": "draw a cell as PNG or SVG",
     "sources": "where the shipped numbers come from, and their licences",
+    "schedules": "rank by the 12-epoch against the 200-epoch schedule, by width and depth (NATS-Bench's files)",
+    "early-selection": "pick the best of random candidates after k epochs of the 200-epoch curves (NATS-Bench's files)",
 }
+NATS_COMMANDS = ("schedules", "early-selection")
 
 
 def cell_arg(text: str) -> NB201Cell:
@@ -57,11 +64,61 @@ def add_arguments(parser) -> None:
             p.add_argument("--dataset", choices=tuple(DATASETS), default=None, help="one dataset (default: all three)")
             p.add_argument("--unit", choices=analysis.UNITS, default=analysis.UNITS[0],
                            help="unit of analysis (default: live-classes, duplicates merged)")
+        if name in NATS_COMMANDS:
+            _add_nats_arguments(p, name)
         if name == "draw":
             p.add_argument("-o", "--output", type=path_arg,
                            metavar="FILE", required=True, help="output file, .png or .svg")
         if name != "sources":
             p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _k_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(k) for k in text.split(","))
+    except ValueError:
+        raise ValueError(f"--k {text!r}: comma-separated epochs such as 5,12,25") from None
+
+
+def _add_nats_arguments(p, name: str) -> None:
+    from ..nb201.natsbench import ARCHIVE_NAME
+    from ..nb201.natsbench import DATASETS as NATS_DATASETS
+
+    p.add_argument("--nats-dir", metavar="DIR", default=None,
+                   help=f"NATS-Bench's {ARCHIVE_NAME} folder (or the folder holding it)")
+    p.add_argument("--dataset", choices=NATS_DATASETS, default="cifar10", help="NATS-Bench dataset (default: cifar10)")
+    if name == "early-selection":
+        p.add_argument("--k", type=_k_list, default=(5, 12, 25, 50, 100), metavar="K[,K...]",
+                       help="select after these epochs of the 200-epoch run (default: 5,12,25,50,100)")
+        p.add_argument("--candidates", type=int, default=10, help="architectures in each random set (default: 10)")
+        p.add_argument("--trials", type=int, default=1000, help="random candidate sets (default: 1000)")
+        p.add_argument("--seed", type=int, default=0, help="seed of the candidate sets (default: 0)")
+
+
+def _print_schedules(data: dict) -> None:
+    rho = data["spearman_12_vs_200"]
+    print(f"{data['dataset']}: {data['n']} trainable architectures ({data['untrainable_left_out']} untrainable left "
+          f"out); final test accuracy, hp=12 against hp=200 (separate runs)")
+    print(f"Spearman rho, 12 vs 200: {'undefined' if rho is None else f'{rho:+.3f}'}")
+    for key in ("width", "depth"):
+        for row in data[f"by_{key}"]:
+            r = row["spearman_12_vs_200"]
+            print(f"  {key} {row[key]} (n = {row['n']}): rho {'undefined' if r is None else f'{r:+.3f}'}, "
+                  f"mean rank {row['mean_rank_12']:.1f} at hp=12, {row['mean_rank_200']:.1f} at hp=200")
+    c = data["widest_shallowest"]
+    verdict = "higher early" if c["ranks_higher_early"] else "not higher early"
+    print(f"widest, shallowest (width {c['width']}, depth {c['depth']}, n = {c['n']}): mean rank "
+          f"{c['mean_rank_12']:.1f} at hp=12, {c['mean_rank_200']:.1f} at hp=200: ranks {verdict}")
+
+
+def _print_early_selection(data: dict) -> None:
+    print(f"{data['dataset']}: best of {data['candidates']} random architectures ({data['trials']} sets from "
+          f"{data['n']} on disk), picked by test accuracy after k of {data['epochs']} epochs vs by final accuracy")
+    for row in data["by_k"]:
+        r = row["spearman_k_vs_final"]
+        print(f"  k = {row['k']:>3}: final {row['mean_final_selected']:.2f}% vs {row['mean_final_best']:.2f}% "
+              f"(regret {row['mean_regret']:.2f}), optimal in {100 * row['share_optimal']:.1f}% of sets, "
+              f"rho(k, final) {'undefined' if r is None else f'{r:+.3f}'}")
 
 
 def describe(cell: NB201Cell) -> dict:
@@ -136,6 +193,17 @@ def run(args) -> int:
                   f"at most as deep: {100 * data['share_at_most_as_deep']:.1f}%")
             for d, a in data["accuracy"].items():
                 print(f"{d}: {a['test_accuracy']:.2f}% test accuracy, percentile {a['percentile']:.1f}")
+    elif args.action in NATS_COMMANDS:
+        from ..nb201 import schedules
+        from ..nb201.natsbench import open_archive
+
+        archive = open_archive(args.nats_dir)
+        if args.action == "schedules":
+            data = schedules.schedules(archive, args.dataset)
+            emit_json(data) if args.json else _print_schedules(data)
+        else:
+            data = schedules.early_selection(archive, args.dataset, args.k, args.candidates, args.trials, args.seed)
+            emit_json(data) if args.json else _print_early_selection(data)
     elif args.action == "chapter":
         data = analysis.chapter()
         if args.json:

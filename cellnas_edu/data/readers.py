@@ -24,7 +24,6 @@ Formats:
 from __future__ import annotations
 
 import gzip
-import io
 import pickle
 import struct
 import zlib
@@ -35,6 +34,7 @@ import torch
 
 from ..errors import UserError
 from ..io import MAX_DATA_BYTES, read_bounded_bytes, read_bounded_text
+from ..safe_pickle import RestrictedUnpickler, restricted_loads
 
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar.html"
 TINY_IMAGENET_URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"
@@ -55,68 +55,15 @@ def _find_folder(root: Path, folder: str, marker: str) -> Path | None:
 
 
 # -- CIFAR ----------------------------------------------------------------------------------------------------------
-def _numpy_global(module: str, name: str):
-    """`numpy._core.<module>.<name>` (NumPy 2), else `numpy.core.<module>.<name>` (NumPy 1)."""
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(f"numpy._core.{module}"), name)
-    except (ImportError, AttributeError):
-        return getattr(importlib.import_module(f"numpy.core.{module}"), name)
-
-
-def _safe_codecs_encode(text, encoding="utf-8"):
-    """`_codecs.encode` as protocol-2 pickles of `bytes` use it: latin-1 text to bytes, nothing else."""
-    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
-        raise pickle.UnpicklingError("_codecs.encode only of text as latin1")
-    return text.encode("latin1")
-
-
-def _safe_empty_bytes(*args):
-    """`bytes()` as protocol-2 pickles write an empty `bytes`; `bytes(10**12)` and the like are refused."""
-    if args:
-        raise pickle.UnpicklingError("bytes(...) only without arguments")
-    return b""
-
-
-_CIFAR_GLOBALS = {
-    ("numpy", "ndarray"): lambda: np.ndarray,
-    ("numpy", "dtype"): lambda: np.dtype,
-    ("numpy.core.multiarray", "_reconstruct"): lambda: _numpy_global("multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"): lambda: _numpy_global("multiarray", "_reconstruct"),
-    ("numpy.core.numeric", "_frombuffer"): lambda: _numpy_global("numeric", "_frombuffer"),
-    ("numpy._core.numeric", "_frombuffer"): lambda: _numpy_global("numeric", "_frombuffer"),
-    ("_codecs", "encode"): lambda: _safe_codecs_encode,
-    ("__builtin__", "bytes"): lambda: _safe_empty_bytes,
-    ("builtins", "bytes"): lambda: _safe_empty_bytes,
-}
-"""The only globals a CIFAR batch may name: what the real files (and NumPy's own pickles of a uint8 array,
-protocols 2 to 5) use to rebuild an array. Anything else (os.system, builtins.eval, ...) is refused."""
-
-
-class CifarUnpickler(pickle.Unpickler):
-    """A restricted unpickler: dicts, lists, tuples, bytes, str, numbers and NumPy arrays, nothing else.
-
-    A CIFAR "python version" batch is a pickle, and `pickle.load` of a crafted
-    file runs arbitrary code. This unpickler admits only the globals of
-    `_CIFAR_GLOBALS` and refuses every other one (`pickle.UnpicklingError`
-    naming it) before it is imported, and it has no persistent-id support."""
-
-    def find_class(self, module: str, name: str):
-        factory = _CIFAR_GLOBALS.get((module, name))
-        if factory is None:
-            raise pickle.UnpicklingError(f"refused to load global {module}.{name}: a CIFAR batch holds only "
-                                         "dicts, lists, bytes, strings, numbers and numpy arrays")
-        return factory()
-
-    def persistent_load(self, pid):
-        raise pickle.UnpicklingError("refused a persistent id: not a CIFAR batch")
+CifarUnpickler = RestrictedUnpickler
+"""A CIFAR batch is read with the package's one restricted unpickler
+([`cellnas_edu.safe_pickle`][]): dicts, lists, bytes, strings, numbers and NumPy arrays, no other global."""
 
 
 def restricted_pickle_load(data: bytes):
-    """Unpickle `data` with [`CifarUnpickler`][cellnas_edu.data.readers.CifarUnpickler] (`encoding="bytes"`, as for
-    Python 2 pickles)."""
-    return CifarUnpickler(io.BytesIO(data), encoding="bytes").load()
+    """Unpickle `data` with [`RestrictedUnpickler`][cellnas_edu.safe_pickle.RestrictedUnpickler]
+    (`encoding="bytes"`, as for Python 2 pickles)."""
+    return restricted_loads(data, encoding="bytes")
 
 
 def _checked_uint8(value, what: str, shape_tail: tuple[int, ...] | None = None) -> np.ndarray:

@@ -6,6 +6,8 @@
 - [`naslib`][cellnas_edu.nb201.naslib]: NASLib's op-index encoding (another op and edge order);
 - [`data`][cellnas_edu.nb201.data]: the shipped table of NATS-Bench's final results;
 - [`analysis`][cellnas_edu.nb201.analysis]: Section 5 and Observation 3.1 on the table (`cellnas nb201`);
+- [`natsbench`][cellnas_edu.nb201.natsbench]: NATS-Bench's own per-epoch archive, read safely;
+- [`schedules`][cellnas_edu.nb201.schedules]: the 12- against the 200-epoch schedule, and early selection, on it;
 - [`drawing`][cellnas_edu.nb201.drawing]: pictures of cells.
 """
 
