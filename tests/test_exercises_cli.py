@@ -8,6 +8,11 @@
   check, and the grader reports the failing call with the package's and the learner's value.
 * The command line: start/check/solution/reset/list, progress, exit codes, bad input on one line,
   a learner's exception reported as a failing check, a learner that loops stopped by the time limit.
+* next/watch/backups: ``next`` starts the first unfinished exercise in catalog order, then names the file,
+  then says when all have passed; ``check`` ends with the course total (text and JSON); ``watch`` re-checks
+  a file a second process saves, and Ctrl-C ends it with exit 0; ``reset``, ``solution --write`` and
+  ``start --force`` keep the learner's old file byte for byte in ``NAME.py.~N~``; ``reset`` refuses without a
+  terminal unless ``--force``; a corrupt or wrong-shaped ``.progress.json`` is one line naming it, exit 2.
 """
 
 from __future__ import annotations
@@ -247,7 +252,7 @@ def test_the_written_solution_passes_every_check(tmp_path, name):
     """``solution NAME --write`` then ``check NAME``: the package's implementation, loaded from the learner's
     file, passes every check (so every check also passes on the package itself)."""
     exercise = BY_NAME[name]
-    path = Workspace(tmp_path).write_solution(exercise)
+    path = Workspace(tmp_path).write_solution(exercise).path
     result = grade(exercise, load_function(path, exercise))
     failures = [(t.name, t.message, t.call, t.expected, t.yours) for t in result.tests if not t.passed]
     assert result.passed, failures
@@ -374,7 +379,7 @@ def test_start_check_solution_reset_list(tmp_path, capsys):
     progress = json.loads((tmp_path / "ws" / ".progress.json").read_text())["exercises"]["cell_depth"]
     assert progress["passed"] is True and progress["solution_shown"] is True
 
-    code, out, _ = run(capsys, "reset", "cell_depth", "--dir", ws)
+    code, out, _ = run(capsys, "reset", "cell_depth", "--dir", ws, "--force")
     assert code == 0 and "NotImplementedError" in (tmp_path / "ws" / "cell_depth.py").read_text()
     code, out, _ = run(capsys, "list", "--dir", ws)
     assert "started" in out and f"passed ({n}/{n})" not in out
