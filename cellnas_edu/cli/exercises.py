@@ -86,7 +86,7 @@ def add_arguments(parser) -> None:
             p.add_argument("--timeout", type=_seconds, default=None,
                            help="seconds one call of your function may take (default: 5)")
         if action == "watch":
-            p.add_argument("--interval", type=_seconds, default=0.5,
+            p.add_argument("--interval", type=_seconds, default=0.5, metavar="S",
                            help="seconds between looks at the file's modification time and size (default: 0.5)")
             p.add_argument("--max-checks", type=_count, default=None, metavar="N",
                            help="stop after N checks (the first one included), with the last check's exit "

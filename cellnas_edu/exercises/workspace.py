@@ -219,7 +219,7 @@ class Workspace:
 
     def write_solution(self, exercise: Exercise) -> Written:
         """The package's implementation into the learner's file (the old file backed up)."""
-        self.progress()
+        self.progress()  # a corrupt record stops us before any file is written
         backup = self.replace(exercise, solution_source(exercise))
         self.record(exercise.name, solution_shown=True)
         return Written(self.path(exercise), backup)
