@@ -56,6 +56,10 @@ def grade_file(exercise: Exercise, path: Path, timeout: float, run_timeout: floa
             timed_out = True
             child.kill()
             child.wait()
+        except KeyboardInterrupt:  # Ctrl-C (cellnas exercises watch): no grading child outlives its parent
+            child.kill()
+            child.wait()
+            raise
         reader.join(timeout=5)
     stderr = child.stderr.read().decode("utf-8", "replace") if child.stderr else ""
     reports: dict[int, dict] = {}
