@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..errors import UserError
-from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text, read_bounded_bytes
 from .catalog import CHAPTERS, EXERCISES, Exercise
 
 DEFAULT_DIR = Path("cellnas-exercises")
@@ -143,7 +143,7 @@ class Workspace:
         if not path.is_file():
             return {}
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_bounded_bytes(path, what="progress record").decode("utf-8"))
         except (OSError, ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             raise UserError(f"{path} is not readable JSON ({exc}); delete it to start the record afresh") from None
         problem = _progress_problem(data)
@@ -193,7 +193,7 @@ class Workspace:
         self.root.mkdir(parents=True, exist_ok=True)
         backup = None
         if path.is_file():
-            old = path.read_bytes()
+            old = read_bounded_bytes(path, 2**20, "solution file")
             if old != text.encode("utf-8"):
                 existing = self.backups(exercise)
                 number = int(existing[-1].name.rsplit(".~", 1)[1][:-1]) + 1 if existing else 1
