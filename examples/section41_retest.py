@@ -1,0 +1,97 @@
+"""The pre-registered re-test of Section 4.1 with BatchNorm recalibrated (Chapter 3; cellnas_edu.section41_retest).
+
+Three stages, in this order (the plan is committed before the runs exist):
+
+    python examples/section41_retest.py plan      # results/section41_retest_plan/: protocol, plan, power (seconds)
+    python examples/section41_retest.py run       # trains 11 cells x 8 seeds x 2 learning rates, resumable,
+                                                  # then writes results/section41_retest/summary.json
+    python examples/section41_retest.py analyze   # recompute the results file from the run folders
+
+`--tiny` runs the same code at the test scale in seconds. Runs go to `--out` (default runs/section41_retest);
+an interrupted `run` continues where it stopped. Progress (runs done, rate, ETA) goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from cellnas_edu import section4_study as s4
+from cellnas_edu import section41_retest as retest
+from cellnas_edu.cli import path_arg
+from cellnas_edu.convergence import run_convergence
+from cellnas_edu.convergence import runner as _runner
+from cellnas_edu.results import load_summary, write_summary
+
+
+def _command(argv) -> str:
+    return "python examples/section41_retest.py " + " ".join(shlex.quote(a) for a in argv)
+
+
+def _write(name, data, args, seconds, root):
+    path = write_summary(name, data, command=_command(args.argv), seconds=seconds, root=root)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def plan(args, root):
+    started = time.perf_counter()
+    pilot = load_summary("convergence_followup", root)["records"]
+    data = retest.plan(pilot, simulations=200 if args.tiny else 2000)
+    _write(f"{retest.NAME}_plan", data, args, time.perf_counter() - started, root)
+
+
+def run(args, root):
+    spec = retest.spec(tiny=args.tiny)
+    out = Path(args.out)
+    clock = s4.Clock(out / "timing.json")
+    plot = _runner.plot_curves
+    _runner.plot_curves = lambda *a, **k: None  # the chapter draws its figures from results/
+    try:
+        run_convergence(spec, out / "runs", resume=True, progress=not args.no_progress, jobs=args.jobs, n_boot=100)
+    finally:
+        _runner.plot_curves = plot
+    clock.add("run")
+    analyze(args, root)
+
+
+def analyze(args, root):
+    spec = retest.spec(tiny=args.tiny)
+    out = Path(args.out)
+    timing = json.loads((out / "timing.json").read_text())["run"]
+    records = retest.records(out / "runs", spec)
+    expected = len(spec.lrs) * (spec.count + 1) * spec.seeds
+    if len(records) != expected:
+        print(f"section41_retest.py: error: {len(records)} of {expected} runs are done in {out / 'runs'}; "
+              "run the 'run' stage to finish them", file=sys.stderr)
+        return 2
+    data = {"protocol": retest.PROTOCOL if not args.tiny else {**retest.PROTOCOL, **retest.TINY},
+            "plan": f"results/{retest.NAME}_plan/summary.json", "records": records,
+            "analysis": retest.analyze(records, n_boot=200 if args.tiny else s4.N_BOOT), "runs": len(records),
+            "core_seconds_per_run": round(timing["cpu_seconds"] / len(records), 1),
+            "timing": {k: round(v, 1) for k, v in timing.items()}}
+    _write(retest.NAME, data, args, timing["wall_seconds"], root)
+    return 0
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("stage", choices=("plan", "run", "analyze"))
+    parser.add_argument("--out", type=path_arg, default="runs/section41_retest", help="folder of the runs")
+    parser.add_argument("--results", type=path_arg, default=None, help="results root (default: the repository's)")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes, one thread each (default 2)")
+    parser.add_argument("--tiny", action="store_true", help="the test scale: seconds, not minutes")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    args.argv = argv
+    root = Path(args.results) if args.results else None
+    return {"plan": plan, "run": run, "analyze": analyze}[args.stage](args, root) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
