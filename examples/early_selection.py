@@ -15,6 +15,10 @@ Usage::
     python examples/early_selection.py                      # the study: runs/early_selection, results/early_selection
     python examples/early_selection.py --tiny --out /tmp/es --results /tmp/results   # seconds
 
+``--bn-recalibration 640`` is the same study with every BatchNorm's statistics re-estimated on the 640
+training images before each evaluation (Chapter 3 explains why); it writes
+``results/early_selection_recalibrated`` from ``runs/early_selection_recalibrated``.
+
 Writes ``results/early_selection/summary.json`` (``--results DIR``: under DIR):
 provenance, the spec and protocol, every run's per-epoch test losses (``records``)
 and the analysis recomputed from them (``cellnas_edu.search.early_selection.analyze``).
@@ -69,6 +73,7 @@ def quotable(analysis: dict) -> dict:
             rows.append({"lr": float(key), "k": row["k"], "mean_selected_width": row["mean_selected_width"],
                          "mean_width_excess": width["sign_flip"]["mean"],
                          "width_excess_p": width["sign_flip"]["p_value"],
+                         "width_excess_p_uniform": width["uniform_selection"]["p_value"],
                          "wider_in": f"{width['sign_test']['successes']}/{width['sign_test']['trials']}",
                          "mean_depth_excess": depth["sign_flip"]["mean"],
                          "depth_excess_p": depth["sign_flip"]["p_value"],
@@ -89,12 +94,15 @@ def train_seconds(out: Path) -> float:
     return total
 
 
-def study_spec(tiny: bool = False, data_root: str | None = None) -> EarlySelectionSpec:
-    """The pre-registered spec (the library's defaults), or its test-scale version."""
+def study_spec(tiny: bool = False, data_root: str | None = None, bn_recalibration: int = 0) -> EarlySelectionSpec:
+    """The pre-registered spec (the library's defaults), or its test-scale version; `bn_recalibration` images
+    re-estimate the BatchNorm statistics before every evaluation (0: not at all, the first study)."""
     fields = dict(TINY) if tiny else {}
     overrides = dict(fields.pop("overrides", None) or EarlySelectionSpec().overrides)
     if data_root:
         overrides["data_root"] = data_root
+    if bn_recalibration:
+        overrides["bn_recalibration"] = bn_recalibration
     return EarlySelectionSpec(**fields, overrides=overrides)
 
 
@@ -107,13 +115,17 @@ def main(argv=None) -> int:
     parser.add_argument("--results", default=None, help="results root (default: the repository's results/)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes, one thread each (default 2)")
     parser.add_argument("--data-root", default=None, help="where Fashion-MNIST is (default: the usual places)")
+    parser.add_argument("--bn-recalibration", type=int, default=0, metavar="N",
+                        help="re-estimate BatchNorm statistics on N training images before each evaluation "
+                             "(writes results/early_selection_recalibrated)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    out = Path(args.out or ("runs/early_tiny" if args.tiny else "runs/early_selection"))
+    name = EXPERIMENT + ("_recalibrated" if args.bn_recalibration else "")
+    out = Path(args.out or ("runs/early_tiny" if args.tiny else f"runs/{name}"))
 
     started = time.perf_counter()
     try:
-        spec = study_spec(args.tiny, args.data_root)
+        spec = study_spec(args.tiny, args.data_root, args.bn_recalibration)
         summary = run_early_selection(spec, out, resume=True, progress=not args.no_progress, jobs=args.jobs)
     except (UserError, ValueError) as exc:
         print(f"early_selection: error: {exc}", file=sys.stderr)
@@ -124,7 +136,7 @@ def main(argv=None) -> int:
                                     "accuracy": accuracy_by_k(summary["records"], summary["analysis"])},
             "timing": {"wall_seconds": round(seconds, 1), "jobs": args.jobs, "runs_total": summary["runs_total"],
                        "train_seconds_total": round(train_seconds(out), 1)}}
-    path = write_summary(EXPERIMENT, data, command=command.strip(), seconds=seconds,
+    path = write_summary(name, data, command=command.strip(), seconds=seconds,
                          root=Path(args.results) if args.results else None)
     print(format_early_selection(summary))
     print(f"wrote {path}; this invocation took {seconds / 60:.1f} min", file=sys.stderr)

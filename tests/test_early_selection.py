@@ -214,7 +214,9 @@ def test_widest_always_best_gives_h2_p_one_over_two_to_the_r_and_no_h1_test():
     h1 = block["primary"]["H1"]
     assert h1["stratified_spearman"]["p_value"] is None and h1["stratified_spearman"]["blocks"] == 0
     assert h1["sign_test"]["p_value"] is None and h1["first_minus_last"] == [0.0] * 4
-    assert h1["p_holm"] is None and h2["p_holm"] == pytest.approx(1 / 16)  # a family of one p-value
+    # the exact null of a uniform pick among 3 candidates: the widest in all 4 repetitions has p = (1/3)^4
+    assert h2["uniform_selection"]["p_fraction"] == "1/81"
+    assert h1["p_holm"] is None and h2["p_holm"] == pytest.approx(1 / 81)  # a family of one p-value
     assert [e["widest_selected"]["count"] for e in block["per_k"]] == [4, 4, 4]
     assert block["per_k"][0]["widest_selected"]["expected_by_chance"] == pytest.approx(4 / 3)
     assert any("no informative block" in line for line in block["verdict"])
@@ -232,9 +234,9 @@ def test_wide_early_narrow_late_is_a_falling_width():
     assert h1["stratified_spearman"]["mean_rho"] == pytest.approx(-math.sqrt(3) / 2)
     assert h1["sign_test"]["p_fraction"] == "1/16" and h1["first_minus_last"] == [1.5] * 4
     h2 = block["primary"]["H2"]
-    assert h2["sign_flip"]["p_fraction"] == "1/16"
-    # Holm over {H1, H2}: 2 * 1/81, then max(2/81, 1/16)
-    assert h1["p_holm"] == pytest.approx(2 / 81) and h2["p_holm"] == pytest.approx(1 / 16)
+    assert h2["sign_flip"]["p_fraction"] == "1/16" and h2["uniform_selection"]["p_fraction"] == "1/81"
+    # Holm over {H1, H2}: 2 * 1/81, then max(2/81, 1/81)
+    assert h1["p_holm"] == pytest.approx(2 / 81) and h2["p_holm"] == pytest.approx(2 / 81)
     assert result["holm"]["family"] == ["0.1:H1", "0.1:H2"]
     # depth is secondary and points the other way: it rises with k, the early cell is shallower than average
     depth = block["secondary"]
@@ -267,7 +269,7 @@ def test_holm_spans_learning_rates():
     result = analyze(records, tiny_spec(**dict(ANALYSIS_SPEC, lrs=(0.1, 0.2))))
     assert result["holm"]["family"] == ["0.1:H1", "0.1:H2", "0.2:H1", "0.2:H2"]
     assert result["holm"]["adjusted"]["0.1:H1"] == pytest.approx(4 / 81)  # smallest of four: times 4
-    assert result["holm"]["adjusted"]["0.2:H2"] == pytest.approx(2 / 16)  # largest two equal: times 2
+    assert result["holm"]["adjusted"]["0.2:H2"] == pytest.approx(4 / 81)  # all four equal: each times 4
 
 
 # -- a tiny real experiment through the command line --------------------------------------------------------------
@@ -387,3 +389,41 @@ def test_example_writes_a_results_file_that_recomputes(tmp_path):
     assert data["protocol"] == as_json(spec.protocol()) and spec == tiny_spec()
     assert len(data["records"]) == 12 and all(len(r["test_loss"]) == 2 for r in data["records"])
     assert as_json(analyze(data["records"], spec)) == data["analysis"]
+
+
+def test_uniform_selection_null_is_the_brute_force_enumeration():
+    """The exact null of H2: every combination of one pick per repetition equally likely."""
+    import itertools
+    from fractions import Fraction
+
+    from cellnas_edu.search.early_selection import uniform_selection_test
+
+    widths = [[2.0, 2.0, 2.5, 3.0, 3.5], [1.5, 3.0, 3.0], [2.0, 4.0, 4.0, 4.0]]
+    for selected in ([3.5, 3.0, 4.0], [2.0, 1.5, 2.0], [2.5, 3.0, 4.0]):
+        combos = list(itertools.product(*widths))
+        total = sum(selected)
+        for alternative in ("greater", "less"):
+            hits = sum((sum(c) >= total - 1e-12) if alternative == "greater" else (sum(c) <= total + 1e-12)
+                       for c in combos)
+            expected = Fraction(hits, len(combos))
+            result = uniform_selection_test(widths, selected, alternative)
+            assert Fraction(result.p_fraction) == expected, (selected, alternative)
+    assert uniform_selection_test(widths, [3.5, 3.0, 4.0], "greater").expected == pytest.approx(
+        sum(sum(w) / len(w) for w in widths))
+
+
+def test_e4_under_the_exact_null_of_uniform_selection():
+    """The committed study's E4 (lr 0.25, k = 1): the sign-flip test assumed symmetric excesses (p = 1/32); the
+    exact null of a uniform pick among each repetition's 6 candidates gives p = 34823/839808 = 0.041."""
+    import json
+    from pathlib import Path
+
+    from cellnas_edu.search.early_selection import EarlySelectionSpec, analyze
+
+    data = json.loads((Path(__file__).resolve().parents[1] / "results" / "early_selection" / "summary.json")
+                      .read_text())
+    spec = EarlySelectionSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in data["experiment"].items()})
+    h2 = analyze(data["records"], spec)["learning_rates"]["0.25"]["primary"]["H2"]
+    assert h2["sign_flip"]["p_fraction"] == "8/256"  # = 1/32
+    assert h2["uniform_selection"]["p_fraction"] == "34823/839808"
+    assert h2["uniform_selection"]["p_value"] == pytest.approx(0.0415, abs=5e-5)
