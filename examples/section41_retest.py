@@ -6,6 +6,8 @@ Three stages, in this order (the plan is committed before the runs exist):
     python examples/section41_retest.py run       # trains 11 cells x 8 seeds x 2 learning rates, resumable,
                                                   # then writes results/section41_retest/summary.json
     python examples/section41_retest.py analyze   # recompute the results file from the run folders
+    python examples/section41_retest.py landscape # Section 4.2 on the new runs: top Hessian eigenvalue and
+                                                  # gradient variance of seeds 0-2 of every cell, both rates
 
 `--tiny` runs the same code at the test scale in seconds. Runs go to `--out` (default runs/section41_retest);
 an interrupted `run` continues where it stopped. Progress (runs done, rate, ETA) goes to stderr.
@@ -77,11 +79,33 @@ def analyze(args, root):
     return 0
 
 
+def landscape(args, root):
+    """Section 4.2's measurements (the study's settings: 64 test images, power iteration to 1e-2, at most 20
+    products) at the final weights, whose BatchNorm statistics were re-estimated before the last evaluation."""
+    spec = retest.spec(tiny=args.tiny)
+    runs = Path(args.out) / "runs"
+    started = time.perf_counter()
+    seeds = 2 if args.tiny else s4.LANDSCAPE_SEEDS
+    conv = retest.records(runs, spec)
+    by_lr = []
+    for lr in spec.lrs:
+        measured = s4.measure_landscape_runs(runs, spec, lr=lr, seeds=seeds, jobs=args.jobs)
+        records = s4.landscape_records(measured, [r for r in conv if r["lr"] == lr])
+        by_lr.append({"lr": lr, "records": records, "analysis": s4.analyze_landscape(
+            records, n_boot=200 if args.tiny else s4.N_BOOT)})
+    data = {"protocol": {"runs_of": retest.NAME, "seeds": seeds, "samples": s4.LANDSCAPE_SAMPLES,
+                         "hessian_tol": s4.HESSIAN_TOL, "hessian_max_iter": s4.HESSIAN_MAX_ITER, "weights": "final",
+                         "batchnorm": "the statistics stored with the final weights (re-estimated on the training "
+                                      "images before the last evaluation)"},
+            "by_lr": by_lr}
+    _write(f"{retest.NAME}_landscape", data, args, time.perf_counter() - started, root)
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument("stage", choices=("plan", "run", "analyze"))
+    parser.add_argument("stage", choices=("plan", "run", "analyze", "landscape"))
     parser.add_argument("--out", type=path_arg, default="runs/section41_retest", help="folder of the runs")
     parser.add_argument("--results", type=path_arg, default=None, help="results root (default: the repository's)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes, one thread each (default 2)")
@@ -90,7 +114,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     args.argv = argv
     root = Path(args.results) if args.results else None
-    return {"plan": plan, "run": run, "analyze": analyze}[args.stage](args, root) or 0
+    return {"plan": plan, "run": run, "analyze": analyze, "landscape": landscape}[args.stage](args, root) or 0
 
 
 if __name__ == "__main__":
