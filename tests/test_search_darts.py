@@ -318,3 +318,20 @@ def test_the_seeds_example_recomputes_its_analysis(tmp_path):
     assert summary["provenance"]["command"].startswith("python examples/darts_search_seeds.py")
     assert [r["seed"] for r in summary["records"]] == [0, 1]
     assert json.loads(json.dumps(script.analyze(summary["records"]))) == summary["analysis"]
+
+
+def test_critical_values_are_the_boundary_of_the_exact_tests():
+    """A mean width at the critical value rejects at alpha; half a c less (one cell narrower) does not."""
+    from fractions import Fraction
+
+    from cellnas_edu.search.against_space import critical_values, null_counts, sum_tail
+
+    widths, depths, _ = null_counts("connection_space", 4)
+    crit = critical_values("connection_space", 6, 0.05)
+    assert crit["critical_mean_width"] == pytest.approx(37 / 12)  # 3.08c: 18.5c over six cells
+    total = round(crit["critical_mean_width"] * 12)  # in half-c units, six cells
+    assert sum_tail(widths, [total - 5 * 6] + [6] * 5, "greater") <= Fraction(1, 20)
+    assert sum_tail(widths, [total - 1 - 5 * 6] + [6] * 5, "greater") > Fraction(1, 20)
+    depth_total = round(crit["critical_mean_depth"] * 6)
+    assert sum_tail(depths, [depth_total - 5 * 3] + [3] * 5, "less") <= Fraction(1, 20)
+    assert sum_tail(depths, [depth_total + 1 - 5 * 3] + [3] * 5, "less") > Fraction(1, 20)

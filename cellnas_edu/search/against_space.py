@@ -89,6 +89,29 @@ def sum_tail(counts: dict[int, int], observed: Sequence[int], alternative: str) 
     return Fraction(hits, total ** len(observed))
 
 
+def critical_values(null: str, cells: int, alpha: float, num_intermediate: int = 4) -> dict:
+    """What `cells` found cells would have to average for the exact tests of
+    [`compare_with_space`][cellnas_edu.search.against_space.compare_with_space] to reject at `alpha`: the smallest
+    mean width whose "wider" p-value is at most `alpha`, and the largest mean depth whose "shallower" p-value is.
+    The power statement of a null result: a mean below the critical width could never have been detected."""
+    widths, depths, total = null_counts(null, num_intermediate)
+    out = {"null": null, "cells": cells, "alpha": alpha, "count": total,
+           "null_mean_width": sum(h * c for h, c in widths.items()) / (2 * total),
+           "null_mean_depth": sum(d * c for d, c in depths.items()) / total}
+    for name, counts, scale, alternative in (("width", widths, 2, "greater"), ("depth", depths, 1, "less")):
+        dist = convolve_counts(counts, cells)
+        denominator = total ** cells
+        ordered = sorted(dist, reverse=alternative == "greater")
+        tail, critical = 0, None
+        for value in ordered:  # walk in from the extreme end while the tail stays within alpha
+            tail += dist[value]
+            if Fraction(tail, denominator) > Fraction(alpha).limit_denominator(10**9):
+                break
+            critical = value
+        out[f"critical_mean_{name}"] = None if critical is None else critical / (scale * cells)
+    return out
+
+
 def placement(cell: CellSpec) -> dict:
     """Where one found cell lies: the fraction of each null at least as wide and at most as deep."""
     half, depth = int(2 * cell_width(cell)), cell_depth(cell)
