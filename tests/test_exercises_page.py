@@ -32,3 +32,19 @@ def test_every_property_test_is_an_exercise_on_the_page():
     page = (ROOT / "docs" / "exercises.md").read_text(encoding="utf-8")
     missing = [name for name in property_tests() if f"`{name}`" not in page]
     assert not missing, "add these property tests to docs/exercises.md: " + ", ".join(missing)
+
+
+def test_every_chapter_lists_its_graded_exercises():
+    """Each chapter's Exercises section names every `cellnas exercises start NAME` of its chapter."""
+    from pathlib import Path
+
+    from cellnas_edu.exercises.catalog import EXERCISES
+
+    pages = {1: "cells", 2: "space", 3: "convergence", 4: "landscape", 5: "gradient-variance", 6: "theory",
+             7: "generalization", 8: "search", 9: "nb201"}
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    for chapter, page in pages.items():
+        text = (docs / f"{page}.md").read_text(encoding="utf-8")
+        exercises_section = text[text.index("## Exercises"):]
+        for exercise in (e for e in EXERCISES if e.chapter == chapter):
+            assert f"cellnas exercises start {exercise.name}`" in exercises_section, (page, exercise.name)
