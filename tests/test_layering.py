@@ -23,6 +23,8 @@ FORBIDDEN = {
     "convergence": {"landscape", "theory", "cli"},
     "landscape": {"convergence", "theory", "cli"},
     "nb201": {"convergence", "landscape", "theory", "cli", "exercises"},
+    "search": {"theory", "cli", "exercises"},
+    "exercises": {"cli"},
 }
 #: theory stands alone: nothing of the package but these shared utilities.
 THEORY_ALLOWED = {"theory", "errors", "io", "seeds"}

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
+from ..seeds import MAX_SEED
 
 RUNTIME_FIELDS = ("data_root", "device")
 """Fields that may differ when a search is resumed (where the data are, where it runs)."""
@@ -100,7 +101,6 @@ class SearchConfig:
     channels_last: bool = True
 
     def __post_init__(self):
-        from ..cli import MAX_SEED
         from ..data import DATASETS
 
         if self.preset not in PRESETS:
