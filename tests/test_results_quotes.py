@@ -163,6 +163,14 @@ def test_every_committed_results_file_has_provenance():
         load_summary(file.parent.name, RESULTS)
 
 
+def test_no_results_file_comes_from_a_dirty_tree():
+    """A committed result must rerun from the commit it names: `-dirty` provenance names no commit that held the
+    code and inputs it came from."""
+    dirty = [f.parent.name for f in sorted(RESULTS.glob("*/summary.json"))
+             if str(load_summary(f.parent.name, RESULTS)["provenance"]["git_commit"]).endswith("-dirty")]
+    assert not dirty, f"rerun these from a clean commit: {dirty}"
+
+
 def test_every_results_file_is_quoted_somewhere_or_listed():
     """A committed results file no page uses is probably a page that types its numbers by hand."""
     quoted = {q.experiment for page in PAGES for q in quotes_in(page.read_text(encoding="utf-8"))}
