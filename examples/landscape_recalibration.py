@@ -40,10 +40,13 @@ def _surface(run: Path, steps: int, samples: int, recalibration: int) -> dict:
                str(samples), "--overwrite", "--no-progress", "--json", "--bn-recalibration", str(recalibration)]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     summary = json.loads(result.stdout)
-    grid = np.asarray(summary["grid"], dtype=float)
+    with np.load(run / "landscape.npz", allow_pickle=False) as npz:  # the surface s(alpha, beta) just written
+        loss = np.asarray(npz["loss"], dtype=float)
+    if not np.isfinite(loss).all() or loss.shape != (steps, steps):
+        raise SystemExit(f"{run / 'landscape.npz'}: the surface is incomplete or not finite")
     return {"center_loss": summary["center_loss"], "eval_loss": summary["eval_loss"],
-            "sharpness": float(np.mean(grid - summary["center_loss"])), "max_loss": summary["max_loss"],
-            "seconds": summary["seconds"], "batchnorm": summary["batchnorm"]}
+            "sharpness": float(np.mean(loss - summary["center_loss"])), "max_loss": float(loss.max()),
+            "surface": loss.tolist(), "seconds": summary["seconds"], "batchnorm": summary["batchnorm"]}
 
 
 def main(argv=None) -> int:
