@@ -12,7 +12,7 @@ the stored statistics fit the trained weights), both surfaces on the same grid a
 * the ranking's correlation with width and depth under each mode;
 * the cost: the CPU seconds of the recalibrated surface over those of the fixed one.
 
-    python examples/landscape_recalibration.py [--runs runs/section41_retest/runs] [--steps 7] [--samples 320]
+    python examples/landscape_recalibration.py [--runs runs/section41_retest/runs] [--steps 5] [--samples 320]
 
 Writes `results/landscape_recalibration/summary.json`.
 """
@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=path_arg, default="runs/section41_retest/runs")
-    parser.add_argument("--steps", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--samples", type=int, default=320)
     parser.add_argument("--seed-of-runs", type=int, default=0)
     parser.add_argument("--results", type=path_arg, default=None)
