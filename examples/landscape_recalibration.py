@@ -12,7 +12,7 @@ the stored statistics fit the trained weights), both surfaces on the same grid a
 * the ranking's correlation with width and depth under each mode;
 * the cost: the CPU seconds of the recalibrated surface over those of the fixed one.
 
-    python examples/landscape_recalibration.py [--runs runs/section41_retest/runs] [--steps 7] [--samples 320]
+    python examples/landscape_recalibration.py [--runs runs/section41_retest/runs] [--steps 5] [--samples 320]
 
 Writes `results/landscape_recalibration/summary.json`.
 """
@@ -40,17 +40,20 @@ def _surface(run: Path, steps: int, samples: int, recalibration: int) -> dict:
                str(samples), "--overwrite", "--no-progress", "--json", "--bn-recalibration", str(recalibration)]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     summary = json.loads(result.stdout)
-    grid = np.asarray(summary["grid"], dtype=float)
+    with np.load(run / "landscape.npz", allow_pickle=False) as npz:  # the surface s(alpha, beta) just written
+        loss = np.asarray(npz["loss"], dtype=float)
+    if not np.isfinite(loss).all() or loss.shape != (steps, steps):
+        raise SystemExit(f"{run / 'landscape.npz'}: the surface is incomplete or not finite")
     return {"center_loss": summary["center_loss"], "eval_loss": summary["eval_loss"],
-            "sharpness": float(np.mean(grid - summary["center_loss"])), "max_loss": summary["max_loss"],
-            "seconds": summary["seconds"], "batchnorm": summary["batchnorm"]}
+            "sharpness": float(np.mean(loss - summary["center_loss"])), "max_loss": float(loss.max()),
+            "surface": loss.tolist(), "seconds": summary["seconds"], "batchnorm": summary["batchnorm"]}
 
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=path_arg, default="runs/section41_retest/runs")
-    parser.add_argument("--steps", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--samples", type=int, default=320)
     parser.add_argument("--seed-of-runs", type=int, default=0)
     parser.add_argument("--results", type=path_arg, default=None)
