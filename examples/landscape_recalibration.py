@@ -32,6 +32,7 @@ import numpy as np
 from cellnas_edu import section41_retest as retest
 from cellnas_edu.cli import path_arg
 from cellnas_edu.convergence import exact_stats as xs
+from cellnas_edu.landscape.store import LandscapeData
 from cellnas_edu.results import write_summary
 
 
@@ -40,8 +41,7 @@ def _surface(run: Path, steps: int, samples: int, recalibration: int) -> dict:
                str(samples), "--overwrite", "--no-progress", "--json", "--bn-recalibration", str(recalibration)]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     summary = json.loads(result.stdout)
-    with np.load(run / "landscape.npz", allow_pickle=False) as npz:  # the surface s(alpha, beta) just written
-        loss = np.asarray(npz["loss"], dtype=float)
+    loss = np.asarray(LandscapeData.load(run / "landscape.npz").loss, dtype=float)  # the surface just written
     if not np.isfinite(loss).all() or loss.shape != (steps, steps):
         raise SystemExit(f"{run / 'landscape.npz'}: the surface is incomplete or not finite")
     return {"center_loss": summary["center_loss"], "eval_loss": summary["eval_loss"],
