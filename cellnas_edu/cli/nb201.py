@@ -5,15 +5,16 @@
     cellnas nb201 found [ARCH]       where a found cell sits (Observation 3.1; default: DARTS's all-skip cell)
     cellnas nb201 chapter            every number Chapter 9 quotes (what results/nb201/summary.json holds)
     cellnas nb201 draw ARCH -o FILE  draw a cell (PNG or SVG)
+    cellnas nb201 search             first-order DARTS on this space (Fashion-MNIST, CPU), and the found cell's worth
     cellnas nb201 sources            where the shipped numbers come from, and their licences
     cellnas nb201 schedules --nats-dir DIR         12-epoch against 200-epoch ranking, by width and depth
     cellnas nb201 early-selection --nats-dir DIR   select after k epochs of the 200-epoch curves (Chapter 8)
 
 ARCH is an architecture string (``|nor_conv_3x3~0|+|...|+|...|``), a NATS-Bench index (``0`` to ``15624``) or
-NASLib's op indices (``naslib:2,2,0,4,2,0``). Everything but ``schedules`` and ``early-selection`` reads the table
-shipped with the package: no download, no network, no torch; the whole chapter is computed in seconds. Those two
-read NATS-Bench's own per-epoch archive, ``NATS-tss-v1_0-3ffb9-simple/`` (``--nats-dir``), which the package does
-not ship."""
+NASLib's op indices (``naslib:2,2,0,4,2,0``). Everything but ``search``, ``schedules`` and ``early-selection`` reads
+the table shipped with the package: no download, no network, no torch; the whole chapter is computed in seconds.
+``search`` trains a supernet (torch, minutes on a CPU); ``schedules`` and ``early-selection`` read NATS-Bench's own
+per-epoch archive, ``NATS-tss-v1_0-3ffb9-simple/`` (``--nats-dir``), which the package does not ship."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ ACTIONS = {
     "found": "where a found cell sits in width, depth and accuracy (Observation 3.1; default: DARTS's cell)",
     "chapter": "every number Chapter 9 quotes",
     "draw": "draw a cell as PNG or SVG",
+    "search": "run first-order DARTS on this space and look up what the found cell scores after 200 epochs",
     "sources": "where the shipped numbers come from, and their licences",
     "schedules": "rank by the 12-epoch against the 200-epoch schedule, by width and depth (NATS-Bench's files)",
     "early-selection": "pick the best of random candidates after k epochs of the 200-epoch curves (NATS-Bench's files)",
@@ -66,6 +68,11 @@ def add_arguments(parser) -> None:
                            help="unit of analysis (default: live-classes, duplicates merged)")
         if name in NATS_COMMANDS:
             _add_nats_arguments(p, name)
+        if name == "search":
+            from . import search_darts
+
+            search_darts.add_arguments(p, space="nb201")
+            continue
         if name == "draw":
             p.add_argument("-o", "--output", type=path_arg,
                            metavar="FILE", required=True, help="output file, .png or .svg")
@@ -167,6 +174,10 @@ def run(args) -> int:
     if args.action == "sources":
         print(SOURCES)
         return 0
+    if args.action == "search":
+        from . import search_darts
+
+        return search_darts.run(args, space="nb201")
     if args.action == "cell":
         data = describe(cell_arg(args.arch))
         emit_json(data) if args.json else _print_cell(data)

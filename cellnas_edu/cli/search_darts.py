@@ -12,11 +12,19 @@ from __future__ import annotations
 
 from . import emit_json, path_arg, positive_float, positive_int, seed_arg
 
+PRESET_HELP = {
+    "darts": "search size: 'cpu' (C=8, 5 cells, Fashion-MNIST, 160 steps: minutes on a CPU; default) or 'paper' "
+             "(DARTS: C=16, 8 cells, CIFAR-10, 50 epochs; needs a GPU)",
+    "nb201": "search size: 'cpu' (C=8, one cell a stage, 10,240 Fashion-MNIST images, 800 steps: minutes on a CPU; "
+             "default) or 'paper' (NATS-Bench's DARTS: C=16, five cells a stage, CIFAR-10, 50 epochs; needs a GPU)",
+}
+PRESET_NAMES = {"darts": {"cpu": "cpu", "paper": "paper"}, "nb201": {"cpu": "nb201-cpu", "paper": "nb201-paper"}}
+"""`--preset` names to the presets of [`cellnas_edu.search.darts.PRESETS`][cellnas_edu.search.darts.PRESETS]."""
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--preset", choices=["cpu", "paper"], default="cpu",
-                        help="search size: 'cpu' (C=8, 5 cells, Fashion-MNIST, 160 steps: minutes on a CPU; "
-                             "default) or 'paper' (DARTS: C=16, 8 cells, CIFAR-10, 50 epochs; needs a GPU)")
+
+def add_arguments(parser, space: str = "darts") -> None:
+    """The flags of `cellnas search darts` (`space="darts"`) and of `cellnas nb201 search` (`"nb201"`)."""
+    parser.add_argument("--preset", choices=["cpu", "paper"], default="cpu", help=PRESET_HELP[space])
     parser.add_argument("--dataset", choices=["fashion-mnist", "cifar10", "cifar100", "tiny-imagenet-200",
                                               "synthetic"], help="images to search on (default: the preset's)")
     parser.add_argument("--data-root", help="folder holding the dataset (see 'cellnas train --help')")
@@ -27,7 +35,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--batch-size", type=positive_int, help="images per step in each half (default 64)")
     parser.add_argument("--channels", type=positive_int, dest="init_channels",
                         help="C, the channels of the first cells (default: the preset's)")
-    parser.add_argument("--layers", type=positive_int, help="cells in the supernet (default: the preset's)")
+    if space == "nb201":
+        parser.add_argument("--cells-per-stage", type=positive_int, dest="layers",
+                            help="search cells in each of the three stages (default: the preset's)")
+    else:
+        parser.add_argument("--layers", type=positive_int, help="cells in the supernet (default: the preset's)")
     parser.add_argument("--lr", type=positive_float, help="initial learning rate of the weights (default 0.025)")
     parser.add_argument("--arch-lr", type=positive_float,
                         help="Adam learning rate of the architecture (default: the preset's)")
@@ -36,23 +48,27 @@ def add_arguments(parser) -> None:
     parser.add_argument("--threads", type=positive_int,
                         help="torch threads on the CPU (default 1, fixed for the search: recorded in search.json and "
                              "reused by --resume)")
-    parser.add_argument("--out", type=path_arg, help="run folder (default runs/search_darts/seed<SEED>)")
+    parser.add_argument("--out", type=path_arg, help=f"run folder (default {DEFAULT_OUT[space]}/seed<SEED>)")
     parser.add_argument("--resume", action="store_true", help="continue the search in --out")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print result.json")
 
 
-def run(args) -> int:
+DEFAULT_OUT = {"darts": "runs/search_darts", "nb201": "runs/nb201_search"}
+
+
+def run(args, space: str = "darts") -> int:
     from ..search.darts import format_result, make_search_config, run_search
     from ..train.cpu import torch_threads
     from ..train.determinism import DEFAULT_THREADS
 
     config = make_search_config(
-        args.preset, dataset=args.dataset, data_root=args.data_root, search_images=args.search_images,
+        PRESET_NAMES[space][args.preset], dataset=args.dataset, data_root=args.data_root,
+        search_images=args.search_images,
         epochs=args.epochs, batch_size=args.batch_size, init_channels=args.init_channels, layers=args.layers,
         lr=args.lr, arch_lr=args.arch_lr, seed=args.seed, device=args.device,
     )
-    out = args.out or f"runs/search_darts/seed{args.seed}"
+    out = args.out or f"{DEFAULT_OUT[space]}/seed{args.seed}"
     threads = _recorded_threads(out, args.threads) if args.resume else args.threads
     with torch_threads(DEFAULT_THREADS if threads is None else threads):
         result = run_search(config, out, resume=args.resume, progress=not args.no_progress)
@@ -60,7 +76,8 @@ def run(args) -> int:
         emit_json(result)
     else:
         print(format_result(result))
-        print(f"(run folder: {out}; found genotype: {out}/genotype.json)")
+        print(f"(run folder: {out}; found genotype: {out}/genotype.json)" if space == "darts" else
+              f"(run folder: {out}; the found cell's string is in {out}/result.json)")
     return 0
 
 

@@ -64,8 +64,20 @@ PRESETS: dict[str, dict] = {
                 arch_lr=3e-3, augment=False),
     "paper": dict(dataset="cifar10", search_images=None, epochs=50, batch_size=64, init_channels=16, layers=8,
                   arch_lr=3e-4, augment=True),
+    "nb201-cpu": dict(space="nb201", dataset="fashion-mnist", search_images=10240, epochs=10, batch_size=64,
+                      init_channels=8, layers=1, arch_lr=3e-3, augment=False),
+    "nb201-paper": dict(space="nb201", dataset="cifar10", search_images=None, epochs=50, batch_size=64,
+                        init_channels=16, layers=5, arch_lr=3e-4, augment=True),
 }
-"""Search sizes: `cpu` (Chapter 8's default) and `paper` (DARTS' CIFAR-10 search, Liu et al. 2019, Section 3.1)."""
+"""Search sizes: `cpu` (Chapter 8's default) and `paper` (DARTS' CIFAR-10 search, Liu et al. 2019, Section 3.1)
+on the DARTS space; `nb201-cpu` (Chapter 9: C = 8, one cell a stage, 10,240 Fashion-MNIST images split
+5,120/5,120, 10 epochs, 800 search steps) and `nb201-paper` (NATS-Bench's DARTS baseline: C = 16, five cells a
+stage, CIFAR-10, 50 epochs) on the NAS-Bench-201 space."""
+
+SPACES = ("darts", "nb201")
+"""The search spaces: DARTS' (Chapter 8, [`SuperNet`][cellnas_edu.search.supernet.SuperNet]) and NAS-Bench-201's
+(Chapter 9, [`NB201SuperNet`][cellnas_edu.nb201.supernet.NB201SuperNet]; there `layers` counts the cells of each
+of its three stages)."""
 
 SEARCH_FORMAT = 1
 _FILES = ("search.json", "alphas.jsonl", "checkpoint.pt", "genotype.json", "result.json")
@@ -80,6 +92,7 @@ class SearchConfig:
     weights' and the architecture's halves; `None` = the whole training split)."""
 
     preset: str = "cpu"
+    space: str = "darts"
     dataset: str = "fashion-mnist"
     data_root: str | None = None
     search_images: int | None = 2560
@@ -105,6 +118,8 @@ class SearchConfig:
 
         if self.preset not in PRESETS:
             raise ValueError(f"unknown preset {self.preset!r} (known: {', '.join(PRESETS)})")
+        if self.space not in SPACES:
+            raise ValueError(f"unknown search space {self.space!r} (known: {', '.join(SPACES)})")
         if self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r} (known: {', '.join(DATASETS)})")
         for name in ("epochs", "batch_size", "init_channels", "layers"):
@@ -115,9 +130,11 @@ class SearchConfig:
             raise ValueError(f"epochs must be at most 10000, got {self.epochs}")
         if self.init_channels % 2:
             raise ValueError(f"init_channels (C) must be even, got {self.init_channels}")
-        if not 3 <= self.layers <= 100:
+        if self.space == "darts" and not 3 <= self.layers <= 100:
             raise ValueError(f"layers must be between 3 and 100 (two reduction cells and a normal one), "
                              f"got {self.layers}")
+        if self.space == "nb201" and not 1 <= self.layers <= 30:
+            raise ValueError(f"layers (cells per stage) must be between 1 and 30, got {self.layers}")
         if self.search_images is not None and (isinstance(self.search_images, bool)
                                                or not isinstance(self.search_images, int)
                                                or self.search_images < 2):
@@ -147,8 +164,10 @@ class SearchConfig:
         return dataclasses.asdict(self)
 
     def protocol(self) -> dict:
-        """The fields that must not change when a search is resumed."""
-        return {k: v for k, v in self.to_dict().items() if k not in RUNTIME_FIELDS}
+        """The fields that must not change when a search is resumed. The space is named only when it is not
+        DARTS', so that folders written before the NAS-Bench-201 space existed still resume."""
+        return {k: v for k, v in self.to_dict().items()
+                if k not in RUNTIME_FIELDS and not (k == "space" and v == "darts")}
 
 
 def make_search_config(preset: str = "cpu", /, **overrides) -> SearchConfig:
@@ -198,8 +217,13 @@ def split_indices(labels, config: SearchConfig):
     return keep[:split], keep[split:]
 
 
-def architecture_record(model, epoch: int) -> dict:
-    """The softmax weights and the derived genotype, width and depth after `epoch` (0: the initialisation)."""
+def architecture_record(model, epoch: int, space: str = "darts") -> dict:
+    """The softmax weights and the derived genotype, width and depth after `epoch` (0: the initialisation);
+    on the NAS-Bench-201 space, [`nb201.search.architecture_record`][cellnas_edu.nb201.search.architecture_record]."""
+    if space == "nb201":
+        from ..nb201 import search as nb201_search  # lazy: Chapter 9's module is loaded only for its space
+
+        return nb201_search.architecture_record(model, epoch)
     from ..cells.topology import cell_depth, cell_width
     from .derive import derive_genotype
 
@@ -293,7 +317,16 @@ def _check_folder(out_dir: Path, config: SearchConfig, resume: bool) -> None:
     read_manifest(saved_path, config.protocol(), resume, "a search")
 
 
-def load_search_checkpoint(path: Path, epochs: int | None = None) -> dict:
+def _record_problem(record, epoch: int, space: str) -> bool:
+    """Whether a history record is not the architecture record of `epoch` on `space`."""
+    if not isinstance(record, dict) or record.get("epoch") != epoch:
+        return True
+    if space == "nb201":
+        return not (isinstance(record.get("arch"), str) and isinstance(record.get("margins"), list))
+    return not (isinstance(record.get("genotype"), dict) and isinstance(record.get("normal"), dict))
+
+
+def load_search_checkpoint(path: Path, epochs: int | None = None, space: str = "darts") -> dict:
     """Load `checkpoint.pt` with `weights_only=True` and check it: its keys, an epoch within `1..epochs` (the
     search's), one history record per epoch, restorable generator states, and its SHA-256 digest. Anything
     corrupt, foreign or edited is a one-line `UserError` naming the file."""
@@ -312,8 +345,7 @@ def load_search_checkpoint(path: Path, epochs: int | None = None) -> dict:
         raise UserError(f"{path}: invalid search checkpoint (epoch {epoch!r}, {records} history records)")
     if epochs is not None and epoch > epochs:
         raise UserError(f"{path}: invalid search checkpoint (epoch {epoch} of a {epochs}-epoch search)")
-    if not all(isinstance(r, dict) and r.get("epoch") == i and isinstance(r.get("genotype"), dict)
-               and isinstance(r.get("normal"), dict) for i, r in enumerate(history)):
+    if any(_record_problem(r, i, space) for i, r in enumerate(history)):
         raise UserError(f"{path}: invalid search checkpoint (history is not the records of epochs 0..{epoch})")
     problem = rng_state_problem(checkpoint["rng"])
     if problem:
@@ -334,7 +366,11 @@ def read_result(path: Path, epochs: int | None = None) -> dict:
     (0..epochs_done), and `epochs_done` equal to `epochs` where given. One line naming the file and the field
     otherwise."""
     result = _read_json(path)
-    for name, kind in RESULT_FIELDS.items():
+    config = result.get("config")
+    fields = RESULT_FIELDS
+    if isinstance(config, dict) and config.get("space") == "nb201":
+        from ..nb201.search import RESULT_FIELDS as fields  # lazy: Chapter 9's module, only for its space
+    for name, kind in fields.items():
         value = result.get(name)
         ok = (isinstance(value, (int, float)) if kind is float else isinstance(value, kind)) \
             and not isinstance(value, bool)
@@ -376,6 +412,7 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
     from ..cells.genotypes import genotype_from_dict, save_genotype
     from ..data import load_dataset
     from ..io import atomic_write_json, atomic_write_text
+    from ..nb201.supernet import NB201SuperNet
     from ..train.checkpoint import rng_state, save_with_digest, seed_everything, set_rng_state
     from ..train.cpu import channels_last_for, foreach_for, keep_freed_memory
     from ..train.distributed import resolve_device
@@ -393,8 +430,12 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
     info = data.info
 
     seed_everything(config.seed)
-    model = SuperNet(C=config.init_channels, layers=config.layers, num_classes=info.num_classes,
-                     in_channels=info.in_channels, stem_stride=info.stem_stride).to(device)
+    if config.space == "nb201":
+        model = NB201SuperNet(C=config.init_channels, cells_per_stage=config.layers, num_classes=info.num_classes,
+                              in_channels=info.in_channels, stem_stride=info.stem_stride).to(device)
+    else:
+        model = SuperNet(C=config.init_channels, layers=config.layers, num_classes=info.num_classes,
+                         in_channels=info.in_channels, stem_stride=info.stem_stride).to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     foreach = foreach_for(device)
@@ -404,10 +445,10 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
                                       weight_decay=config.arch_weight_decay)
 
     checkpoint_path = out_dir / "checkpoint.pt"
-    history, seconds = [architecture_record(model, 0)], 0.0
+    history, seconds = [architecture_record(model, 0, config.space)], 0.0
     start_epoch = 0
     if checkpoint_path.exists():
-        checkpoint = load_search_checkpoint(checkpoint_path, config.epochs)
+        checkpoint = load_search_checkpoint(checkpoint_path, config.epochs, config.space)
         from ..train.checkpoint import optimizer_state_mismatch, state_dict_mismatch
 
         for name, optimizer in (("weight_optimizer", weight_optimizer), ("arch_optimizer", arch_optimizer)):
@@ -461,7 +502,7 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
                 bar.set_postfix_str(f"epoch {epoch + 1}/{config.epochs} loss {loss_sum / seen:.3f}")
             valid_loss, valid_acc = evaluate_supernet(model, data, valid_idx, device, channels_last)
             seconds += time.perf_counter() - began
-            record = architecture_record(model, epoch + 1)
+            record = architecture_record(model, epoch + 1, config.space)
             record.update(lr=cosine_lr(config, epoch), train_loss=loss_sum / seen, train_acc=100.0 * correct / seen,
                           valid_loss=valid_loss, valid_acc=valid_acc, seconds_total=round(seconds, 3))
             history.append(record)
@@ -471,11 +512,16 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
                           "history": history}
             save_with_digest(checkpoint_path, checkpoint)
             atomic_write_text(out_dir / "alphas.jsonl", "".join(json.dumps(r) + "\n" for r in history))
-            bar.set_postfix_str(f"epoch {epoch + 1} valid acc {valid_acc:.1f}% normal cell "
-                                f"{record['normal']['width']:g}c, depth {record['normal']['depth']}")
+            bar.set_postfix_str(f"epoch {epoch + 1} valid acc {valid_acc:.1f}% " + _cell_summary(record))
     finally:
         bar.close()
 
+    if config.space == "nb201":
+        from ..nb201.search import search_result
+
+        result = search_result(config, history, steps=config.epochs * steps)
+        atomic_write_json(out_dir / "result.json", result)
+        return result
     final = history[-1]
     genotype = genotype_from_dict(final["genotype"], name=f"darts_search_seed{config.seed}")
     save_genotype(genotype, out_dir / "genotype.json")
@@ -498,6 +544,12 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
     return result
 
 
+def _cell_summary(record: dict) -> str:
+    if "arch" in record:
+        return f"cell width {record['width']}, depth {record['depth']}"
+    return f"normal cell {record['normal']['width']:g}c, depth {record['normal']['depth']}"
+
+
 def read_history(out_dir) -> list[dict]:
     """The per-epoch architecture records of a search folder (`alphas.jsonl`)."""
     from ..io import read_jsonl
@@ -506,8 +558,13 @@ def read_history(out_dir) -> list[dict]:
 
 
 def format_result(result: dict) -> str:
-    """The text report of `cellnas search darts`."""
+    """The text report of `cellnas search darts` (and of `cellnas nb201 search`)."""
     from ..cells.tables import format_table
+
+    if result["config"].get("space") == "nb201":
+        from ..nb201.search import format_result as format_nb201
+
+        return format_nb201(result)
 
     space = result["space"]
     rows = [(str(epoch), f"{width:g}c", str(depth))
