@@ -4,8 +4,7 @@
   writes it and loaded as the learner's file, passes every check of its exercise. The checks run
   with the learner's function swapped in, so this is also the suite's run of the graded checks
   (``cellnas_edu/exercises/checks/``) against the package itself: one source for both.
-* For every exercise a plausible wrong solution (kept below, one per exercise) fails at least one
-  check, and the grader reports the failing call with the package's and the learner's value.
+* Plausible wrong solutions (``tests/wrong_solutions.py``) are graded in ``tests/test_exercises_grading.py``.
 * The command line: start/check/solution/reset/list, progress, exit codes, bad input on one line,
   a learner's exception reported as a failing check, a learner that loops stopped by the time limit.
 * next/watch/backups: ``next`` starts the first unfinished exercise in catalog order, then names the file,
@@ -18,12 +17,9 @@
 from __future__ import annotations
 
 import json
-import math
-from fractions import Fraction
 
-import numpy as np
 import pytest
-import torch
+from wrong_solutions import cell_width_all_nodes
 
 from cellnas_edu.cells import topology
 from cellnas_edu.cli import main
@@ -36,215 +32,9 @@ from cellnas_edu.exercises.workspace import Workspace, solution_source, stub_sou
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-# -- plausible wrong solutions, one per exercise ---------------------------------------------
-def live_nodes_concat_only(self):
-    """Forgets that a live node makes its sources live."""
-    return frozenset(self.concat)
-
-
-def cell_width_all_nodes(cell):
-    """The literal reading of Section 3.2: dead nodes counted too."""
-    return topology.cell_width_all_nodes(cell)
-
-
-def cell_depth_over_all_nodes(cell):
-    """Takes the deepest intermediate node, concatenated or not (dead nodes included)."""
-    return 1 + max(topology.node_depths(cell).values())
-
-
-def enumeration_count_papers_formula(cell):
-    """Appendix A.2's (N-2)!/(M-1)!: one source per node instead of one per operation."""
-    return math.factorial(cell.num_nodes - 2)
-
-
-def fraction_strictly_wider(self, width=None):
-    """'At least as wide' read as 'wider'."""
-    width = self.original.width if width is None else Fraction(width)
-    return sum(b.count for b in self.histogram if b.width > width) / self.count
-
-
-def auc_divided_by_epochs(values, epochs=None):
-    """Divides the trapezoid area by the number of epochs instead of the epoch span."""
-    y = np.asarray(values, dtype=float)
-    x = np.arange(1, y.size + 1, dtype=float) if epochs is None else np.asarray(epochs, dtype=float)
-    if y.size == 1:
-        return float(y[0])
-    return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2)) / y.size
-
-
-def spearman_strict(x, y, alternative="greater"):
-    """Counts only the permutations strictly more extreme than the observed one."""
-    import itertools
-
-    n = len(x)
-    rank = lambda v: [sorted(v).index(a) + 1 for a in v]  # noqa: E731
-    rx, ry = rank(x), rank(y)
-    stat = lambda r: n * (n * n - 1) - 6 * sum((a - b) ** 2 for a, b in zip(rx, r))  # noqa: E731
-    observed = stat(ry)
-    perms = list(itertools.permutations(range(1, n + 1)))
-    if alternative == "greater":
-        hits = sum(stat(p) > observed for p in perms)
-    elif alternative == "less":
-        hits = sum(stat(p) < observed for p in perms)
-    else:
-        hits = sum(abs(stat(p)) > abs(observed) for p in perms)
-    return hits / len(perms)
-
-
-def filter_normalize_globally(direction, weight):
-    """One norm for the whole tensor instead of one per filter."""
-    if direction.shape != weight.shape:
-        raise ValueError("shapes differ")
-    direction.mul_(weight.norm() / (direction.norm() + 1e-10))
-    return direction
-
-
-def chan_shortcut(self, chunk_grads, *, consume=False):
-    """The chunk's M2 by the shortcut sum ||g||^2 - n ||mean||^2 in the gradients' precision."""
-    n_b = next(iter(chunk_grads.values())).shape[0]
-    n_a, n = self.count, self.count + next(iter(chunk_grads.values())).shape[0]
-    for name, g in chunk_grads.items():
-        mean_b = g.mean(0)
-        m2_b = g.square().sum() - n_b * mean_b.square().sum()
-        delta = mean_b.double() - self.mean[name]
-        self.m2 += m2_b.double() + delta.square().sum() * (n_a * n_b / n)
-        self.mean[name] += delta * (n_b / n)
-    self.count = n
-
-
-def gradient_variance_unbiased(per_sample):
-    """torch's default variance: divisor N - 1."""
-    if per_sample.shape[0] < 2:
-        return 0.0
-    return float(per_sample.flatten(1).var(0).sum())
-
-
-def narrowest_nodes_transposed(weights, inputs):
-    """Multiplies by W^T instead of W (y @ W instead of y @ W.T)."""
-    if isinstance(weights, torch.Tensor):
-        weights = [weights[..., k, :, :] for k in range(weights.shape[-3])]
-    nodes, y = [], inputs
-    for w in weights:
-        y = y @ w if w.dim() == 2 else torch.einsum("scr,sc->sr", w, y)
-        nodes.append(y)
-    return torch.stack(nodes, dim=1)
-
-
-def equation_4_without_transpose(problem, i, widest_grads=None):
-    """A_k instead of A_k^T on the left."""
-    from cellnas_edu.theory.cells import left_factor, right_factor
-    from cellnas_edu.theory.gradients import widest_weight_gradients
-
-    w = problem.weights
-    g = widest_weight_gradients(problem) if widest_grads is None else widest_grads
-    b = right_factor(w, i)
-    return torch.stack([left_factor(w, i, k) @ g[:, k - 1] @ b.T for k in range(i, problem.n + 1)]).sum(0)
-
-
-def chain_jacobian_untransposed(weights, i):
-    """kron(A_k, B) instead of kron(A_k, B^T): the column-major vec rule used with a row-major reshape."""
-    from cellnas_edu.theory.cells import left_factor, right_factor
-
-    b = right_factor(weights, i).numpy()
-    return np.concatenate([np.kron(left_factor(weights, i, k).numpy(), b) for k in range(i, weights.shape[0] + 1)])
-
-
-def variance_bound_tight_constant(norms, i, sigmas, n=None):
-    """n - i + 1 in front (the Cauchy-Schwarz count of terms) instead of the theorem's n."""
-    norms = np.asarray(norms, dtype=float)
-    count = len(norms) - i + 1 if n is None else n
-    total = sum((sigmas[k - i] * np.prod(norms[: i - 1]) * np.prod(norms[i:k])) ** 2 for k in range(i, len(norms) + 1))
-    return float(count * total)
-
-
-def adapt_first_operation_only(cell):
-    """Rewires only the first operation of every node."""
-    sources = [0 if k % 2 == 0 else src for k, (_, src) in enumerate(cell.edges)]
-    return cell.with_sources(sources)
-
-
-def derive_cell_counting_none(weights, operations=None):
-    """Ranks edges by their largest weight *including* `none` (then still never keeps `none`)."""
-    from cellnas_edu.cells.cellspec import CellSpec
-    from cellnas_edu.search.derive import NONE_INDEX, SEARCH_OPERATIONS
-
-    edges, start = [], 0
-    for node in range(4):
-        incoming = [list(map(float, r)) for r in weights[start:start + 2 + node]]
-        kept = sorted(range(len(incoming)), key=lambda s: -max(incoming[s]))[:2]
-        for source in kept:
-            best = max((o for o in range(8) if o != NONE_INDEX), key=lambda o: (incoming[source][o], -o))
-            edges.append((SEARCH_OPERATIONS[best], source))
-        start += 2 + node
-    return CellSpec(edges, (2, 3, 4, 5))
-
-
-def sum_tail_strict(counts, observed, alternative):
-    """A strict tail (> instead of >=): the observed sum itself is left out."""
-    from fractions import Fraction
-
-    from cellnas_edu.search.against_space import convolve_counts
-
-    dist = convolve_counts(counts, len(observed))
-    t = sum(observed)
-    hits = sum(c for s, c in dist.items() if (s > t if alternative == "greater" else s < t))
-    return Fraction(hits, sum(counts.values()) ** len(observed))
-
-
-def nb201_live_edges_not_none(self):
-    """Every edge that is not `none` counted live, also one that leads nowhere."""
-    return tuple(op != "none" for op in self.ops)
-
-
-def nb201_width_not_none(self):
-    """Counts the edges out of node 0 that are not `none`, live or dead."""
-    return sum(self.op(to, 0) != "none" for to in (1, 2, 3))
-
-
-def nb201_depth_shortest(self):
-    """The shortest path over non-`none` edges instead of the longest."""
-    from cellnas_edu.nb201.cell import PATHS
-
-    lengths = [len(p) - 1 for p in PATHS if all(self.op(b, a) != "none" for a, b in zip(p, p[1:]))]
-    return min(lengths) if lengths else 0
-
-
-def nb201_canonical_unpruned(self):
-    """Compares the cell with its mirror image without pruning the dead edges first."""
-    if self.op(2, 1) != "none":
-        return self
-    return min(self, self.swapped(), key=lambda cell: cell.codes)
-
-
-WRONG = {
-    "live_nodes": live_nodes_concat_only,
-    "cell_width": cell_width_all_nodes,
-    "cell_depth": cell_depth_over_all_nodes,
-    "enumeration_count": enumeration_count_papers_formula,
-    "fraction_at_least_as_wide": fraction_strictly_wider,
-    "area_under_curve": auc_divided_by_epochs,
-    "spearman_exact_pvalue": spearman_strict,
-    "filter_normalize": filter_normalize_globally,
-    "chan_update": chan_shortcut,
-    "gradient_variance": gradient_variance_unbiased,
-    "narrowest_nodes": narrowest_nodes_transposed,
-    "equation_4": equation_4_without_transpose,
-    "chain_jacobian": chain_jacobian_untransposed,
-    "variance_bound": variance_bound_tight_constant,
-    "adapt_cell": adapt_first_operation_only,
-    "derive_cell": derive_cell_counting_none,
-    "sum_tail": sum_tail_strict,
-    "nb201_live_edges": nb201_live_edges_not_none,
-    "nb201_width": nb201_width_not_none,
-    "nb201_depth": nb201_depth_shortest,
-    "nb201_canonical": nb201_canonical_unpruned,
-}
-
-
 def test_at_least_twelve_exercises_follow_the_chapters():
     assert len(EXERCISES) >= 12
     assert {e.chapter for e in EXERCISES} == set(CHAPTERS) == set(range(1, 10))
-    assert set(WRONG) == set(BY_NAME), "every exercise needs a plausible wrong solution in this file"
 
 
 @pytest.mark.parametrize("name", list(BY_NAME))
@@ -256,19 +46,6 @@ def test_the_written_solution_passes_every_check(tmp_path, name):
     result = grade(exercise, load_function(path, exercise))
     failures = [(t.name, t.message, t.call, t.expected, t.yours) for t in result.tests if not t.passed]
     assert result.passed, failures
-
-
-@pytest.mark.parametrize("name", list(BY_NAME))
-def test_a_plausible_wrong_solution_fails_with_a_counterexample(name):
-    """The wrong solution fails a check, and the report shows a call where its value differs from the package's."""
-    exercise = BY_NAME[name]
-    result = grade(exercise, WRONG[name])
-    failed = [t for t in result.tests if not t.passed]
-    assert failed, f"the wrong solution {WRONG[name].__name__} passed every check of {name}"
-    explained = [t for t in failed if t.call and t.expected is not None and t.yours is not None]
-    assert explained, [(t.name, t.message) for t in failed]
-    assert all(t.expected != t.yours for t in explained)
-    assert not any((t.message or "").startswith("grader error") for t in result.tests)
 
 
 def test_the_course_page_lists_every_exercise():

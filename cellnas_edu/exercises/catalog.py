@@ -74,7 +74,8 @@ EXERCISES: tuple[Exercise, ...] = (
     _ex("live_nodes", 1, "Live nodes", "cellnas_edu.cells.cellspec:CellSpec.live_nodes",
         ["ch1_cells::test_live_nodes_are_those_with_a_path_to_the_output",
          "ch1_cells::test_depth_2_cells_have_integer_width_equal_to_concat",
-         "ch1_cells::test_live_nodes_of_the_adapted_amoebanet"],
+         "ch1_cells::test_live_nodes_of_the_adapted_amoebanet",
+         "ch1_cells::test_live_nodes_of_amoebanet"],
         r"""
 Intermediate nodes of `self` with a path to the output node (Section 3.2, Figure 25).
 
@@ -173,6 +174,7 @@ $3.5c$ wide.
         ["ch3_stats::test_auc_by_hand",
          "ch3_stats::test_auc_of_a_constant_curve_is_the_constant",
          "ch3_stats::test_auc_with_uneven_epochs_is_the_trapezoid_rule",
+         "ch3_stats::test_auc_refuses_a_curve_without_a_span",
          "ch3_stats::test_faster_curve_has_smaller_auc"],
         r"""
 Area under a per-epoch curve by the trapezoid rule, divided by the epoch span, so that it
@@ -183,7 +185,8 @@ With epochs $e_1 < \dots < e_E$ (default $1, \dots, E$) and values $v_1, \dots, 
 $$\mathrm{AUC} = \frac{1}{e_E - e_1} \sum_{k=1}^{E-1} (e_{k+1} - e_k)\,\frac{v_k + v_{k+1}}{2},$$
 
 and a single value is its own AUC. A constant curve $v$ has AUC $v$; `[3, 1]` gives $2$.
-Raise `ValueError` for an empty sequence or epochs that do not increase.
+Raise `ValueError` for an empty sequence, for `epochs` of another length than `values`, and
+for epochs whose last is not after the first (a span $e_E - e_1 \le 0$: `[3, 2, 1]`, `[2, 2]`).
 """,
         "Forgetting to divide by the span gives E - 1 times the right answer; dividing by E instead is also "
         "wrong (a constant curve would not have AUC equal to its value)."),
@@ -238,8 +241,12 @@ al.'s parallel update (Section 4.2.2: $g(w)$ is accumulated chunk by chunk).
 
 `self.count` ($n_A$, samples so far), `self.mean` (`{name: float64 tensor}`, the running
 mean $\bar g_A$) and `self.m2` (a float64 0-d tensor, $M_{2,A} = \sum_i \lVert g_i - \bar g_A \rVert^2$
-summed over all tensors). `chunk_grads` maps each name to a tensor of shape
-`(n_B, *shape)`. With the chunk's mean $\bar g_B$ and $M_{2,B}$, $\delta = \bar g_B - \bar g_A$:
+summed over all tensors). A new accumulator, `ChanAccumulator(params)`, starts with `count = 0`,
+`m2` a float64 0-d tensor holding 0, and `mean[name]` a float64 tensor of **zeros** of
+`params[name]`'s shape: a placeholder, not a mean of anything (with $n_A = 0$ the update below
+makes it $\bar g_B$ whatever it held). Keep `mean` float64 and of that shape. `chunk_grads`
+maps each name to a tensor of shape `(n_B, *shape)`, float32 or float64. With the chunk's mean
+$\bar g_B$ and $M_{2,B}$, $\delta = \bar g_B - \bar g_A$:
 
 $$M_2 = M_{2,A} + M_{2,B} + \lVert \delta \rVert^2 \frac{n_A n_B}{n_A + n_B}, \qquad
 \bar g = \bar g_A + \delta\,\frac{n_B}{n_A + n_B}.$$
@@ -311,6 +318,7 @@ $A_k \otimes B^T$ for $k = i, \dots, n$. `weights` is a `(n, d, d)` tensor; `lef
     _ex("variance_bound", 6, "Theorem 4.3's bound", "cellnas_edu.theory.variance:variance_bound",
         ["ch6_theory::test_variance_bound_is_equation_13",
          "ch6_theory::test_variance_bound_of_the_jordan_block",
+         "ch6_theory::test_variance_bound_of_block_1_by_hand",
          "ch6_theory::test_theorem_4_3_holds_with_spectral_norms"],
         r"""
 Right-hand side of Theorem 4.3's bound (13) (Section 4.3.2, Appendix C.4):
@@ -346,16 +354,21 @@ in `cell.edges` order). Returns a `CellSpec`.
     _ex("derive_cell", 8, "DARTS' derivation rule", "cellnas_edu.search.derive:derive_cell",
         ["ch8_search::test_derivation_matches_darts_parse_including_ties",
          "ch8_search::test_a_derived_cell_never_keeps_none_and_reads_two_distinct_nodes",
-         "ch8_search::test_none_never_wins_even_when_it_dominates_every_edge"],
+         "ch8_search::test_none_never_wins_even_when_it_dominates_every_edge",
+         "ch8_search::test_weights_that_do_not_make_a_cell_raise_value_error"],
         r"""
-The discrete cell of a DARTS search (Liu et al., 2019; Chapter 8). `weights` has one row per edge
-(14 rows: node 2 reads nodes 0, 1; node 3 reads 0, 1, 2; node 4 reads 0..3; node 5 reads 0..4,
-in that order) and one column per candidate of `SEARCH_OPERATIONS` (column `NONE_INDEX` is
-`none`). For every intermediate node keep the **two** incoming edges whose largest non-`none`
-weight is largest, and on each kept edge the non-`none` operation of largest weight. Ties: the
-lower source first, the earlier candidate first. The kept edges of a node are listed strongest
-first. Return `CellSpec(edges, concat=(2, 3, 4, 5))` with `edges` a list of `(op, source)`.
-Weights that do not make a cell raise `ValueError`. `operations` defaults to `SEARCH_OPERATIONS`.
+The discrete cell of a DARTS search (Liu et al., 2019; Chapter 8). `weights` has one row per edge, node
+by node: node 2 reads nodes 0, 1; node 3 reads 0, 1, 2; node 4 reads 0..3; and so on (DARTS' four nodes:
+2 + 3 + 4 + 5 = 14 rows; $k$ nodes: $2 + 3 + \dots + (k + 1)$ rows). It has one column per candidate of
+`operations` (default `SEARCH_OPERATIONS`, whose column `NONE_INDEX` is `none`). For every intermediate
+node keep the **two** incoming edges whose largest non-`none` weight is largest, and on each kept edge the
+non-`none` operation of largest weight. Ties: the lower source first, the earlier candidate first. The kept
+edges of a node are listed strongest first. Return `CellSpec(edges, concat)` with `edges` a list of
+`(op, source)` and `concat` every intermediate node (`(2, 3, 4, 5)` for 14 rows).
+
+Weights that do not make a cell raise `ValueError`: a number of rows that is not $2 + 3 + \dots + (k + 1)$
+for any $k \ge 1$ (no rows, 13 rows, 15 rows), a row whose length is not the number of candidates, or a
+weight that is not finite (`nan`, `inf`). So do `operations` without `none` or with nothing besides it.
 """,
         "A stable sort on minus the strength keeps the lower source first on ties.",
         imports=("from cellnas_edu.search.derive import NONE_INDEX, SEARCH_OPERATIONS",)),
@@ -409,7 +422,8 @@ write it as a function of `self` returning an `int`.
         imports=()),
     _ex("nb201_depth", 9, "Depth of a NAS-Bench-201 cell", "cellnas_edu.nb201.cell:NB201Cell.depth",
         ["ch9_nb201::test_depth_is_the_longest_live_path",
-         "ch9_nb201::test_depth_of_the_chain_and_of_the_direct_edge"],
+         "ch9_nb201::test_depth_of_the_chain_beside_the_direct_edge",
+         "ch9_nb201::test_depth_of_the_direct_edge_alone"],
         r"""
 The depth of `self` (Chapter 9): the number of edges on the **longest** path from node $0$ to node $3$
 whose edges are all not `none`; $0$ if there is no such path (the cell's output is then identically zero).

@@ -18,8 +18,11 @@ can be reached:
    [`GRADED`][cellnas_edu.exercises.checks.GRADED] settings) is called. Hypothesis shrinks a failure
    and replays the minimal example last; the recorder is cleared at the start of every example, so
    the calls it holds afterwards are the shrunk counterexample's. The grader re-runs the package's
-   function on the recorded arguments and reports the first call whose result differs: the
-   call, the expected (package) value and the learner's."""
+   function on the recorded arguments and reports the last call whose result differs: the
+   call, the expected (package) value and the learner's. When both are arrays (or tensors) it also
+   says how many entries differ and where the largest differences are
+   ([`array_differences`][cellnas_edu.exercises.grader.array_differences]): two large arrays of one
+   shape and norm can differ in many places."""
 
 from __future__ import annotations
 
@@ -49,6 +52,8 @@ IMPORT_TIMEOUT = 60.0
 MAX_RECORDED = 64
 """Calls remembered per example (the shrunk example's calls are the last ones)."""
 REPR_LIMIT = 400
+MAX_DIFFERENCES = 5
+"""Largest differences listed for two arrays that differ."""
 
 
 class LearnerTimeout(Exception):
@@ -73,6 +78,7 @@ class TestResult:
     call: str | None = None
     expected: str | None = None
     yours: str | None = None
+    differences: str | None = None  # for arrays: how many entries differ, the largest differences and where
     message: str | None = None
 
     @property
@@ -428,6 +434,10 @@ def _explain(result: TestResult, recorder: Recorder, reference, function_name: s
     if chosen is None:  # every call agrees with the package: the test failed on something else
         return
     mine, theirs = outcome(chosen), outcome(expected)
+    if isinstance(mine, BaseException) or isinstance(theirs, BaseException):  # shown as "raised ...", not by state
+        result.call = format_call(function_name, chosen)
+        result.expected, result.yours = show(theirs), show(mine)
+        return
     a, b = _state(mine), _state(theirs)
     if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():  # a changed object: what differs
         keys = [k for k in a if not same(a[k], b[k])] or list(a)
@@ -435,32 +445,55 @@ def _explain(result: TestResult, recorder: Recorder, reference, function_name: s
     result.call = format_call(function_name, chosen)
     result.expected = show(theirs)
     result.yours = show(mine)
-    where = _largest_difference(a, b)
-    if where:
-        result.expected += f"; {where[0]} = {where[2]}"
-        result.yours += f"; {where[0]} = {where[1]}"
+    if isinstance(a, dict) and isinstance(b, dict):  # a changed object: its array attributes that differ
+        parts = [f"{k}: {text}" for k in a if k in b and (text := array_differences(b[k], a[k])) is not None]
+        result.differences = "; ".join(parts) or None
+    else:
+        result.differences = array_differences(b, a)
 
 
-def _largest_difference(a, b):
-    """For two large arrays of one shape: the index of their largest difference and both entries there."""
+def _as_array(value):
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    return value if type(value).__name__ == "ndarray" else None
+
+
+def _index(index) -> str:
+    return "[" + ", ".join(str(int(i)) for i in index) + "]"
+
+
+def array_differences(expected, yours, limit: int = MAX_DIFFERENCES) -> str | None:
+    """How two arrays (or tensors) differ, for the report: different shapes, or how many entries differ
+    (beyond the rounding [`same`][cellnas_edu.exercises.grader.same] allows) and the `limit` largest
+    differences with their indices, largest first (ties: lower index first). `None` for values that are not
+    two arrays, for single numbers (shown in full already), or for arrays that do not differ."""
     import numpy as np
 
-    torch = sys.modules.get("torch")
-    arrays = []
-    for value in (a, b):
-        if torch is not None and isinstance(value, torch.Tensor):
-            value = value.detach().cpu().numpy()
-        if type(value).__name__ != "ndarray":
-            return None
-        arrays.append(value)
-    x, y = arrays
-    if x.shape != y.shape or x.size <= 12:
+    y, x = _as_array(expected), _as_array(yours)
+    if x is None or y is None:
         return None
-    diff = np.abs(x.astype(float) - y.astype(float))
-    index = np.unravel_index(int(np.nanargmax(diff)), x.shape) if np.isfinite(diff).any() else None
-    if index is None:
+    if x.shape != y.shape:
+        return f"shapes differ: expected {tuple(y.shape)}, yours {tuple(x.shape)}"
+    if x.size <= 1:
         return None
-    return f"[{', '.join(str(int(i)) for i in index)}]", f"{float(x[index]):.10g}", f"{float(y[index]):.10g}"
+    try:
+        x64, y64 = x.astype(float), y.astype(float)
+    except (TypeError, ValueError):  # object or string arrays: nothing to subtract
+        return None
+    differ = ~np.isclose(x64, y64, rtol=1e-9, atol=1e-12, equal_nan=True)
+    count = int(differ.sum())
+    if count == 0:
+        return None
+    gap = np.where(differ, np.abs(x64 - y64), -1.0)
+    gap[differ & np.isnan(gap)] = np.inf  # a NaN against a number is the largest difference of all
+    order = np.argsort(-gap, axis=None, kind="stable")[: min(limit, count)]
+    parts = []
+    for flat in order:
+        index = np.unravel_index(int(flat), x.shape)
+        parts.append(f"{_index(index)} expected {float(y64[index]) + 0.0:.10g}, yours {float(x64[index]) + 0.0:.10g}")
+    head = f"{count} of {x.size} entries differ"
+    return head + ("; the largest: " if count > 1 else ": ") + "; ".join(parts)
 
 
 def grade_one_by_one(exercise: Exercise, function, timeout: float | None = DEFAULT_CALL_TIMEOUT):
@@ -512,6 +545,8 @@ def format_result(result: ExerciseResult) -> str:
             lines.append(f"        call:           {t.call}")
             lines.append(f"        expected:       {t.expected}")
             lines.append(f"        yours:          {t.yours}")
+        if t.differences:
+            lines.append(f"        differences:    {t.differences}")
         if t.message:
             lines.append(f"        message:        {t.message}")
     return "\n".join(lines)

@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 from ..errors import UserError
@@ -103,8 +104,7 @@ def _child(name: str, path: str, timeout: float, fd: int) -> int:
         channel.flush()
         return 0
     for index, result in grade_one_by_one(exercise, function, timeout):
-        record = {k: getattr(result, k) for k in ("id", "passed", "doc", "counterexample", "call", "expected",
-                                                  "yours", "message")}
+        record = {f.name: getattr(result, f.name) for f in fields(TestResult)}
         channel.write(json.dumps({"index": index, "result": record}) + "\n")
         channel.flush()
     channel.close()

@@ -17,7 +17,8 @@ finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
 
 # -- area under the curve ----------------------------------------------------------
 def test_auc_by_hand():
-    """Trapezoids over epochs 1..E divided by E - 1: [3, 1] -> 2, [4, 2, 0] -> 2, [1, 3, 2, 2] -> 13/6."""
+    """Trapezoids over epochs 1..E divided by E - 1: [3, 1] -> 2, [4, 2, 0] -> 2, [1, 3, 2, 2] -> 13/6; a single
+    value is its own AUC: [5] -> 5."""
     assert close(area_under_curve([3.0, 1.0]), 2.0)
     assert close(area_under_curve([4.0, 2.0, 0.0]), 2.0)
     assert close(area_under_curve([1.0, 3.0, 2.0, 2.0]), 13 / 6)
@@ -40,6 +41,35 @@ def test_auc_with_uneven_epochs_is_the_trapezoid_rule(steps):
     area = sum((epochs[k + 1] - epochs[k]) * (values[k] + values[k + 1]) / 2 for k in range(len(values) - 1))
     expected = area / (epochs[-1] - epochs[0])
     assert close(area_under_curve(values, epochs), expected, rel=1e-9, abs_tol=1e-8)
+
+
+@st.composite
+def curves_that_make_no_auc(draw):
+    """`(values, epochs)` that have no AUC: no values, epochs of another length, or epochs whose last is not after
+    the first (they run backwards or stand still)."""
+    kind = draw(st.sampled_from(["empty", "lengths differ", "no span"]))
+    if kind == "empty":
+        return [], None
+    values = draw(st.lists(finite, min_size=2, max_size=6))
+    if kind == "lengths differ":
+        size = draw(st.integers(1, 8).filter(lambda k: k != len(values)))
+        return values, [float(e) for e in range(1, size + 1)]
+    first = draw(st.floats(0, 100))
+    steps = draw(st.lists(st.floats(0, 10), min_size=len(values) - 1, max_size=len(values) - 1))
+    return values, list(itertools.accumulate(steps, lambda e, step: e - step, initial=first))
+
+
+@GRADED
+@given(curves_that_make_no_auc())
+def test_auc_refuses_a_curve_without_a_span(curve):
+    """No values, epochs of another length than the values, or epochs whose last is not after the first (the
+    span is 0 or negative: [3, 2, 1], [2, 2]) raise ValueError instead of returning a number."""
+    values, epochs = curve
+    try:
+        got = area_under_curve(values, epochs)
+    except ValueError:
+        return
+    raise AssertionError(f"area_under_curve({values}, {epochs}) returned {got!r}; expected ValueError")
 
 
 def test_faster_curve_has_smaller_auc():
@@ -83,7 +113,8 @@ def test_exact_pvalue_is_the_brute_force_pvalue(xy, alternative):
 
 
 def test_perfect_ranks_of_five():
-    """n = 5 in perfect order: only the identity permutation reaches rho = 1, so the one-sided p is 1/120."""
+    """n = 5 in perfect order: only the identity permutation reaches rho = 1 (reversed: -1), so the one-sided p is
+    1/120 ("greater" for the order, "less" for the reverse) and the two-sided p 2/120."""
     x = [1, 2, 3, 4, 5]
     assert close(spearman_exact_pvalue(x, [10, 20, 30, 40, 50], "greater"), 1 / 120)
     assert close(spearman_exact_pvalue(x, [50, 40, 30, 20, 10], "less"), 1 / 120)

@@ -69,10 +69,17 @@ def test_normalisation_is_in_place(pair):
     assert torch.allclose(rows(direction), expected, rtol=1e-6, atol=1e-12)
 
 
-def test_shape_mismatch_is_an_error():
-    """A direction must have the weight's shape."""
+@GRADED
+@given(shapes, shapes)
+def test_shape_mismatch_is_an_error(direction_shape, weight_shape):
+    """A direction must have the weight's shape: any other shape is a ValueError, even one with as many entries
+    or as many filters ((2, 3) against (3, 2) or (2, 1, 3))."""
+    if direction_shape == weight_shape:
+        weight_shape = weight_shape[::-1] if weight_shape[::-1] != weight_shape else weight_shape + (1,)
+    direction, weight = torch.ones(direction_shape, dtype=torch.float64), torch.ones(weight_shape, dtype=torch.float64)
     try:
-        filter_normalize_(torch.ones(2, 3), torch.ones(3, 2))
+        filter_normalize_(direction, weight)
     except ValueError:
         return
-    raise AssertionError("filter_normalize_ accepted a direction of the wrong shape (expected ValueError)")
+    raise AssertionError(f"filter_normalize_ accepted a direction of shape {direction_shape} for a weight of shape "
+                         f"{weight_shape} (expected ValueError)")

@@ -27,7 +27,8 @@ def two_pass(samples: torch.Tensor) -> float:
 def test_chan_merge_equals_two_pass_variance(sizes, offset, seed):
     """Exercise (Section 4.2.2, how g is accumulated): merging chunk means and chunk sums of squared
     deviations with Chan et al.'s update gives exactly the two-pass population variance, for any split of
-    the samples into chunks, even when a large common mean (`offset`) dominates the spread."""
+    the samples into chunks, even when a large common mean (`offset`) dominates the spread; `count` and the
+    running mean end as the number of samples and their mean."""
     g = torch.Generator().manual_seed(seed)
     samples = torch.randn(sum(sizes), 3, generator=g, dtype=torch.float64) + offset
     acc = ChanAccumulator({"w": torch.zeros(3, dtype=torch.float64)})
@@ -90,6 +91,7 @@ def test_gradient_variance_ignores_a_common_shift(grads, shift):
 
 
 def test_gradient_variance_by_hand():
-    """Two samples, gradients (0, 0) and (2, 2): mean (1, 1), squared deviations 2 and 2, variance 2."""
+    """Two samples, gradients (0, 0) and (2, 2): mean (1, 1), squared deviations 2 and 2, variance 2; a single
+    sample has variance 0."""
     assert close(gradient_variance(torch.tensor([[0.0, 0.0], [2.0, 2.0]], dtype=torch.float64)), 2.0)
     assert close(gradient_variance(torch.ones(1, 3, dtype=torch.float64)), 0.0)

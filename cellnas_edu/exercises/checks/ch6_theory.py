@@ -46,16 +46,22 @@ def test_narrowest_nodes_are_the_chain(example):
 
 
 @GRADED
-@given(cell_problems(max_n=3, max_d=3, max_samples=3))
-def test_narrowest_nodes_with_per_sample_weights_and_lists(example):
-    """Weights `(N, n, d, d)` (one copy per sample) and a list of `n` matrices give the same nodes."""
+@given(cell_problems(max_n=3, max_d=3, max_samples=3), st.integers(0, 2**16))
+def test_narrowest_nodes_with_per_sample_weights_and_lists(example, seed):
+    """Weights `(N, n, d, d)` (one copy per sample, each its own matrices) give every sample the chain of its own
+    copy; a list of `n` matrices gives the same nodes as the `(n, d, d)` tensor."""
     problem, _ = example
     w, x = problem.weights, problem.inputs
     shared = narrowest_nodes(w, x)
-    copies = narrowest_nodes(w.unsqueeze(0).repeat(x.shape[0], 1, 1, 1), x)
     listed = narrowest_nodes(list(w), x)
-    assert torch.allclose(copies, shared, rtol=1e-12, atol=1e-12)
-    assert torch.allclose(listed, shared, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(listed, shared, rtol=1e-12, atol=1e-12), "a list of matrices gives other nodes"
+    g = torch.Generator().manual_seed(seed)
+    copies = torch.randn((x.shape[0],) + tuple(w.shape), generator=g, dtype=torch.float64)
+    nodes = narrowest_nodes(copies, x)
+    expected = np.stack([chain_by_hand(copies[s].numpy(), x[s].numpy()) for s in range(x.shape[0])])
+    assert tuple(nodes.shape) == expected.shape, f"shape {tuple(nodes.shape)}, expected (N, n, d) = {expected.shape}"
+    assert np.allclose(nodes.detach().numpy(), expected, rtol=1e-10, atol=1e-10), (
+        "with per-sample weights, some sample's nodes are not the chain of its own copy")
 
 
 # -- equation (4) -----------------------------------------------------------------------
@@ -108,10 +114,12 @@ def test_block_hessian_is_j_transpose_h_j(example):
 @GRADED
 @given(st.integers(1, 4), st.data())
 def test_variance_bound_is_equation_13(n, data):
-    """n sum_{k=i}^n (sigma_k prod_{j<=k, j != i} lambda_j)^2, written as a double loop."""
+    """n sum_{k=i}^n (sigma_k prod_{j<=k, j != i} lambda_j)^2, written as a double loop; a leading factor passed
+    as `n` replaces the default n = len(norms)."""
     i = data.draw(st.integers(1, n))
     lambdas = data.draw(st.lists(st.integers(0, 3).map(float), min_size=n, max_size=n))
     sigmas = data.draw(st.lists(st.integers(0, 3).map(float), min_size=n - i + 1, max_size=n - i + 1))
+    leading = data.draw(st.one_of(st.none(), st.integers(1, 6)), label="leading factor passed as n")
     expected = 0.0
     for k in range(i, n + 1):
         factor = 1.0
@@ -119,7 +127,10 @@ def test_variance_bound_is_equation_13(n, data):
             if j != i:
                 factor *= lambdas[j - 1]
         expected += (sigmas[k - i] * factor) ** 2
-    assert close(variance_bound(lambdas, i, sigmas), n * expected)
+    if leading is None:
+        assert close(variance_bound(lambdas, i, sigmas), n * expected)
+    else:
+        assert close(variance_bound(lambdas, i, sigmas, n=leading), leading * expected)
 
 
 @GRADED_SLOW
@@ -133,9 +144,15 @@ def test_theorem_4_3_holds_with_spectral_norms(example):
 
 
 def test_variance_bound_of_the_jordan_block():
-    """W_1 = [[0, 1], [0, 0]] (norm 1, spectral radius 0), block 2, sigma_2 = 1.5: 2 * (1.5 * 1)^2 = 4.5."""
+    """W_1 = [[0, 1], [0, 0]] (norm 1, spectral radius 0), block 2, sigma_2 = 1.5: with the norm, 2 * (1.5 * 1)^2
+    = 4.5; with the spectral radius 0 in its place, 0."""
     problem, i = eigenvalue_reading_counterexample()
     assert i == 2
     assert close(variance_bound([1.0, 1.0], 2, [1.5]), 4.5)
     assert close(variance_bound([0.0, 1.0], 2, [1.5]), 0.0)
+
+
+def test_variance_bound_of_block_1_by_hand():
+    """Block 1 of two, lambda = (2, 3), sigma = (1, 1): 2 * (1^2 + (1 * 3)^2) = 20 (lambda^(1) is left out of
+    every product)."""
     assert close(variance_bound([2.0, 3.0], 1, [1.0, 1.0]), 2 * (1.0 + 3.0**2))

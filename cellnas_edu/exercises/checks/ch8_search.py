@@ -36,19 +36,75 @@ def darts_parse(weights, primitives=SEARCH_OPERATIONS, steps=4):
     return gene
 
 
-weight_matrices = st.lists(st.lists(st.integers(-3, 3).map(lambda v: v / 2), min_size=8, max_size=8),
-                           min_size=14, max_size=14)
+half_integers = st.integers(-3, 3).map(lambda v: v / 2)
+weight_matrices = st.lists(st.lists(half_integers, min_size=8, max_size=8), min_size=14, max_size=14)
 """14 x 8 matrices with many ties (half-integers in [-1.5, 1.5]), where tie-breaking matters."""
 
 
+def rows_of(steps: int) -> int:
+    """Edges of a cell of `steps` intermediate nodes: 2 + 3 + ... + (steps + 1)."""
+    return sum(2 + node for node in range(steps))
+
+
+ROW_COUNTS = frozenset(rows_of(steps) for steps in range(1, 8))
+"""2, 5, 9, 14, 20, 27, 35: the numbers of rows that make a cell (of 1 to 7 nodes)."""
+
+
+@st.composite
+def sized_weight_matrices(draw):
+    """`(steps, weights)`: a cell of 1-5 nodes (DARTS has 4) and its matrix, many ties as in `weight_matrices`."""
+    steps = draw(st.integers(1, 5))
+    rows = rows_of(steps)
+    return steps, draw(st.lists(st.lists(half_integers, min_size=8, max_size=8), min_size=rows, max_size=rows))
+
+
 @GRADED
-@given(weight_matrices)
-def test_derivation_matches_darts_parse_including_ties(weights):
+@given(sized_weight_matrices())
+def test_derivation_matches_darts_parse_including_ties(example):
     """Exercise (DARTS): two strongest edges per node by their best non-`none` weight, the strongest non-`none`
-    operation on each, ties to the lower source and to the earlier candidate, all nodes concatenated."""
+    operation on each, ties to the lower source and to the earlier candidate, all nodes concatenated; for any
+    number of nodes (DARTS' 14 rows make 4 nodes, 2 + 3 + ... + (k + 1) rows make k)."""
+    steps, weights = example
     cell = derive_cell(weights)
-    assert list(cell.edges) == darts_parse(weights), f"edges {list(cell.edges)}"
-    assert cell.concat == (2, 3, 4, 5), f"concat {cell.concat}"
+    assert list(cell.edges) == darts_parse(weights, steps=steps), f"edges {list(cell.edges)}"
+    assert cell.concat == tuple(range(2, 2 + steps)), f"concat {cell.concat}"
+
+
+@st.composite
+def weights_that_make_no_cell(draw):
+    """`(weights, operations, what is wrong)`: a matrix (or candidate list) that no cell comes from."""
+    kind = draw(st.sampled_from(["rows", "row length", "not finite", "candidates"]))
+    operations = None
+    rows, columns = 14, 8
+    if kind == "rows":
+        rows = draw(st.integers(0, 22).filter(lambda k: k not in ROW_COUNTS))
+    if kind == "candidates":
+        operations = draw(st.sampled_from([SEARCH_OPERATIONS[1:], ("none",), ("sep_conv_3x3", "max_pool_3x3")]))
+        columns = len(operations)
+    weights = [[float(v) for v in draw(st.lists(half_integers, min_size=columns, max_size=columns))]
+               for _ in range(rows)]
+    if kind == "row length":
+        row = draw(st.integers(0, rows - 1))
+        length = draw(st.integers(1, 10).filter(lambda k: k != columns))
+        weights[row] = (weights[row] * 2)[:length]
+    if kind == "not finite":
+        row, column = draw(st.integers(0, rows - 1)), draw(st.integers(0, columns - 1))
+        weights[row][column] = draw(st.sampled_from([float("nan"), float("inf"), float("-inf")]))
+    return weights, operations, kind
+
+
+@GRADED
+@given(weights_that_make_no_cell())
+def test_weights_that_do_not_make_a_cell_raise_value_error(example):
+    """Exercise: weights that make no cell raise ValueError: a number of rows that is not 2 + 3 + ... + (k + 1)
+    (0, 13 or 15 rows, say), a row whose length is not the number of candidates, a weight that is not finite;
+    and candidates without `none` or with nothing besides it."""
+    weights, operations, kind = example
+    try:
+        got = derive_cell(weights) if operations is None else derive_cell(weights, operations)
+    except ValueError:
+        return
+    raise AssertionError(f"{kind}: derive_cell returned {got!r} instead of raising ValueError")
 
 
 @GRADED

@@ -91,12 +91,17 @@ def test_depth_is_the_longest_live_path(cell):
     assert cell.depth == max((len(path) for path in paths_by_search(cell)), default=0)
 
 
-def test_depth_of_the_chain_and_of_the_direct_edge():
+def test_depth_of_the_chain_beside_the_direct_edge():
     """The chain 0 -> 1 -> 2 -> 3 has depth 3 even when the direct edge 0 -> 3 is there too."""
     chain = NB201Cell.from_arch_string(
         "|nor_conv_1x1~0|+|none~0|skip_connect~1|+|nor_conv_3x3~0|none~1|skip_connect~2|"
     )
     assert chain.depth == 3
+
+
+def test_depth_of_the_direct_edge_alone():
+    """A cell whose only edge that is not `none` is the direct edge 0 -> 3 has depth 1 (the `none` edges are no
+    path)."""
     assert NB201Cell.from_arch_string("|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|").depth == 1
 
 
