@@ -622,13 +622,13 @@ def accuracies_by_epoch(run, epochs: int) -> list[float | None]:
 
 def run_records(out_dir, spec: EarlySelectionSpec, candidates: dict[int, list]) -> list[dict]:
     """One record per (learning rate, repetition, candidate): its cell, its state and its test-loss curve."""
-    from ..convergence.summary import read_run
+    from ..train.runfolder import RunFolder
 
     records = []
     for lr in spec.lrs:
         for r, variants in candidates.items():
             for v in variants:
-                run = read_run(run_folder(out_dir, lr, r, v.label), spec.epochs)
+                run = RunFolder(run_folder(out_dir, lr, r, v.label)).record(spec.epochs)
                 records.append({"lr": lr_key(lr), "repetition": r, "label": v.label, "draw": v.draw,
                                 "width": float(v.width), "width_c": format_width(v.width), "depth": v.depth,
                                 "state": run.state, "test_loss": losses_by_epoch(run, spec.epochs),
@@ -696,7 +696,7 @@ def run_early_selection(spec: EarlySelectionSpec, out_dir, *, resume: bool = Fal
     from tqdm import tqdm
 
     from ..convergence.pool import run_in_parallel
-    from ..convergence.summary import read_run
+    from ..train.runfolder import RunFolder
 
     for name, value in (("jobs", jobs), ("threads_per_job", threads_per_job)):
         if not _is_int(value) or value < 1:
@@ -711,7 +711,8 @@ def run_early_selection(spec: EarlySelectionSpec, out_dir, *, resume: bool = Fal
         return summary
 
     runs = [(lr, r, v) for lr in spec.lrs for r, variants in candidates.items() for v in variants]
-    todo = [(lr, r, v) for lr, r, v in runs if not read_run(run_folder(out_dir, lr, r, v.label), spec.epochs).done]
+    todo = [(lr, r, v) for lr, r, v in runs
+            if not RunFolder(run_folder(out_dir, lr, r, v.label)).record(spec.epochs).done]
     bar = tqdm(total=len(runs), initial=len(runs) - len(todo), desc="early-selection runs", unit="run",
                disable=not progress, file=sys.stderr, dynamic_ncols=True)
     try:
