@@ -37,13 +37,12 @@ import typing
 from dataclasses import asdict, dataclass
 
 from ..data import DATASETS as _DATASET_INFO
+from ..seeds import MAX_SEED
 
 DATASETS = tuple(_DATASET_INFO)
 """The dataset names, in the order of [`cellnas_edu.data.DATASETS`][cellnas_edu.data.DATASETS] (their one
 home)."""
 DEVICES = ("auto", "cpu", "cuda")
-MAX_SEED = 2**63 - 1
-"""seeds go to torch (< 2**64), NumPy (mod 2**32) and Python, and offsets (+ epoch, + rank) are added to them"""
 MAX_LAYERS = 1_000
 """far beyond any network of the paper (20 cells); building one this deep alone takes minutes"""
 MAX_RATE = 1e6
