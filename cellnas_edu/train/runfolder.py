@@ -226,6 +226,7 @@ class RunFolder:
         append_jsonl(self.metrics_path, record)
 
     def write_status(self, state: str, epochs_done: int) -> None:
+        """Write `status.json` atomically: `state` (`"running"`, `"finished"`, `"diverged"`) after `epochs_done`."""
         atomic_write_json(self.status_path, {"state": state, "epochs_done": epochs_done})
 
     def save_checkpoint(self, checkpoint: dict) -> None:
@@ -356,6 +357,7 @@ def check_trained_config(trained: dict, config: TrainConfig, path: Path,
 
 
 def check_genotype(stored: dict, genotype: Genotype, path: Path) -> None:
+    """Refuse weights (at `path`) of another architecture than `genotype`."""
     try:
         same = genotype_from_dict(stored) == genotype
     except ValueError:
