@@ -177,23 +177,21 @@ def run_records(out_dir, spec_) -> list[dict]:
     Metrics of a diverged run are `None` where the loss was not finite;
     the analysis counts a diverged run's loss as `+inf` (worse than any)."""
     from .cells.genotypes import resolve_genotype
-    from .convergence import experiment_cells, read_run, run_dir
+    from .convergence import experiment_cells, run_dir
     from .convergence.stats import area_under_curve
-    from .io import read_jsonl
+    from .train.runfolder import RunFolder
 
     cells = experiment_cells(resolve_genotype(spec_.arch), spec_.kind, spec_.count, spec_.variant_seed, spec_.family)
     records = []
     for lr in spec_.lrs:
         for cell in cells:
             for seed in range(spec_.seeds):
-                folder = run_dir(out_dir, lr, cell.label, seed)
-                record = read_run(folder, epochs_of(spec_))
+                record = RunFolder(run_dir(out_dir, lr, cell.label, seed)).record(epochs_of(spec_))
                 if not record.done:
                     continue
                 losses = record.test_loss
                 finite = all(math.isfinite(v) for v in losses)
                 diverged = record.state == "diverged"
-                seconds = sum(float(m.get("seconds", 0.0)) for m in read_jsonl(folder / "metrics.jsonl"))
 
                 def clean(v):
                     return float(v) if v is not None and math.isfinite(v) else None
@@ -208,7 +206,7 @@ def run_records(out_dir, spec_) -> list[dict]:
                         "final_test_acc": clean(record.test_acc[-1]) if record.test_acc and not diverged else None,
                         "test_loss_curve": [clean(v) for v in losses],
                     },
-                    "seconds": round(seconds, 2),
+                    "seconds": round(record.seconds, 2),
                 })
     return records
 
@@ -453,7 +451,8 @@ def measure_landscape_runs(out_dir, spec_, lr: float = 0.025, seeds: int = LANDS
     from concurrent.futures import ProcessPoolExecutor
 
     from .cells.genotypes import resolve_genotype
-    from .convergence import experiment_cells, read_run, run_dir
+    from .convergence import experiment_cells, run_dir
+    from .train.runfolder import RunFolder
 
     cells = experiment_cells(resolve_genotype(spec_.arch), spec_.kind, spec_.count, spec_.variant_seed,
                              spec_.family)
@@ -461,7 +460,7 @@ def measure_landscape_runs(out_dir, spec_, lr: float = 0.025, seeds: int = LANDS
     for cell in cells:
         for seed in range(seeds):
             folder = run_dir(out_dir, lr, cell.label, seed)
-            if read_run(folder, epochs_of(spec_)).state != "finished":
+            if RunFolder(folder).record(epochs_of(spec_)).state != "finished":
                 continue
             cache = folder / "section4_landscape.json"
             if cache.exists():

@@ -84,14 +84,10 @@ def quotable(analysis: dict) -> dict:
 
 def train_seconds(out: Path) -> float:
     """The training time of every run of the study (the sum of the epochs' `seconds` in the run folders)."""
-    import json
+    from cellnas_edu.train.runfolder import RunFolder
 
-    total = 0.0
-    for metrics in sorted(out.glob("lr*/rep*/*/metrics.jsonl")):
-        for line in metrics.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                total += float(json.loads(line).get("seconds", 0.0))
-    return total
+    folders = sorted(p for p in out.glob("lr*/rep*/*") if p.is_dir())
+    return sum(float(m["seconds"]) for folder in folders for m in RunFolder(folder).metrics())
 
 
 def study_spec(tiny: bool = False, data_root: str | None = None, bn_recalibration: int = 0) -> EarlySelectionSpec:

@@ -33,9 +33,10 @@ from pathlib import Path
 from cellnas_edu import convergence as _convergence
 from cellnas_edu import section4_study as s4
 from cellnas_edu.cli import path_arg, results_name_arg
-from cellnas_edu.convergence import read_run, run_dir
+from cellnas_edu.convergence import run_dir
 from cellnas_edu.convergence import runner as _runner
 from cellnas_edu.results import write_summary
+from cellnas_edu.train.runfolder import RunFolder
 
 STAGES = ("pilot", "convergence", "landscape", "operations", "analyze")
 
@@ -155,7 +156,7 @@ def operations(args, clock, root):
     for seed in range(spec.seeds):
         src = run_dir(Path(args.out) / "connections", 0.025, "DARTS", seed)
         dst = run_dir(out, 0.025, "DARTS", seed)
-        if read_run(src, s4.epochs_of(spec)).state == "finished" and not dst.exists():
+        if RunFolder(src).record(s4.epochs_of(spec)).state == "finished" and not dst.exists():
             shutil.copytree(src, dst, ignore=shutil.ignore_patterns("landscape.npz", "section4_landscape.json"))
         if dst.exists():
             shared.append(seed)

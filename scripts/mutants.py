@@ -54,10 +54,9 @@ class Target:
 #: state and RNG hand-over) and the checkpoint module to its fast tests, because the other trainer tests
 #: run whole (tiny) trainings.
 MODULES = [
-    Target("topology", ("cellnas_edu/topology.py", "cellnas_edu/cells/topology.py"), ("tests/test_topology.py",)),
-    Target("space", ("cellnas_edu/space.py", "cellnas_edu/cells/space.py"), ("tests/test_space.py",)),
-    Target("param_counts", ("cellnas_edu/param_counts.py", "cellnas_edu/nets/param_counts.py"),
-           ("tests/test_params.py",)),
+    Target("topology", ("cellnas_edu/cells/topology.py",), ("tests/test_topology.py",)),
+    Target("space", ("cellnas_edu/cells/space.py",), ("tests/test_space.py",)),
+    Target("param_counts", ("cellnas_edu/nets/param_counts.py",), ("tests/test_params.py",)),
     Target("landscape/directions", ("cellnas_edu/landscape/directions.py",), ("tests/test_landscape_math.py",),
            select="filter or direction or keep_bias or landscape_parameters"),
     Target("landscape/gradvar", ("cellnas_edu/landscape/gradvar.py",), ("tests/test_landscape_math.py",),

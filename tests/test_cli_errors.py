@@ -154,7 +154,7 @@ def test_set_preset_is_one_line(tmp_path, capsys):
 
 @pytest.mark.parametrize("flags, needle", [
     (["--C", "100000"], "a network with C = 100000 and 4 cells (batch 32, 4 nodes in the normal cell) needs about"),
-    (["--layers", "100000"], "layers must be at most 1000"),
+    (["--layers", "100000"], "layers must be an integer between 1 and 1000 (the paper uses 20), got 100000"),
     (["--seed", str(2**64)], "seed must be between 0 and 2**63 - 1"),
 ])
 def test_train_requests_that_cannot_fit_or_overflow(tmp_path, capsys, flags, needle):

@@ -20,7 +20,6 @@ from cellnas_edu.convergence import (
     ConvergenceSpec,
     ExperimentCell,
     experiment_cells,
-    read_run,
     run_dir,
     summarize,
 )
@@ -32,6 +31,7 @@ from cellnas_edu.convergence.stats import (
     split_diverged,
 )
 from cellnas_edu.io import append_jsonl, atomic_write_json
+from cellnas_edu.train.runfolder import RunFolder
 
 
 @pytest.fixture
@@ -174,10 +174,18 @@ def test_summary_of_hand_made_runs(tmp_path):
 
 def test_unfinished_run_is_pending(tmp_path):
     _fake_run(tmp_path / "r", [1.0, 0.9], state="running")
-    assert read_run(tmp_path / "r", 3).state == "running"
-    assert read_run(tmp_path / "missing", 3).state == "missing"
+    assert RunFolder(tmp_path / "r").record(3).state == "running"
+    assert RunFolder(tmp_path / "missing").record(3).state == "missing"
     _fake_run(tmp_path / "short", [1.0], state="finished")
-    assert not read_run(tmp_path / "short", 3).done  # finished a shorter protocol
+    assert not RunFolder(tmp_path / "short").record(3).done  # finished a shorter protocol
+
+
+def test_a_run_record_carries_the_training_time(tmp_path):
+    """`seconds` is the sum of every recorded epoch's `seconds` (the studies report it per run)."""
+    _fake_run(tmp_path / "r", [1.0, 0.9, 0.8])
+    record = RunFolder(tmp_path / "r").record(3)
+    assert record.state == "finished" and record.epochs == [1, 2, 3] and record.seconds == 3.0
+    assert RunFolder(tmp_path / "missing").record(3).seconds == 0.0
 
 
 def test_experiment_cells_are_original_then_sorted_variants():

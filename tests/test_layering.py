@@ -1,4 +1,5 @@
-"""The package's layers: cells below nets below train below convergence/landscape; theory alone.
+"""The package's layers: the shared utilities at the bottom, then cells below nets below train below
+convergence/landscape, the studies, the exercises and the command line on top; theory alone.
 
 Checked on the source with ``ast`` (every ``import`` and ``from ... import``,
 also inside functions), and once at run time: importing ``cellnas_edu.cells``
@@ -14,20 +15,35 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cellnas_edu"
 
-#: package -> the cellnas_edu packages/modules it must never import.
-FORBIDDEN = {
-    "cells": {"nets", "data", "train", "convergence", "landscape", "theory", "cli"},
-    "nets": {"train", "convergence", "landscape", "theory", "cli"},
-    "data": {"train", "convergence", "landscape", "theory", "cli"},
-    "train": {"convergence", "landscape", "theory", "cli"},
-    "convergence": {"landscape", "theory", "cli"},
-    "landscape": {"convergence", "theory", "cli"},
-    "nb201": {"convergence", "landscape", "theory", "cli", "exercises"},
-    "search": {"theory", "cli", "exercises"},
-    "exercises": {"cli"},
-}
+#: the shared utilities at the bottom: they import nothing of the package but each other (and its `__version__`).
+UTILITIES = {"errors", "io", "seeds", "constraints", "safe_pickle", "paper", "results"}
 #: theory stands alone: nothing of the package but these shared utilities.
 THEORY_ALLOWED = {"theory", "errors", "io", "seeds"}
+#: what sits above every library package: the command line, the exercises and the studies' drivers.
+ABOVE_LIBRARIES = {"cli", "__main__", "exercises", "section4_study", "section41_retest", "section5_study"}
+LIBRARIES = {"cells", "nets", "data", "train", "convergence", "landscape", "theory", "nb201", "search"}
+EVERYTHING = UTILITIES | ABOVE_LIBRARIES | LIBRARIES
+
+#: package or top-level module -> the cellnas_edu packages/modules it must never import (one row for each, which
+#: test_every_package_and_module_has_a_row checks).
+FORBIDDEN = {
+    "cells": {"nets", "data", "train", "convergence", "landscape", "theory", "nb201", "search"} | ABOVE_LIBRARIES,
+    "nets": {"train", "convergence", "landscape", "theory", "nb201", "search"} | ABOVE_LIBRARIES,
+    "data": {"train", "convergence", "landscape", "theory", "nb201", "search"} | ABOVE_LIBRARIES,
+    "train": {"convergence", "landscape", "theory", "nb201", "search"} | ABOVE_LIBRARIES,
+    "convergence": {"landscape", "theory", "nb201", "search"} | ABOVE_LIBRARIES,
+    "landscape": {"convergence", "theory", "nb201", "search"} | ABOVE_LIBRARIES,
+    "nb201": {"convergence", "landscape", "theory", "search"} | ABOVE_LIBRARIES,
+    "search": {"theory", "nb201"} | ABOVE_LIBRARIES,
+    "theory": EVERYTHING - THEORY_ALLOWED,
+    "exercises": {"cli", "__main__"} | (ABOVE_LIBRARIES - {"exercises"}),
+    "section4_study": {"cli", "__main__", "exercises", "section41_retest", "section5_study"},
+    "section41_retest": {"cli", "__main__", "exercises", "section5_study"},
+    "section5_study": {"cli", "__main__", "exercises", "section4_study", "section41_retest"},
+    "cli": {"__main__"},
+    "__main__": EVERYTHING - {"cli"},
+    **{name: EVERYTHING - UTILITIES for name in UTILITIES},
+}
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:
@@ -58,9 +74,15 @@ def layer_of(module: str) -> str | None:
     return parts[1] if len(parts) > 1 else None
 
 
+def sources(package: str) -> list[Path]:
+    """The files of a package (its folder) or of a top-level module."""
+    folder = PACKAGE / package
+    return sorted(folder.rglob("*.py")) if folder.is_dir() else [PACKAGE / f"{package}.py"]
+
+
 def violations(package: str, allowed=None, forbidden=()) -> list[str]:
     found = []
-    for path in sorted((PACKAGE / package).rglob("*.py")):
+    for path in sources(package):
         for line, module in imported_modules(path):
             layer = layer_of(module)
             if layer is None or layer == package:
@@ -74,6 +96,14 @@ def violations(package: str, allowed=None, forbidden=()) -> list[str]:
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_no_import_runs_back_up(package):
     assert violations(package, forbidden=FORBIDDEN[package]) == []
+
+
+def test_every_package_and_module_has_a_row():
+    """A new package or top-level module needs its row (what it must never import) before it can pass."""
+    present = {p.stem for p in PACKAGE.glob("*.py") if p.name != "__init__.py"}
+    present |= {p.name for p in PACKAGE.iterdir() if p.is_dir() and any(p.rglob("*.py"))}
+    assert present == set(FORBIDDEN), f"no row: {sorted(present - set(FORBIDDEN))}; " \
+                                      f"no such package: {sorted(set(FORBIDDEN) - present)}"
 
 
 def test_theory_imports_nothing_else_from_the_package():

@@ -60,11 +60,12 @@ def test_interval_bands_are_clipped_to_the_range_of_the_quantity(tmp_path, monke
 
     records = {0: ([0.1, 0.05], [1.0, 99.0]), 1: ([3.0, 2.0], [99.0, 1.0])}
 
-    def read_run(path, epochs):
+    def run_folder(path):
         loss, acc = records[int(str(path)[-1])]
-        return SimpleNamespace(state="finished", test_loss=loss, test_acc=acc, epochs=[1, 2])
+        record = SimpleNamespace(state="finished", test_loss=loss, test_acc=acc, epochs=[1, 2])
+        return SimpleNamespace(record=lambda epochs: record)
 
-    monkeypatch.setattr(plots, "read_run", read_run)
+    monkeypatch.setattr(plots, "RunFolder", run_folder)
     monkeypatch.setattr(plots, "run_dir", lambda out, lr, label, seed: f"{out}/{label}/{seed}")
     bands = []
     original = plots.__dict__.get("np").clip

@@ -102,7 +102,7 @@ def test_torn_line_without_a_checkpoint_is_dropped(runs, tmp_path):
     (out / "checkpoint.pt").unlink()
     (out / "metrics.jsonl").write_text('{"epoch": 1, "lr": 0.1, "train_loss": 2.3, "train_acc": 10.0, '
                                        '"test_loss": 2.3, "test_acc": 10.0, "seconds": 1.0}\n{"epoch": 2, "l')
-    from cellnas_edu.train.rundir import plan_run
+    from cellnas_edu.train.runfolder import plan_run
 
     config = make_config("smoke", **SMOKE)
     plan = plan_run(out, config, config.build_genotype(), resume=True)

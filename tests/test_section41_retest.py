@@ -36,7 +36,7 @@ def _load(base, name):
     return json.loads((base / "results" / name / "summary.json").read_text())
 
 
-def test_the_protocol_is_the_issue_s_design():
+def test_the_protocol_is_the_pre_registered_one():
     p = retest.PROTOCOL
     assert (p["seeds"], p["learning_rates"], p["train_subset"], p["test_subset"], p["epochs"]) == \
         (8, [0.025, 0.25], 640, 320, 4)

@@ -107,11 +107,12 @@ def test_tiny_study_writes_records_and_statistics(tiny_study):
 
 
 def test_tiny_study_resumes_without_training_again(tiny_study):
-    from cellnas_edu.convergence import read_run, run_dir
+    from cellnas_edu.convergence import run_dir
+    from cellnas_edu.train.runfolder import RunFolder
 
     spec = s4.spec("convergence_study", tiny=True, lrs=(0.025,))
     folder = run_dir(tiny_study / "runs" / "connections", 0.025, "DARTS", 0)
-    assert read_run(folder, s4.epochs_of(spec)).state == "finished"
+    assert RunFolder(folder).record(s4.epochs_of(spec)).state == "finished"
     records = s4.run_records(tiny_study / "runs" / "connections", spec)
     assert len(records) == 8
 

@@ -17,8 +17,9 @@ from cellnas_edu.cli import main
 from cellnas_edu.data import load_dataset
 from cellnas_edu.errors import UserError
 from cellnas_edu.io import read_jsonl
-from cellnas_edu.train import evaluate, load_run, loop, make_config, train
+from cellnas_edu.train import evaluate, load_run, make_config, train
 from cellnas_edu.train.determinism import numerics
+from cellnas_edu.train.runfolder import RunFolder
 
 #: the shared smoke run: 4 epochs of 512 synthetic images (the smoke preset with more data and epochs)
 SMOKE = dict(arch="DARTS", dataset="synthetic", device="cpu", epochs=4, train_subset=512)
@@ -105,16 +106,16 @@ def test_load_run_rebuilds_the_trained_network(smoke_run):
 
 def _interrupt_at(monkeypatch, epoch, *, before_checkpoint):
     """Simulate a crash (KeyboardInterrupt) just before or just after epoch ``epoch``'s checkpoint is written."""
-    save = loop.save_checkpoint
+    save = RunFolder.save_checkpoint
 
-    def crashing_save(path, checkpoint):
+    def crashing_save(folder, checkpoint):
         if checkpoint["epoch"] == epoch and before_checkpoint:
             raise KeyboardInterrupt
-        save(path, checkpoint)
+        save(folder, checkpoint)
         if checkpoint["epoch"] == epoch:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(loop, "save_checkpoint", crashing_save)
+    monkeypatch.setattr(RunFolder, "save_checkpoint", crashing_save)
 
 
 def test_interrupted_and_resumed_run_equals_the_uninterrupted_one(smoke_run, tmp_path, monkeypatch, capsys):

@@ -40,10 +40,10 @@ from .spec import (
     run_dir,
     table2_variants,
 )
-from .summary import RunRecord, format_summary, read_run, summarize
+from .summary import format_summary, summarize
 
 __all__ = [
-    "FAMILIES", "PAPER_LEARNING_RATES", "ConvergenceSpec", "ExperimentCell", "RunRecord", "_config_for",
-    "experiment_cells", "figure_path", "format_summary", "lr_key", "parameter_counts", "plot_curves", "read_run",
+    "FAMILIES", "PAPER_LEARNING_RATES", "ConvergenceSpec", "ExperimentCell", "_config_for",
+    "experiment_cells", "figure_path", "format_summary", "lr_key", "parameter_counts", "plot_curves",
     "run_convergence", "run_dir", "summarize", "table2_variants",
 ]

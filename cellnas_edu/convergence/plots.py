@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from ..io import atomic_save
+from ..train.runfolder import RunFolder
 from .spec import ExperimentCell, lr_key, run_dir
-from .summary import read_run
 
 
 def plot_curves(out_dir: Path, lr: float, cells: list[ExperimentCell], seeds: int, epochs: int, path: Path) -> Path:
@@ -40,7 +40,7 @@ def plot_curves(out_dir: Path, lr: float, cells: list[ExperimentCell], seeds: in
             seen_widths[float(cell.width)] = same_width + 1
             curves_loss, curves_acc, n_diverged, x = [], [], 0, None
             for seed in range(seeds):
-                record = read_run(run_dir(out_dir, lr, cell.label, seed), epochs)
+                record = RunFolder(run_dir(out_dir, lr, cell.label, seed)).record(epochs)
                 if record.state == "finished":
                     curves_loss.append(record.test_loss)
                     curves_acc.append(record.test_acc)

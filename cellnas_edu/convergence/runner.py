@@ -11,10 +11,11 @@ from ..errors import UserError
 from ..io import atomic_write_json, read_bounded_text
 from ..train.cpu import torch_threads
 from ..train.determinism import NUMERICS_KEY, numerics, resume_threads
+from ..train.runfolder import RunFolder
 from .plots import figure_path, plot_curves
 from .pool import run_in_parallel
 from .spec import ConvergenceSpec, ExperimentCell, experiment_cells, lr_key, run_dir
-from .summary import read_run, summarize
+from .summary import summarize
 
 
 def read_manifest(manifest: Path, protocol: dict, resume: bool, what: str) -> dict:
@@ -119,8 +120,8 @@ def run_convergence(spec: ConvergenceSpec, out_dir, *, resume: bool = False, pro
         plot_curves(out_dir, lr, cells, spec.seeds, epochs, figure_path(out_dir, lr))
 
     runs = [(lr, cell, seed) for lr in spec.lrs for cell in cells for seed in range(spec.seeds)]
-    todo = [(lr, cell, seed) for lr, cell, seed in runs if not read_run(run_dir(out_dir, lr, cell.label, seed),
-                                                                          epochs).done]
+    todo = [(lr, cell, seed) for lr, cell, seed in runs
+            if not RunFolder(run_dir(out_dir, lr, cell.label, seed)).record(epochs).done]
     bar = tqdm(total=len(runs), initial=len(runs) - len(todo), desc="convergence runs", unit="run",
                disable=not progress, file=sys.stderr, dynamic_ncols=True, position=0)
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
@@ -11,6 +10,7 @@ from pathlib import Path
 from ..cells.cellspec import Genotype
 from ..cells.genotypes import display_name
 from ..cells.topology import cell_depth, cell_width, format_width
+from ..constraints import Interval, validate
 
 PAPER_LEARNING_RATES = (0.025, 0.0025, 0.25)
 """The learning rates of Figures 3 and 4 (Appendix A.3)."""
@@ -49,20 +49,15 @@ class ConvergenceSpec:
             raise ValueError(f"--family must be one of {', '.join(FAMILIES)}, got {self.family!r}")
         if self.family == "table2" and self.kind != "connections":
             raise ValueError("--family table2 is a family of connection variants (Table 2); use --variants connections")
-        if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 0:
-            raise ValueError(f"--count must be a non-negative integer, got {self.count!r}")
-        if isinstance(self.seeds, bool) or not isinstance(self.seeds, int) or self.seeds < 1:
-            raise ValueError(f"--seeds must be a positive integer, got {self.seeds!r}")
+        validate("--count", self.count, Interval(int, 0))
+        validate("--seeds", self.seeds, Interval(int, 1))
         if not self.lrs:
             raise ValueError("at least one learning rate is needed")
         for lr in self.lrs:
-            if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-                raise ValueError(f"learning rates must be positive numbers, got {lr!r}")
+            validate("each learning rate", lr, Interval(float, 0, closed="neither"))
         if len({lr_key(lr) for lr in self.lrs}) != len(self.lrs):
             raise ValueError(f"learning rates repeat: {', '.join(map(str, self.lrs))}")
-        if self.epochs is not None and (isinstance(self.epochs, bool) or not isinstance(self.epochs, int)
-                                        or self.epochs < 1):
-            raise ValueError(f"--epochs must be a positive integer, got {self.epochs!r}")
+        validate("--epochs", self.epochs, Interval(int, 1, none_ok=True))
 
     def protocol(self) -> dict:
         """Everything that must stay the same when the experiment is resumed.

@@ -8,15 +8,9 @@ from pathlib import Path
 
 from ..cells.tables import format_table
 from ..cells.topology import format_width
-from ..train.runfolder import RunFolder, RunRecord
+from ..train.runfolder import RunFolder
 from .spec import ConvergenceSpec, ExperimentCell, lr_key, run_dir
 from .stats import area_under_curve, describe_correlation, mean_interval, one_way_anova, spearman_with_bootstrap
-
-
-def read_run(path: Path, epochs: int) -> RunRecord:
-    """The state and test curve of one run ([`RunFolder.record`][cellnas_edu.train.runfolder.RunFolder.record])."""
-    return RunFolder(path).record(epochs)
-
 
 # -- statistics over the folder -------------------------------------------------------------------------------------
 
@@ -31,7 +25,7 @@ def run_records(out_dir: Path, spec: ConvergenceSpec, cells: list[ExperimentCell
     for lr in spec.lrs:
         for cell in cells:
             for seed in range(spec.seeds):
-                run = read_run(run_dir(out_dir, lr, cell.label, seed), epochs)
+                run = RunFolder(run_dir(out_dir, lr, cell.label, seed)).record(epochs)
                 record = {"lr": lr_key(lr), "label": cell.label, "seed": seed, "state": run.state,
                           "epochs_done": len(run.epochs)}
                 if run.state == "finished":

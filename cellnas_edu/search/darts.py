@@ -53,8 +53,25 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..constraints import Interval, validate
 from ..errors import UserError
 from ..seeds import MAX_SEED
+
+_RATE = Interval(float, 0, 1e6, closed="right")
+_DECAY = Interval(float, 0, 1e6)
+CONSTRAINTS = {
+    "epochs": Interval(int, 1, 10_000), "batch_size": Interval(int, 1), "init_channels": Interval(int, 1),
+    "search_images": Interval(int, 2, none_ok=True), "train_portion": Interval(float, 0, 1, closed="neither"),
+    "lr": _RATE, "arch_lr": _RATE, "momentum": Interval(float, 0, 1, closed="left"),
+    "weight_decay": _DECAY, "arch_weight_decay": _DECAY, "grad_clip": Interval(float, 0, closed="neither"),
+    "seed": Interval(int, 0, MAX_SEED),
+}
+"""The range of every numeric field of [`SearchConfig`][cellnas_edu.search.darts.SearchConfig]
+([`Interval`][cellnas_edu.constraints.Interval]); `init_channels` must also be even and `lr_min` at most `lr`."""
+
+LAYERS = {"darts": Interval(int, 3, 100, note="two reduction cells and a normal one"),
+          "nb201": Interval(int, 1, 30, note="cells per stage")}
+"""The range of `layers` on each search space (on NAS-Bench-201's it counts the cells of each of three stages)."""
 
 RUNTIME_FIELDS = ("data_root", "device")
 """Fields that may differ when a search is resumed (where the data are, where it runs)."""
@@ -122,41 +139,12 @@ class SearchConfig:
             raise ValueError(f"unknown search space {self.space!r} (known: {', '.join(SPACES)})")
         if self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r} (known: {', '.join(DATASETS)})")
-        for name in ("epochs", "batch_size", "init_channels", "layers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.epochs > 10_000:
-            raise ValueError(f"epochs must be at most 10000, got {self.epochs}")
+        for name, constraint in CONSTRAINTS.items():
+            validate(name, getattr(self, name), constraint)
+        validate("layers", self.layers, LAYERS[self.space])
         if self.init_channels % 2:
             raise ValueError(f"init_channels (C) must be even, got {self.init_channels}")
-        if self.space == "darts" and not 3 <= self.layers <= 100:
-            raise ValueError(f"layers must be between 3 and 100 (two reduction cells and a normal one), "
-                             f"got {self.layers}")
-        if self.space == "nb201" and not 1 <= self.layers <= 30:
-            raise ValueError(f"layers (cells per stage) must be between 1 and 30, got {self.layers}")
-        if self.search_images is not None and (isinstance(self.search_images, bool)
-                                               or not isinstance(self.search_images, int)
-                                               or self.search_images < 2):
-            raise ValueError(f"search_images must be an integer >= 2 or None, got {self.search_images!r}")
-        if not 0.0 < self.train_portion < 1.0:
-            raise ValueError(f"train_portion must be strictly between 0 and 1, got {self.train_portion}")
-        for name in ("lr", "arch_lr"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and 0 < value <= 1e6):
-                raise ValueError(f"{name} must be a positive number at most 1e6, got {value}")
-        if not (math.isfinite(self.lr_min) and 0 <= self.lr_min <= self.lr):
-            raise ValueError(f"lr_min must be between 0 and lr ({self.lr}), got {self.lr_min}")
-        if not 0 <= self.momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
-        for name in ("weight_decay", "arch_weight_decay"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and 0 <= value <= 1e6):
-                raise ValueError(f"{name} must be non-negative and at most 1e6, got {value}")
-        if not (math.isfinite(self.grad_clip) and self.grad_clip > 0):
-            raise ValueError(f"grad_clip must be positive, got {self.grad_clip}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
-            raise ValueError(f"seed must be an integer between 0 and 2**63 - 1, got {self.seed!r}")
+        validate("lr_min", self.lr_min, Interval(float, 0, self.lr, note="at most lr"))
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
 

@@ -91,6 +91,7 @@ import numpy as np
 from ..cells.genotypes import genotype_from_dict, resolve_genotype
 from ..cells.tables import format_table
 from ..cells.topology import format_width
+from ..constraints import Interval, is_integer, validate
 from ..convergence.exact_stats import bootstrap_mean_interval, holm, sign_test, stratified_spearman
 from ..convergence.spec import lr_key
 from ..errors import UserError
@@ -130,10 +131,6 @@ def doubling_checkpoints(epochs: int) -> tuple[int, ...]:
     return tuple(sorted(checkpoints))
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 @dataclass(frozen=True)
 class EarlySelectionSpec:
     """The protocol of one early-selection experiment, validated when built (`ValueError` naming the field).
@@ -158,14 +155,10 @@ class EarlySelectionSpec:
     def __post_init__(self):
         if not isinstance(self.arch, str) or not self.arch:
             raise ValueError(f"--arch must name a built-in genotype or a genotype JSON file, got {self.arch!r}")
-        if not _is_int(self.candidates) or self.candidates < 2:
-            raise ValueError(f"--candidates must be an integer of at least 2 (a search chooses between "
-                             f"candidates), got {self.candidates!r}")
-        if not _is_int(self.repetitions) or not 1 <= self.repetitions <= MAX_SIGN_FLIP_UNITS:
-            raise ValueError(f"--repetitions must be an integer from 1 to {MAX_SIGN_FLIP_UNITS} (the exact "
-                             f"sign-flip test enumerates 2^R sign patterns), got {self.repetitions!r}")
-        if not _is_int(self.epochs) or self.epochs < 1:
-            raise ValueError(f"--epochs must be a positive integer, got {self.epochs!r}")
+        validate("--candidates", self.candidates, Interval(int, 2, note="a search chooses between candidates"))
+        validate("--repetitions", self.repetitions, Interval(
+            int, 1, MAX_SIGN_FLIP_UNITS, note="the exact sign-flip test enumerates 2^R sign patterns"))
+        validate("--epochs", self.epochs, Interval(int, 1))
         select_at = doubling_checkpoints(self.epochs) if self.select_at is None else self.select_at
         object.__setattr__(self, "select_at", _checked_checkpoints(select_at, self.epochs))
         object.__setattr__(self, "lrs", _checked_lrs(self.lrs))
@@ -209,7 +202,7 @@ class EarlySelectionSpec:
 def _checked_checkpoints(select_at, epochs: int) -> tuple[int, ...]:
     if not isinstance(select_at, (tuple, list)) or not select_at:
         raise ValueError(f"--select-at must list at least one epoch, got {select_at!r}")
-    if not all(_is_int(k) for k in select_at):
+    if not all(is_integer(k) for k in select_at):
         raise ValueError(f"--select-at must list whole epochs, got {list(select_at)}")
     if list(select_at) != sorted(set(select_at)):
         raise ValueError(f"--select-at must be increasing without repeats, got {list(select_at)}")
@@ -225,8 +218,7 @@ def _checked_lrs(lrs) -> tuple[float, ...]:
     if not isinstance(lrs, (tuple, list)) or not lrs:
         raise ValueError(f"--lrs must list at least one learning rate, got {lrs!r}")
     for lr in lrs:
-        if not (isinstance(lr, (int, float)) and not isinstance(lr, bool) and math.isfinite(lr) and lr > 0):
-            raise ValueError(f"learning rates must be positive numbers, got {lr!r}")
+        validate("each learning rate", lr, Interval(float, 0, closed="neither"))
     if len({lr_key(lr) for lr in lrs}) != len(lrs):
         raise ValueError(f"learning rates repeat: {', '.join(map(str, lrs))}")
     return tuple(float(lr) for lr in lrs)
@@ -285,7 +277,7 @@ def select(losses_by_candidate: dict, k: int):
     candidates, `k < 1`, or `k` beyond every candidate's curve."""
     if not losses_by_candidate:
         raise ValueError("select needs at least one candidate")
-    if not _is_int(k) or k < 1:
+    if not is_integer(k) or k < 1:
         raise ValueError(f"k must be an epoch (an integer >= 1), got {k!r}")
     if k > max(len(losses) for losses in losses_by_candidate.values()):
         raise ValueError(f"no candidate has a test loss after epoch {k}")
@@ -622,13 +614,13 @@ def accuracies_by_epoch(run, epochs: int) -> list[float | None]:
 
 def run_records(out_dir, spec: EarlySelectionSpec, candidates: dict[int, list]) -> list[dict]:
     """One record per (learning rate, repetition, candidate): its cell, its state and its test-loss curve."""
-    from ..convergence.summary import read_run
+    from ..train.runfolder import RunFolder
 
     records = []
     for lr in spec.lrs:
         for r, variants in candidates.items():
             for v in variants:
-                run = read_run(run_folder(out_dir, lr, r, v.label), spec.epochs)
+                run = RunFolder(run_folder(out_dir, lr, r, v.label)).record(spec.epochs)
                 records.append({"lr": lr_key(lr), "repetition": r, "label": v.label, "draw": v.draw,
                                 "width": float(v.width), "width_c": format_width(v.width), "depth": v.depth,
                                 "state": run.state, "test_loss": losses_by_epoch(run, spec.epochs),
@@ -696,11 +688,10 @@ def run_early_selection(spec: EarlySelectionSpec, out_dir, *, resume: bool = Fal
     from tqdm import tqdm
 
     from ..convergence.pool import run_in_parallel
-    from ..convergence.summary import read_run
+    from ..train.runfolder import RunFolder
 
     for name, value in (("jobs", jobs), ("threads_per_job", threads_per_job)):
-        if not _is_int(value) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        validate(name, value, Interval(int, 1))
     out_dir = Path(out_dir)
     candidates = candidates_by_repetition(spec)
     _prepare(out_dir, spec, candidates, resume, threads_per_job)
@@ -711,7 +702,8 @@ def run_early_selection(spec: EarlySelectionSpec, out_dir, *, resume: bool = Fal
         return summary
 
     runs = [(lr, r, v) for lr in spec.lrs for r, variants in candidates.items() for v in variants]
-    todo = [(lr, r, v) for lr, r, v in runs if not read_run(run_folder(out_dir, lr, r, v.label), spec.epochs).done]
+    todo = [(lr, r, v) for lr, r, v in runs
+            if not RunFolder(run_folder(out_dir, lr, r, v.label)).record(spec.epochs).done]
     bar = tqdm(total=len(runs), initial=len(runs) - len(todo), desc="early-selection runs", unit="run",
                disable=not progress, file=sys.stderr, dynamic_ncols=True)
     try:

@@ -8,8 +8,8 @@ The public interface:
   `convergence` and `generalization` settings and two small CPU ones;
 * [`train`][cellnas_edu.train.train] -> [`RunSummary`][cellnas_edu.train.RunSummary] (`loop.py`): resumable, exact on
   resume, records divergence, data-parallel under `torchrun`;
-* [`load_run`][cellnas_edu.train.load_run] -> [`LoadedRun`][cellnas_edu.train.LoadedRun] (`rundir.py`): a run folder's
-  config, genotype, trained network and metrics;
+* [`load_run`][cellnas_edu.train.load_run] -> [`LoadedRun`][cellnas_edu.train.LoadedRun] (`runfolder.py`, which owns
+  the run folder's format, reads and writes): a run folder's config, genotype, trained network and metrics;
 * [`evaluate`][cellnas_edu.train.evaluate] (`loop.py`): mean test loss and accuracy (%).
 
 Submodules: `checkpoint.py` (`weights_only`-safe checkpoints and RNG
@@ -17,7 +17,7 @@ states), `distributed.py` (one process or many)."""
 
 from .config import PRESETS, TrainConfig, make_config, parse_field
 from .loop import RunSummary, evaluate, train
-from .rundir import LoadedRun, load_run
+from .runfolder import LoadedRun, load_run
 
 __all__ = ["PRESETS", "LoadedRun", "RunSummary", "TrainConfig", "evaluate", "load_run", "make_config",
            "parse_field", "train"]

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..constraints import is_integer
 from ..errors import UserError
 from ..io import atomic_save
 
@@ -168,10 +169,6 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
     return checkpoint
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _state_dict_problem(name: str, value) -> str | None:
     if not isinstance(value, dict) or not value:
         return f"{name} is {type(value).__name__ if not isinstance(value, dict) else 'empty'}, expected a state dict"
@@ -195,12 +192,12 @@ def rng_state_problem(state) -> str | None:
     python, numpy, cpu = state.get("python"), state.get("numpy"), state.get("torch")
     if (not isinstance(python, dict) or python.get("version") != mine["python"]["version"]
             or not isinstance(python.get("state"), list) or len(python["state"]) != len(mine["python"]["state"])
-            or not all(_is_int(v) and 0 <= v < 2**32 for v in python["state"])
+            or not all(is_integer(v) and 0 <= v < 2**32 for v in python["state"])
             or not (python.get("gauss") is None or _is_real(python.get("gauss")))):
         return "python is not a Python random state (version 3, 625 integers below 2**32, gauss)"
     if (not isinstance(numpy, dict) or numpy.get("kind") != "MT19937"
             or not isinstance(numpy.get("keys"), torch.Tensor) or tuple(numpy["keys"].shape) != (624,)
-            or numpy["keys"].dtype != torch.int64 or not _is_int(numpy.get("pos")) or not 0 <= numpy["pos"] <= 624
+            or numpy["keys"].dtype != torch.int64 or not is_integer(numpy.get("pos")) or not 0 <= numpy["pos"] <= 624
             or numpy.get("has_gauss") not in (0, 1) or not _is_real(numpy.get("cached_gaussian"))):
         return "numpy is not a NumPy MT19937 state (624 keys, pos 0..624, has_gauss, cached_gaussian)"
     if (not isinstance(cpu, torch.Tensor) or cpu.dtype != torch.uint8
@@ -221,10 +218,10 @@ def checkpoint_problem(checkpoint: dict) -> str | None:
         return f"config is a {type(config).__name__}, expected a dict"
     if not isinstance(checkpoint["genotype"], dict):
         return f"genotype is a {type(checkpoint['genotype']).__name__}, expected a dict"
-    if not _is_int(epoch):
+    if not is_integer(epoch):
         return f"epoch is {epoch!r}, expected an integer"
     epochs = config.get("epochs")
-    if not _is_int(epochs) or epochs < 1:
+    if not is_integer(epochs) or epochs < 1:
         return f"config epochs is {epochs!r}, expected a positive integer"
     if not 1 <= epoch <= epochs:
         return f"epoch {epoch} outside 1..{epochs} (the run's epochs)"
@@ -237,7 +234,7 @@ def checkpoint_problem(checkpoint: dict) -> str | None:
             or not all(isinstance(g, dict) and isinstance(g.get("params"), list) for g in optimizer["param_groups"])):
         return "optimizer is not an optimizer state dict (state, param_groups)"
     scheduler = checkpoint["scheduler"]
-    if not isinstance(scheduler, dict) or not _is_int(scheduler.get("last_epoch")):
+    if not isinstance(scheduler, dict) or not is_integer(scheduler.get("last_epoch")):
         return "scheduler is not a scheduler state dict (last_epoch)"
     if scheduler["last_epoch"] != epoch:
         return f"scheduler stepped {scheduler['last_epoch']} times after epoch {epoch}"

@@ -31,24 +31,37 @@ epochs on Tiny-ImageNet-200", so [`make_config`][cellnas_edu.train.config.make_c
 from __future__ import annotations
 
 import dataclasses
-import math
 import types
 import typing
 from dataclasses import asdict, dataclass
 
+from ..constraints import Interval, validate
 from ..data import DATASETS as _DATASET_INFO
+from ..seeds import MAX_SEED
 
 DATASETS = tuple(_DATASET_INFO)
 """The dataset names, in the order of [`cellnas_edu.data.DATASETS`][cellnas_edu.data.DATASETS] (their one
 home)."""
 DEVICES = ("auto", "cpu", "cuda")
-MAX_SEED = 2**63 - 1
-"""seeds go to torch (< 2**64), NumPy (mod 2**32) and Python, and offsets (+ epoch, + rank) are added to them"""
 MAX_LAYERS = 1_000
 """far beyond any network of the paper (20 cells); building one this deep alone takes minutes"""
 MAX_RATE = 1e6
 """learning rate and weight decay: above this an SGD step overflows float32 (1e39 did, mid-run); the paper
 uses 0.0025 to 0.25"""
+
+SEED = Interval(int, 0, MAX_SEED)
+RATE = Interval(float, 0, MAX_RATE, closed="right")
+CONSTRAINTS = {
+    "epochs": Interval(int, 1), "batch_size": Interval(int, 1), "eval_every": Interval(int, 1),
+    "layers": Interval(int, 1, MAX_LAYERS, note="the paper uses 20"),
+    "train_subset": Interval(int, 1, none_ok=True), "test_subset": Interval(int, 1, none_ok=True),
+    "seed": SEED, "cutout": Interval(int, 0), "num_workers": Interval(int, 0), "bn_recalibration": Interval(int, 0),
+    "lr": RATE, "momentum": Interval(float, 0, 1, closed="left"), "weight_decay": Interval(float, 0, MAX_RATE),
+    "auxiliary_weight": Interval(float, 0), "drop_path_prob": Interval(float, 0, 1, closed="left"),
+    "grad_clip": Interval(float, 0, closed="neither", none_ok=True),
+}
+"""The range of every numeric field ([`Interval`][cellnas_edu.constraints.Interval]); `init_channels` (even,
+at least 2) and `bn_recalibration` (at most `train_subset`) are checked beside them."""
 
 RUNTIME_FIELDS = ("data_root", "device", "compile", "num_workers")
 """Fields that may differ when a run is resumed: where the data lives and how the work is executed.
@@ -126,37 +139,15 @@ class TrainConfig:
             raise ValueError(f"unknown preset {self.preset!r} (known: {', '.join(PRESETS)})")
         if self.device not in DEVICES:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
-        positive = ("epochs", "batch_size", "layers", "eval_every", "train_subset", "test_subset")
-        for name in positive:
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise ValueError(f"{name} must be at least 1, got {value}")
-        for name in ("seed", "cutout", "num_workers", "bn_recalibration"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be non-negative, got {getattr(self, name)}")
-        if self.seed > MAX_SEED:
-            raise ValueError(f"seed must be at most 2**63 - 1, got {self.seed}")
-        if self.layers > MAX_LAYERS:
-            raise ValueError(f"layers must be at most {MAX_LAYERS} (the paper uses 20), got {self.layers}")
+        for name, constraint in CONSTRAINTS.items():
+            validate(name, getattr(self, name), constraint)
         if self.init_channels < 2 or self.init_channels % 2:
             raise ValueError(f"init_channels (C) must be an even number >= 2, got {self.init_channels}")
-        if not (math.isfinite(self.lr) and 0 < self.lr <= MAX_RATE):
-            raise ValueError(f"lr must be a positive number at most {MAX_RATE:g}, got {self.lr}")
-        if not 0 <= self.momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
-        if not (math.isfinite(self.weight_decay) and 0 <= self.weight_decay <= MAX_RATE):
-            raise ValueError(f"weight_decay must be non-negative and at most {MAX_RATE:g}, got {self.weight_decay}")
-        if not (math.isfinite(self.auxiliary_weight) and self.auxiliary_weight >= 0):
-            raise ValueError(f"auxiliary_weight must be non-negative, got {self.auxiliary_weight}")
         if self.auxiliary_weight > 0 and not self.auxiliary:
             raise ValueError("auxiliary_weight > 0 needs auxiliary=True (the auxiliary tower)")
-        if not 0 <= self.drop_path_prob < 1:
-            raise ValueError(f"drop_path_prob must be in [0, 1), got {self.drop_path_prob}")
         if self.bn_recalibration and self.train_subset is not None and self.bn_recalibration > self.train_subset:
             raise ValueError(f"bn_recalibration ({self.bn_recalibration} images) must be at most train_subset "
                              f"({self.train_subset})")
-        if self.grad_clip is not None and not (math.isfinite(self.grad_clip) and self.grad_clip > 0):
-            raise ValueError(f"grad_clip must be positive or None, got {self.grad_clip}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -50,7 +50,6 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
 from ..errors import UserError
-from ..io import append_jsonl
 from . import cpu, distributed
 from .batchnorm import recalibrate_batchnorm, unaugmented_batches
 from .checkpoint import (
@@ -58,24 +57,12 @@ from .checkpoint import (
     load_checkpoint,
     optimizer_state_mismatch,
     rng_state,
-    save_checkpoint,
-    save_weights_file,
     seed_everything,
     set_rng_state,
     state_dict_mismatch,
 )
 from .config import TrainConfig
-from .rundir import (
-    CHECKPOINT,
-    METRICS,
-    MODEL,
-    plan_run,
-    read_metrics,
-    write_config,
-    write_metrics,
-    write_status,
-)
-from .runfolder import RunFolder
+from .runfolder import RunFolder, plan_run
 
 
 @dataclass
@@ -174,7 +161,8 @@ def build_optimizer(parameters, config: TrainConfig, device=None):
 
 def train(config: TrainConfig, out_dir, *, resume: bool = False, progress: bool = True,
           memory_limit: int | None = None) -> RunSummary:
-    """Train `config` into `out_dir` (see the module docstring and `cellnas_edu.train.rundir`).
+    """Train `config` into `out_dir` (see the module docstring and
+    [`cellnas_edu.train.runfolder`][cellnas_edu.train.runfolder]).
 
     `resume=True` continues the run in `out_dir` exactly where its
     checkpoint left it (or starts it if the folder is new); a finished or
@@ -216,9 +204,10 @@ def _train(config: TrainConfig, out_dir: Path, resume: bool, progress: bool,
                              cutout=config.cutout, subset=config.train_subset, seed=config.seed)
     test_set = load_dataset(config.dataset, root=config.data_root, train=False, augment=False, cutout=0,
                             subset=config.test_subset, seed=config.seed)
+    folder = RunFolder(out_dir)
     run = _Run.build(config, genotype, ctx)
     if plan.state == "resume":
-        run.restore(out_dir / CHECKPOINT)
+        run.restore(folder.checkpoint_path)
         _say(ctx, f"resuming after epoch {plan.epochs_done} of {config.epochs}")
     elif ctx.rank > 0:
         seed_everything(config.seed + 1_000_003 * ctx.rank)  # its own augmentation and drop-path draws
@@ -226,10 +215,10 @@ def _train(config: TrainConfig, out_dir: Path, resume: bool, progress: bool,
     if ctx.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
         if plan.state == "fresh":
-            write_config(out_dir, config)
+            folder.write_config(config)
         if plan.rewrite_metrics or plan.state == "fresh":
-            write_metrics(out_dir, metrics)
-        write_status(out_dir, "running", plan.epochs_done)
+            folder.write_metrics(metrics)
+        folder.write_status("running", plan.epochs_done)
     ctx.barrier()
 
     train_sampler, train_loader, test_loader = _loaders(train_set, test_set, config, ctx)
@@ -249,12 +238,12 @@ def _train(config: TrainConfig, out_dir: Path, resume: bool, progress: bool,
             metrics.append(record)
             states = None if diverged else ctx.gather_objects(rng_state(ctx.device))
             if ctx.is_main:
-                append_jsonl(out_dir / METRICS, record)  # metrics first: a crash before the checkpoint is undone
+                folder.append_metrics(record)  # metrics first: a crash before the checkpoint is undone
                 if diverged:
-                    write_status(out_dir, "diverged", epoch)
+                    folder.write_status("diverged", epoch)
                 else:
-                    save_checkpoint(out_dir / CHECKPOINT, run.checkpoint(epoch, states, metrics))
-                    write_status(out_dir, "running", epoch)
+                    folder.save_checkpoint(run.checkpoint(epoch, states, metrics))
+                    folder.write_status("running", epoch)
             epochs_bar.update(1)
             if record["test_acc"] is not None:
                 epochs_bar.set_postfix(train_loss=f"{record['train_loss']:.3f}", test_acc=f"{record['test_acc']:.2f}%")
@@ -271,7 +260,7 @@ def _train(config: TrainConfig, out_dir: Path, resume: bool, progress: bool,
 def _plan_on_main(ctx: distributed.DistContext, out_dir: Path, config: TrainConfig, genotype, resume: bool,
                   held: ExitStack):
     """On rank 0: lock the run folder for the life of the run (`held`), remove the temporaries a killed
-    write left, and [`plan_run`][cellnas_edu.train.rundir.plan_run] (reading only); the other processes receive its
+    write left, and [`plan_run`][cellnas_edu.train.runfolder.plan_run] (reading only); the other processes receive its
     plan or its error."""
 
     def plan():
@@ -441,15 +430,16 @@ def _train_one_epoch(step_model, net, loader, optimizer, config: TrainConfig, de
 def _finish_files(out_dir: Path, state: str, epochs_done: int, metrics: list[dict], rewrite_metrics: bool, *,
                   payload: dict | None = None) -> None:
     """Final writes of a finished or diverged run: `model.pt` (if missing) and `status.json`."""
+    folder = RunFolder(out_dir)
     if rewrite_metrics:
-        write_metrics(out_dir, metrics)
-    if state == "finished" and not (out_dir / MODEL).exists():
+        folder.write_metrics(metrics)
+    if state == "finished" and not folder.model_path.exists():
         if payload is None:  # finished, but a crash came before model.pt: take the last checkpoint
-            checkpoint = load_checkpoint(out_dir / CHECKPOINT)
+            checkpoint = load_checkpoint(folder.checkpoint_path)
             payload = {"state_dict": checkpoint["model"], "genotype": checkpoint["genotype"],
                        "config": checkpoint["config"]}
-        save_weights_file(out_dir / MODEL, payload)
-    write_status(out_dir, state, epochs_done)
+        folder.save_model(payload)
+    folder.write_status(state, epochs_done)
 
 
 def _summary(out_dir: Path, metrics: list[dict], diverged: bool, seconds: float) -> RunSummary:
@@ -459,4 +449,4 @@ def _summary(out_dir: Path, metrics: list[dict], diverged: bool, seconds: float)
                       final_test_loss=last.get("test_loss"), final_test_acc=last.get("test_acc"), seconds=seconds)
 
 
-__all__ = ["RunSummary", "build_optimizer", "evaluate", "evaluation_sums", "read_metrics", "train"]
+__all__ = ["RunSummary", "build_optimizer", "evaluate", "evaluation_sums", "train"]
