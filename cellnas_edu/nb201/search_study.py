@@ -167,7 +167,8 @@ def run_record(folder, seed: int) -> dict | None:
     """The per-seed record of a finished search folder (`None` if it has not finished)."""
     from pathlib import Path
 
-    from ..search.darts import read_result
+    from ..errors import UserError
+    from ..search.darts import read_history, read_result
 
     path = Path(folder) / "result.json"
     if not path.exists():
@@ -176,13 +177,23 @@ def run_record(folder, seed: int) -> dict | None:
     if result["status"] != "done":
         return None
     lookup = result["lookup"]
+    try:
+        history = read_history(folder)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if not all(isinstance(r, dict) and isinstance(r.get("margins"), list) and len(r["margins"]) == 6
+               for r in history) or [r["epoch"] for r in history] != list(range(result["epochs_done"] + 1)):
+        raise UserError(f"{Path(folder) / 'alphas.jsonl'}: not the {result['epochs_done'] + 1} architecture records "
+                        "of this search; rerun it")
     return {"seed": seed, "arch": result["arch"], "index": lookup["index"], **result["cell"],
             "share_at_least_as_wide": lookup["share_at_least_as_wide"],
             "share_at_most_as_deep": lookup["share_at_most_as_deep"],
             "accuracy": {d: v["test_accuracy"] for d, v in lookup["accuracy"].items()},
             "percentile": {d: v["percentile"] for d, v in lookup["accuracy"].items()},
             "margins": result["margins"], "max_weights": [max(row) for row in result["weights"]],
-            "archs_by_epoch": result["archs_by_epoch"], "valid_acc": result["valid_acc"],
+            "archs_by_epoch": result["archs_by_epoch"],
+            "margins_by_epoch": [r["margins"] for r in history],
+            "valid_acc": result["valid_acc"],
             "seconds": result["seconds"], "steps": result["steps"]}
 
 
