@@ -219,8 +219,14 @@ def analyze(records: list[dict]) -> dict:
     datasets = list(records[0]["accuracy"])
     last_changes = [max((k for k in range(1, len(r["archs_by_epoch"]))
                          if r["archs_by_epoch"][k] != r["archs_by_epoch"][k - 1]), default=0) for r in records]
+    per_seed = [{"seed": r["seed"], "arch": r["arch"], "width": r["width"], "depth": r["depth"],
+                 "median_margin": float(np.median(r["margins"])), "largest_margin": float(max(r["margins"])),
+                 "edges_decided": sum(m >= DECISIVE_MARGIN for m in r["margins"]),
+                 **{f"{d}_accuracy": r["accuracy"][d] for d in r["accuracy"]},
+                 **{f"{d}_percentile": r["percentile"][d] for d in r["percentile"]}} for r in records]
     return {
         "seeds": n,
+        "per_seed": per_seed,
         "distinct_cells": len({r["arch"] for r in records}),
         "widths": [r["width"] for r in records], "depths": [r["depth"] for r in records],
         "widest": sum(r["width"] == 3 for r in records), "shallowest": sum(r["depth"] == 1 for r in records),
