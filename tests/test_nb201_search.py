@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cellnas_edu.cli import main
+from cellnas_edu.errors import UserError
 from cellnas_edu.nb201.cell import NB201Cell
 from cellnas_edu.nb201.data import load_results
 from cellnas_edu.nb201.operations import EDGES, OPERATIONS
@@ -256,5 +257,16 @@ def test_the_study_example_recomputes_its_analysis(tmp_path):
     assert analysis["widths"] == [NB201Cell.from_arch_string(r["arch"]).width for r in records]
     assert analysis["margins"]["max"] == max(m for r in records for m in r["margins"])
     assert (tmp_path / "results" / "nb201_darts_search_plan" / "summary.json").exists()
-    (tmp_path / "runs" / "seed1" / "result.json").unlink()
+    assert [len(r["margins_by_epoch"]) for r in records] == [3, 3]
+    assert records[0]["margins_by_epoch"][-1] == records[0]["margins"]
+    assert script.main(["figures", *args, "--figures", str(tmp_path / "figures")]) == 0
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == [
+        "nb201_search_cells.png", "nb201_search_margins.png", "nb201_search_worth.png"]
+    # A hand-edited alphas.jsonl is named, not trusted.
+    alphas = tmp_path / "runs" / "seed0" / "alphas.jsonl"
+    alphas.write_text(alphas.read_text().replace('"margins": [', '"margins": [1, ', 1))
+    with pytest.raises(UserError, match="alphas.jsonl"):
+        search_study.run_record(tmp_path / "runs" / "seed0", 0)
+    assert script.main(["analyze", *args]) == 2
+    (tmp_path / "runs" / "seed0").rename(tmp_path / "runs" / "seed0-damaged")
     assert script.main(["analyze", *args]) == 2  # an unfinished search is named, not skipped

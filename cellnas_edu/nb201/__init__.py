@@ -9,8 +9,9 @@
 - [`natsbench`][cellnas_edu.nb201.natsbench]: NATS-Bench's own per-epoch archive, read safely;
 - [`schedules`][cellnas_edu.nb201.schedules]: the 12- against the 200-epoch schedule, and early selection, on it;
 - [`drawing`][cellnas_edu.nb201.drawing]: pictures of cells;
-- [`supernet`][cellnas_edu.nb201.supernet], [`search`][cellnas_edu.nb201.search], [`search_study`][cellnas_edu.nb201.search_study]:
-  first-order DARTS on this space, what the found cells are worth, and the study over seeds.
+- [`supernet`][cellnas_edu.nb201.supernet], [`search`][cellnas_edu.nb201.search],
+  [`search_study`][cellnas_edu.nb201.search_study]: first-order DARTS on this space, what the found cells are
+  worth, and the study over seeds.
 """
 
 from .cell import NB201Cell

@@ -167,7 +167,8 @@ def run_record(folder, seed: int) -> dict | None:
     """The per-seed record of a finished search folder (`None` if it has not finished)."""
     from pathlib import Path
 
-    from ..search.darts import read_result
+    from ..errors import UserError
+    from ..search.darts import read_history, read_result
 
     path = Path(folder) / "result.json"
     if not path.exists():
@@ -176,13 +177,23 @@ def run_record(folder, seed: int) -> dict | None:
     if result["status"] != "done":
         return None
     lookup = result["lookup"]
+    try:
+        history = read_history(folder)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if not all(isinstance(r, dict) and isinstance(r.get("margins"), list) and len(r["margins"]) == 6
+               for r in history) or [r["epoch"] for r in history] != list(range(result["epochs_done"] + 1)):
+        raise UserError(f"{Path(folder) / 'alphas.jsonl'}: not the {result['epochs_done'] + 1} architecture records "
+                        "of this search; rerun it")
     return {"seed": seed, "arch": result["arch"], "index": lookup["index"], **result["cell"],
             "share_at_least_as_wide": lookup["share_at_least_as_wide"],
             "share_at_most_as_deep": lookup["share_at_most_as_deep"],
             "accuracy": {d: v["test_accuracy"] for d, v in lookup["accuracy"].items()},
             "percentile": {d: v["percentile"] for d, v in lookup["accuracy"].items()},
             "margins": result["margins"], "max_weights": [max(row) for row in result["weights"]],
-            "archs_by_epoch": result["archs_by_epoch"], "valid_acc": result["valid_acc"],
+            "archs_by_epoch": result["archs_by_epoch"],
+            "margins_by_epoch": [r["margins"] for r in history],
+            "valid_acc": result["valid_acc"],
             "seconds": result["seconds"], "steps": result["steps"]}
 
 
@@ -208,8 +219,14 @@ def analyze(records: list[dict]) -> dict:
     datasets = list(records[0]["accuracy"])
     last_changes = [max((k for k in range(1, len(r["archs_by_epoch"]))
                          if r["archs_by_epoch"][k] != r["archs_by_epoch"][k - 1]), default=0) for r in records]
+    per_seed = [{"seed": r["seed"], "arch": r["arch"], "width": r["width"], "depth": r["depth"],
+                 "median_margin": float(np.median(r["margins"])), "largest_margin": float(max(r["margins"])),
+                 "edges_decided": sum(m >= DECISIVE_MARGIN for m in r["margins"]),
+                 **{f"{d}_accuracy": r["accuracy"][d] for d in r["accuracy"]},
+                 **{f"{d}_percentile": r["percentile"][d] for d in r["percentile"]}} for r in records]
     return {
         "seeds": n,
+        "per_seed": per_seed,
         "distinct_cells": len({r["arch"] for r in records}),
         "widths": [r["width"] for r in records], "depths": [r["depth"] for r in records],
         "widest": sum(r["width"] == 3 for r in records), "shallowest": sum(r["depth"] == 1 for r in records),
