@@ -40,12 +40,13 @@ def _folder(out: Path, seed: int) -> Path:
 def _search_one(protocol: study.Protocol, seed: int, folder: str) -> float:
     import resource
 
+    from cellnas_edu.nb201.search import NB201_SPACE
     from cellnas_edu.search.darts import run_search
     from cellnas_edu.train.cpu import torch_threads
 
     before = resource.getrusage(resource.RUSAGE_SELF)
     with torch_threads(protocol.threads_per_search):
-        run_search(protocol.search_config(seed), folder, resume=True, progress=False)
+        run_search(protocol.search_config(seed), folder, resume=True, progress=False, space=NB201_SPACE)
     after = resource.getrusage(resource.RUSAGE_SELF)
     return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 

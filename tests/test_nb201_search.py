@@ -20,6 +20,7 @@ from cellnas_edu.errors import UserError
 from cellnas_edu.nb201.cell import NB201Cell
 from cellnas_edu.nb201.data import load_results
 from cellnas_edu.nb201.operations import EDGES, OPERATIONS
+from cellnas_edu.nb201.search import NB201_SPACE
 from cellnas_edu.nb201.supernet import MixedEdge, NB201SearchCell, NB201SuperNet, derive_arch, edge_margins
 from cellnas_edu.search import darts
 
@@ -144,7 +145,7 @@ def test_a_resumed_search_ends_bit_for_bit_where_an_uninterrupted_one_does(tmp_p
     import cellnas_edu.train.checkpoint as io
 
     config = darts.make_search_config("nb201-cpu", **TINY)
-    straight = darts.run_search(config, tmp_path / "straight", progress=False)
+    straight = darts.run_search(config, tmp_path / "straight", progress=False, space=NB201_SPACE)
     real_save = io.atomic_save
 
     def save_then_crash(path, save):
@@ -154,10 +155,10 @@ def test_a_resumed_search_ends_bit_for_bit_where_an_uninterrupted_one_does(tmp_p
 
     monkeypatch.setattr(io, "atomic_save", save_then_crash)
     with pytest.raises(KeyboardInterrupt):
-        darts.run_search(config, tmp_path / "resumed", progress=False)
+        darts.run_search(config, tmp_path / "resumed", progress=False, space=NB201_SPACE)
     monkeypatch.setattr(io, "atomic_save", real_save)
-    assert darts.load_search_checkpoint(tmp_path / "resumed" / "checkpoint.pt", space="nb201")["epoch"] == 1
-    resumed = darts.run_search(config, tmp_path / "resumed", resume=True, progress=False)
+    assert darts.load_search_checkpoint(tmp_path / "resumed" / "checkpoint.pt", space=NB201_SPACE)["epoch"] == 1
+    resumed = darts.run_search(config, tmp_path / "resumed", resume=True, progress=False, space=NB201_SPACE)
     assert resumed["arch"] == straight["arch"] and resumed["weights"] == straight["weights"]
     a, b = darts.read_history(tmp_path / "straight"), darts.read_history(tmp_path / "resumed")
     assert [r["train_loss"] for r in a[1:]] == [r["train_loss"] for r in b[1:]]
@@ -171,6 +172,8 @@ def test_the_space_is_part_of_the_protocol_only_where_it_is_not_darts():
         darts.make_search_config("cpu", space="nasbench101")
     with pytest.raises(ValueError, match="cells per stage"):
         darts.make_search_config("nb201-cpu", layers=31)
+    with pytest.raises(ValueError, match="the config is for the 'nb201' space"):
+        darts.run_search(darts.make_search_config("nb201-cpu"), "unused", space=darts.DARTS_SPACE)
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):

@@ -58,7 +58,7 @@ DEFAULT_OUT = {"darts": "runs/search_darts", "nb201": "runs/nb201_search"}
 
 
 def run(args, space: str = "darts") -> int:
-    from ..search.darts import format_result, make_search_config, run_search
+    from ..search.darts import DARTS_SPACE, make_search_config, run_search
     from ..train.cpu import torch_threads
     from ..train.determinism import DEFAULT_THREADS
 
@@ -69,13 +69,18 @@ def run(args, space: str = "darts") -> int:
         lr=args.lr, arch_lr=args.arch_lr, seed=args.seed, device=args.device,
     )
     out = args.out or f"{DEFAULT_OUT[space]}/seed{args.seed}"
+    if space == "nb201":
+        from ..nb201.search import NB201_SPACE as search_space
+    else:
+        search_space = DARTS_SPACE
     threads = _recorded_threads(out, args.threads) if args.resume else args.threads
     with torch_threads(DEFAULT_THREADS if threads is None else threads):
-        result = run_search(config, out, resume=args.resume, progress=not args.no_progress)
+        result = run_search(config, out, resume=args.resume, progress=not args.no_progress,
+                            space=search_space)
     if args.json:
         emit_json(result)
     else:
-        print(format_result(result))
+        print(search_space.report(result))
         print(f"(run folder: {out}; found genotype: {out}/genotype.json)" if space == "darts" else
               f"(run folder: {out}; the found cell's string is in {out}/result.json)")
     return 0

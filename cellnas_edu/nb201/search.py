@@ -1,8 +1,9 @@
 r"""First-order DARTS on the NAS-Bench-201 space, and what the found cell is worth (Chapter 9, Observation 3.1).
 
-The search itself is Chapter 8's trainer ([`run_search`][cellnas_edu.search.darts.run_search]) on
-[`NB201SuperNet`][cellnas_edu.nb201.supernet.NB201SuperNet] (`space="nb201"`, presets `nb201-cpu` and
-`nb201-paper`); this module holds what differs: the record of each epoch (the softmax weights, the derived
+The search itself is Chapter 8's trainer ([`run_search`][cellnas_edu.search.darts.run_search]) handed
+[`NB201_SPACE`][cellnas_edu.nb201.search.NB201_SPACE] (the supernet
+[`NB201SuperNet`][cellnas_edu.nb201.supernet.NB201SuperNet]; presets `nb201-cpu` and `nb201-paper`); this module
+holds what differs: the record of each epoch (the softmax weights, the derived
 cell, its width and depth, and the **margin** of every edge: the best operation's weight minus the second
 best's), and the summary. Because every one of the 15,625 cells of the space has been trained for 200 epochs by
 NATS-Bench, the summary can also say what the derived cell is worth when trained to convergence: its test
@@ -16,11 +17,12 @@ one-hot choice) and starts at about $10^{-3}$.
 
 from __future__ import annotations
 
+from ..search.darts import SearchSpace
 from .analysis import observation31
 from .cell import NB201Cell
 from .supernet import derive_arch, edge_margins
 
-__all__ = ["RESULT_FIELDS", "architecture_record", "format_result", "search_result"]
+__all__ = ["NB201_SPACE", "RESULT_FIELDS", "architecture_record", "format_result", "search_result"]
 
 RESULT_FIELDS = {"status": str, "epochs_done": int, "config": dict, "arch": str, "cell": dict, "margins": list,
                  "weights": list, "lookup": dict, "valid_loss": float, "valid_acc": float, "seconds": float,
@@ -43,7 +45,7 @@ def architecture_record(model, epoch: int) -> dict:
             "margins": [round(m, 6) for m in edge_margins(weights)]}
 
 
-def search_result(config, history: list[dict], *, steps: int) -> dict:
+def search_result(config, history: list[dict], steps: int, out_dir=None) -> dict:
     """The summary of a finished search (`result.json`): the found cell, its measures and margins, and its
     200-epoch accuracies looked up in the shipped table."""
     final = history[-1]
@@ -93,3 +95,18 @@ def format_result(result: dict) -> str:
         format_table(["edge", "operation", "weight", "margin"], rows),
     ]
     return "\n".join(lines)
+
+
+def _build(config, info):
+    from .supernet import NB201SuperNet
+
+    return NB201SuperNet(C=config.init_channels, cells_per_stage=config.layers, num_classes=info.num_classes,
+                         in_channels=info.in_channels, stem_stride=info.stem_stride)
+
+
+NB201_SPACE = SearchSpace(
+    name="nb201", build=_build, record=architecture_record,
+    record_ok=lambda r: isinstance(r.get("arch"), str) and isinstance(r.get("margins"), list),
+    result=search_result, result_fields=RESULT_FIELDS,
+    describe=lambda r: f"cell width {r['width']}, depth {r['depth']}", report=format_result)
+"""NAS-Bench-201's space for Chapter 8's trainer: `run_search(config, out, space=NB201_SPACE)`."""

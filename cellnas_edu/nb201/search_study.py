@@ -169,11 +169,12 @@ def run_record(folder, seed: int) -> dict | None:
 
     from ..errors import UserError
     from ..search.darts import read_history, read_result
+    from .search import NB201_SPACE
 
     path = Path(folder) / "result.json"
     if not path.exists():
         return None
-    result = read_result(path)
+    result = read_result(path, space=NB201_SPACE)
     if result["status"] != "done":
         return None
     lookup = result["lookup"]

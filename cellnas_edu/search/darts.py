@@ -50,6 +50,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,9 +93,10 @@ on the DARTS space; `nb201-cpu` (Chapter 9: C = 8, one cell a stage, 10,240 Fash
 stage, CIFAR-10, 50 epochs) on the NAS-Bench-201 space."""
 
 SPACES = ("darts", "nb201")
-"""The search spaces: DARTS' (Chapter 8, [`SuperNet`][cellnas_edu.search.supernet.SuperNet]) and NAS-Bench-201's
-(Chapter 9, [`NB201SuperNet`][cellnas_edu.nb201.supernet.NB201SuperNet]; there `layers` counts the cells of each
-of its three stages)."""
+"""The names of the search spaces: DARTS' (Chapter 8, [`DARTS_SPACE`][cellnas_edu.search.darts.DARTS_SPACE]) and
+NAS-Bench-201's (Chapter 9, [`NB201_SPACE`][cellnas_edu.nb201.search.NB201_SPACE]; there `layers` counts the cells
+of each of its three stages). The trainer below knows only the [`SearchSpace`][cellnas_edu.search.darts.SearchSpace]
+it is handed, so Chapter 9 builds on Chapter 8 and not the other way round."""
 
 SEARCH_FORMAT = 1
 _FILES = ("search.json", "alphas.jsonl", "checkpoint.pt", "genotype.json", "result.json")
@@ -205,13 +207,8 @@ def split_indices(labels, config: SearchConfig):
     return keep[:split], keep[split:]
 
 
-def architecture_record(model, epoch: int, space: str = "darts") -> dict:
-    """The softmax weights and the derived genotype, width and depth after `epoch` (0: the initialisation);
-    on the NAS-Bench-201 space, [`nb201.search.architecture_record`][cellnas_edu.nb201.search.architecture_record]."""
-    if space == "nb201":
-        from ..nb201 import search as nb201_search  # lazy: Chapter 9's module is loaded only for its space
-
-        return nb201_search.architecture_record(model, epoch)
+def architecture_record(model, epoch: int) -> dict:
+    """The softmax weights and the derived genotype, width and depth after `epoch` (0: the initialisation)."""
     from ..cells.topology import cell_depth, cell_width
     from .derive import derive_genotype
 
@@ -305,16 +302,12 @@ def _check_folder(out_dir: Path, config: SearchConfig, resume: bool) -> None:
     read_manifest(saved_path, config.protocol(), resume, "a search")
 
 
-def _record_problem(record, epoch: int, space: str) -> bool:
+def _record_problem(record, epoch: int, space: SearchSpace) -> bool:
     """Whether a history record is not the architecture record of `epoch` on `space`."""
-    if not isinstance(record, dict) or record.get("epoch") != epoch:
-        return True
-    if space == "nb201":
-        return not (isinstance(record.get("arch"), str) and isinstance(record.get("margins"), list))
-    return not (isinstance(record.get("genotype"), dict) and isinstance(record.get("normal"), dict))
+    return not (isinstance(record, dict) and record.get("epoch") == epoch and space.record_ok(record))
 
 
-def load_search_checkpoint(path: Path, epochs: int | None = None, space: str = "darts") -> dict:
+def load_search_checkpoint(path: Path, epochs: int | None = None, space: SearchSpace | None = None) -> dict:
     """Load `checkpoint.pt` with `weights_only=True` and check it: its keys, an epoch within `1..epochs` (the
     search's), one history record per epoch, restorable generator states, and its SHA-256 digest. Anything
     corrupt, foreign or edited is a one-line `UserError` naming the file."""
@@ -333,6 +326,7 @@ def load_search_checkpoint(path: Path, epochs: int | None = None, space: str = "
         raise UserError(f"{path}: invalid search checkpoint (epoch {epoch!r}, {records} history records)")
     if epochs is not None and epoch > epochs:
         raise UserError(f"{path}: invalid search checkpoint (epoch {epoch} of a {epochs}-epoch search)")
+    space = space or DARTS_SPACE
     if any(_record_problem(r, i, space) for i, r in enumerate(history)):
         raise UserError(f"{path}: invalid search checkpoint (history is not the records of epochs 0..{epoch})")
     problem = rng_state_problem(checkpoint["rng"])
@@ -348,17 +342,18 @@ RESULT_FIELDS = {"status": str, "epochs_done": int, "config": dict, "genotype": 
 """the fields of a search's `result.json` and their types (`float` accepts integers)"""
 
 
-def read_result(path: Path, epochs: int | None = None) -> dict:
-    """Read and check a search's `result.json`: every field of
-    [`RESULT_FIELDS`][cellnas_edu.search.darts.RESULT_FIELDS] with its type, one width and depth per epoch
-    (0..epochs_done), and `epochs_done` equal to `epochs` where given. One line naming the file and the field
-    otherwise."""
+def read_result(path: Path, epochs: int | None = None, space: SearchSpace | None = None) -> dict:
+    """Read and check a search's `result.json`: every field of the space's `result_fields` (DARTS':
+    [`RESULT_FIELDS`][cellnas_edu.search.darts.RESULT_FIELDS]) with its type, the space named in its config, one
+    width and depth per epoch (0..epochs_done), and `epochs_done` equal to `epochs` where given. One line naming
+    the file and the field otherwise."""
+    space = space or DARTS_SPACE
     result = _read_json(path)
     config = result.get("config")
-    fields = RESULT_FIELDS
-    if isinstance(config, dict) and config.get("space") == "nb201":
-        from ..nb201.search import RESULT_FIELDS as fields  # lazy: Chapter 9's module, only for its space
-    for name, kind in fields.items():
+    found = config.get("space", "darts") if isinstance(config, dict) else None
+    if found is not None and found != space.name:
+        raise UserError(f"{path}: a search on the {found!r} space, not on {space.name!r}; choose another --out")
+    for name, kind in space.result_fields.items():
         value = result.get(name)
         ok = (isinstance(value, (int, float)) if kind is float else isinstance(value, kind)) \
             and not isinstance(value, bool)
@@ -377,8 +372,13 @@ def read_result(path: Path, epochs: int | None = None) -> dict:
 
 
 # -- the search ------------------------------------------------------------------------------------------------------
-def run_search(config: SearchConfig, out_dir, *, resume: bool = False, progress: bool = True) -> dict:
-    """Run (or continue) one first-order DARTS search into `out_dir`; return (and write) `result.json`."""
+def run_search(config: SearchConfig, out_dir, *, resume: bool = False, progress: bool = True,
+               space: SearchSpace | None = None) -> dict:
+    """Run (or continue) one first-order DARTS search into `out_dir` on `space` (default: DARTS'; it must be the
+    space `config` names); return (and write) `result.json`."""
+    space = space or DARTS_SPACE
+    if space.name != config.space:
+        raise ValueError(f"the config is for the {config.space!r} space, the search was given {space.name!r}")
     from ..io import exclusive_lock, remove_stale_temporaries
 
     out_dir = Path(out_dir)
@@ -387,25 +387,21 @@ def run_search(config: SearchConfig, out_dir, *, resume: bool = False, progress:
         _check_folder(out_dir, config, resume)
         result_path = out_dir / "result.json"
         if result_path.exists():
-            result = read_result(result_path)
+            result = read_result(result_path, space=space)
             if result["status"] == "done" and result["epochs_done"] == config.epochs:
-                return read_result(result_path, config.epochs)
-        return _search(config, out_dir, progress)
+                return read_result(result_path, config.epochs, space)
+        return _search(config, out_dir, progress, space)
 
 
-def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
+def _search(config: SearchConfig, out_dir: Path, progress: bool, space: SearchSpace) -> dict:
     import torch
     from tqdm import tqdm
 
-    from ..cells.genotypes import genotype_from_dict, save_genotype
     from ..data import load_dataset
     from ..io import atomic_write_json, atomic_write_text
-    from ..nb201.supernet import NB201SuperNet
     from ..train.checkpoint import rng_state, save_with_digest, seed_everything, set_rng_state
     from ..train.cpu import channels_last_for, foreach_for, keep_freed_memory
     from ..train.distributed import resolve_device
-    from .against_space import placement
-    from .supernet import SuperNet
 
     device = resolve_device(config.device)
     if device.type == "cpu":
@@ -418,12 +414,7 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
     info = data.info
 
     seed_everything(config.seed)
-    if config.space == "nb201":
-        model = NB201SuperNet(C=config.init_channels, cells_per_stage=config.layers, num_classes=info.num_classes,
-                              in_channels=info.in_channels, stem_stride=info.stem_stride).to(device)
-    else:
-        model = SuperNet(C=config.init_channels, layers=config.layers, num_classes=info.num_classes,
-                         in_channels=info.in_channels, stem_stride=info.stem_stride).to(device)
+    model = space.build(config, info).to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     foreach = foreach_for(device)
@@ -433,10 +424,10 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
                                       weight_decay=config.arch_weight_decay)
 
     checkpoint_path = out_dir / "checkpoint.pt"
-    history, seconds = [architecture_record(model, 0, config.space)], 0.0
+    history, seconds = [space.record(model, 0)], 0.0
     start_epoch = 0
     if checkpoint_path.exists():
-        checkpoint = load_search_checkpoint(checkpoint_path, config.epochs, config.space)
+        checkpoint = load_search_checkpoint(checkpoint_path, config.epochs, space)
         from ..train.checkpoint import optimizer_state_mismatch, state_dict_mismatch
 
         for name, optimizer in (("weight_optimizer", weight_optimizer), ("arch_optimizer", arch_optimizer)):
@@ -490,7 +481,7 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
                 bar.set_postfix_str(f"epoch {epoch + 1}/{config.epochs} loss {loss_sum / seen:.3f}")
             valid_loss, valid_acc = evaluate_supernet(model, data, valid_idx, device, channels_last)
             seconds += time.perf_counter() - began
-            record = architecture_record(model, epoch + 1, config.space)
+            record = space.record(model, epoch + 1)
             record.update(lr=cosine_lr(config, epoch), train_loss=loss_sum / seen, train_acc=100.0 * correct / seen,
                           valid_loss=valid_loss, valid_acc=valid_acc, seconds_total=round(seconds, 3))
             history.append(record)
@@ -500,16 +491,27 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
                           "history": history}
             save_with_digest(checkpoint_path, checkpoint)
             atomic_write_text(out_dir / "alphas.jsonl", "".join(json.dumps(r) + "\n" for r in history))
-            bar.set_postfix_str(f"epoch {epoch + 1} valid acc {valid_acc:.1f}% " + _cell_summary(record))
+            bar.set_postfix_str(f"epoch {epoch + 1} valid acc {valid_acc:.1f}% " + space.describe(record))
     finally:
         bar.close()
 
-    if config.space == "nb201":
-        from ..nb201.search import search_result
+    result = space.result(config, history, config.epochs * steps, out_dir)
+    atomic_write_json(out_dir / "result.json", result)
+    return result
 
-        result = search_result(config, history, steps=config.epochs * steps)
-        atomic_write_json(out_dir / "result.json", result)
-        return result
+
+def _build_supernet(config: SearchConfig, info):
+    from .supernet import SuperNet
+
+    return SuperNet(C=config.init_channels, layers=config.layers, num_classes=info.num_classes,
+                    in_channels=info.in_channels, stem_stride=info.stem_stride)
+
+
+def _darts_result(config: SearchConfig, history: list[dict], steps: int, out_dir: Path) -> dict:
+    """The summary of a finished DARTS-space search; also writes the found genotype to `genotype.json`."""
+    from ..cells.genotypes import genotype_from_dict, save_genotype
+    from .against_space import placement
+
     final = history[-1]
     genotype = genotype_from_dict(final["genotype"], name=f"darts_search_seed{config.seed}")
     save_genotype(genotype, out_dir / "genotype.json")
@@ -523,19 +525,12 @@ def _search(config: SearchConfig, out_dir: Path, progress: bool) -> dict:
         "valid_loss": final["valid_loss"],
         "valid_acc": final["valid_acc"],
         "seconds": final["seconds_total"],
-        "steps": config.epochs * steps,
+        "steps": steps,
         "space": placement(genotype.normal),  # where it lies in Chapter 2's space and among derivable cells
         "widths_by_epoch": [r["normal"]["width"] for r in history],
         "depths_by_epoch": [r["normal"]["depth"] for r in history],
     }
-    atomic_write_json(out_dir / "result.json", result)
     return result
-
-
-def _cell_summary(record: dict) -> str:
-    if "arch" in record:
-        return f"cell width {record['width']}, depth {record['depth']}"
-    return f"normal cell {record['normal']['width']:g}c, depth {record['normal']['depth']}"
 
 
 def read_history(out_dir) -> list[dict]:
@@ -546,13 +541,8 @@ def read_history(out_dir) -> list[dict]:
 
 
 def format_result(result: dict) -> str:
-    """The text report of `cellnas search darts` (and of `cellnas nb201 search`)."""
+    """The text report of `cellnas search darts`."""
     from ..cells.tables import format_table
-
-    if result["config"].get("space") == "nb201":
-        from ..nb201.search import format_result as format_nb201
-
-        return format_nb201(result)
 
     space = result["space"]
     rows = [(str(epoch), f"{width:g}c", str(depth))
@@ -574,3 +564,33 @@ def format_result(result: dict) -> str:
         format_table(["epoch", "width", "depth"], rows),
     ]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """What the trainer needs to know of a search space; everything else is shared.
+
+    `build(config, info)` makes the supernet (with `arch_parameters`, `weight_parameters` and
+    `operation_weights`); `record(model, epoch)` is the architecture record of an epoch (`alphas.jsonl`);
+    `record_ok(record)` checks one read back from a checkpoint; `result(config, history, steps, out_dir)` is the
+    summary written to `result.json`, whose fields and types are `result_fields`; `describe(record)` is the
+    progress bar's note on the derived cell and `report(result)` the text a command prints."""
+
+    name: str
+    build: Callable
+    record: Callable
+    record_ok: Callable
+    result: Callable
+    result_fields: dict
+    describe: Callable
+    report: Callable
+
+
+DARTS_SPACE = SearchSpace(
+    name="darts", build=_build_supernet, record=architecture_record,
+    record_ok=lambda r: isinstance(r.get("genotype"), dict) and isinstance(r.get("normal"), dict),
+    result=_darts_result, result_fields=RESULT_FIELDS,
+    describe=lambda r: f"normal cell {r['normal']['width']:g}c, depth {r['normal']['depth']}",
+    report=format_result)
+"""DARTS' space (Chapter 8): [`SuperNet`][cellnas_edu.search.supernet.SuperNet], genotypes, Chapter 2's
+connection space."""
