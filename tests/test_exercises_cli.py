@@ -183,7 +183,7 @@ def sum_tail_strict(counts, observed, alternative):
     """A strict tail (> instead of >=): the observed sum itself is left out."""
     from fractions import Fraction
 
-    from cellnas_edu.search.against_space import convolve_counts
+    from cellnas_edu.stats import convolve_counts
 
     dist = convolve_counts(counts, len(observed))
     t = sum(observed)

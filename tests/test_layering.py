@@ -1,4 +1,5 @@
-"""The package's layers: cells below nets below train below convergence/landscape; theory alone.
+"""The package's layers: stats at the bottom; cells below nets below train below convergence/landscape; theory
+alone (but for the shared statistics).
 
 Checked on the source with ``ast`` (every ``import`` and ``from ... import``,
 also inside functions), and once at run time: importing ``cellnas_edu.cells``
@@ -26,8 +27,10 @@ FORBIDDEN = {
     "search": {"theory", "cli", "exercises"},
     "exercises": {"cli"},
 }
-#: theory stands alone: nothing of the package but these shared utilities.
-THEORY_ALLOWED = {"theory", "errors", "io", "seeds"}
+#: theory stands alone: nothing of the package but these shared utilities (and the statistics).
+THEORY_ALLOWED = {"theory", "errors", "io", "seeds", "stats"}
+#: stats is the bottom layer: numpy, scipy and the standard library, nothing of the package but its errors.
+STATS_ALLOWED = {"stats", "errors"}
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:
@@ -78,6 +81,22 @@ def test_no_import_runs_back_up(package):
 
 def test_theory_imports_nothing_else_from_the_package():
     assert violations("theory", allowed=THEORY_ALLOWED) == []
+
+
+def test_stats_imports_nothing_else_from_the_package():
+    assert violations("stats", allowed=STATS_ALLOWED) == []
+
+
+def test_stats_imports_only_numpy_scipy_and_the_standard_library():
+    """Third-party imports of the statistics package: numpy and scipy, nothing else (no torch, no matplotlib)."""
+    third_party = set()
+    for path in sorted((PACKAGE / "stats").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            third_party.update(n.split(".")[0] for n in names if n.split(".")[0] not in sys.stdlib_module_names)
+    assert third_party <= {"numpy", "scipy"}, third_party
+    assert heavy_modules_loaded(("cellnas_edu.stats",), ("torch", "matplotlib", "scipy")) == "[]"
 
 
 def test_the_checker_sees_a_violation(tmp_path):
