@@ -41,7 +41,7 @@ import math
 import numpy as np
 
 from . import section4_study as s4
-from .convergence import exact_stats as xs
+from . import stats as st
 
 NAME = "section41_retest"
 SEEDS = 8
@@ -120,7 +120,7 @@ def _cell_values(recs: list[dict], metric: str, aggregate: str) -> tuple[list[di
 
 def _aggregate_test(recs: list[dict], prop: str, metric: str, aggregate: str) -> dict:
     cells, values = _cell_values(recs, metric, aggregate)
-    result = xs.exact_spearman([c[prop] for c in cells], values, s4.DIRECTION[prop])
+    result = st.exact_spearman([c[prop] for c in cells], values, s4.DIRECTION[prop])
     return {"aggregate": aggregate, "rho": result.rho, "p_exact": result.p_value}
 
 
@@ -142,7 +142,7 @@ def analyze(recs: list[dict], n_boot: int = s4.N_BOOT) -> dict:
                        "medians": _aggregate_test(at, prop, metric, "median"),
                        "log_means": _aggregate_test(at, prop, metric, "logmean")}
                 (primary if metric in PRIMARY_METRICS else secondary).append(row)
-    adjusted = xs.holm({row["hypothesis"]: row["p_iut"] for row in primary})
+    adjusted = st.holm({row["hypothesis"]: row["p_iut"] for row in primary})
     for row in primary:
         row["p_holm"] = adjusted[row["hypothesis"]]
         row["supports_paper"] = row["p_holm"] is not None and row["p_holm"] <= ALPHA
@@ -150,7 +150,7 @@ def analyze(recs: list[dict], n_boot: int = s4.N_BOOT) -> dict:
     return {
         "alpha": ALPHA, "family": [row["hypothesis"] for row in primary], "primary": primary,
         "secondary": secondary, "supported": sum(row["supports_paper"] for row in primary),
-        "width_depth_rho": xs.spearman_rho([c["width"] for c in cells], [c["depth"] for c in cells]),
+        "width_depth_rho": st.spearman_rho([c["width"] for c in cells], [c["depth"] for c in cells]),
         "cells": {f"{lr:g}": s4.cell_table([r for r in recs if r["lr"] == lr])
                   for lr in sorted({r["lr"] for r in recs})},
         "diverged_runs": sum(r["diverged"] for r in recs), "runs": len(recs),

@@ -49,7 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .convergence import exact_stats as xs
+from . import stats as st
 
 # -- the protocol ----------------------------------------------------------------------------------------------
 
@@ -234,9 +234,9 @@ def _trend(records: list[dict], prop: str, metric: str, n_boot: int = N_BOOT) ->
     x = [c[prop] for c in cells]
     by_cell = [[_value(r, metric) for r in records if r["label"] == c["label"]] for c in cells]
     means = [math.inf if any(math.isinf(v) for v in vals) else float(np.mean(vals)) for vals in by_cell]
-    cell_level = xs.exact_spearman(x, means, alternative)
-    opposite = xs.exact_spearman(x, means, "greater" if alternative == "less" else "less")
-    boot = xs.bootstrap_spearman_over_seeds(x, by_cell, n_boot=n_boot, seed=0)
+    cell_level = st.exact_spearman(x, means, alternative)
+    opposite = st.exact_spearman(x, means, "greater" if alternative == "less" else "less")
+    boot = st.bootstrap_spearman_over_seeds(x, by_cell, n_boot=n_boot, seed=0)
     seeds = sorted({r["seed"] for r in records})
     blocks = []
     for s in seeds:
@@ -248,9 +248,9 @@ def _trend(records: list[dict], prop: str, metric: str, n_boot: int = N_BOOT) ->
                 xs_.append(c[prop])
                 ys_.append(_value(by_label[c["label"]], metric))
         blocks.append((xs_, ys_))
-    blocked = xs.stratified_spearman(blocks, alternative)
-    sign = xs.sign_test(blocked.block_rhos, alternative)
-    per_seed = xs.bootstrap_mean_interval(blocked.block_rhos, n_boot=n_boot, seed=1)
+    blocked = st.stratified_spearman(blocks, alternative)
+    sign = st.sign_test(blocked.block_rhos, alternative)
+    per_seed = st.bootstrap_mean_interval(blocked.block_rhos, n_boot=n_boot, seed=1)
     return {
         "property": prop, "metric": metric, "alternative": alternative,
         "paper_expects": "negative" if alternative == "less" else "positive",
@@ -266,15 +266,13 @@ def _trend(records: list[dict], prop: str, metric: str, n_boot: int = N_BOOT) ->
 
 def cell_table(records: list[dict]) -> list[dict]:
     """Per cell: width, depth, mean and 95% t-interval of each metric over finished seeds, diverged count."""
-    from .convergence.stats import mean_interval
-
     rows = []
     for c in _cells(records):
         mine = [r for r in records if r["label"] == c["label"]]
         row = dict(c, seeds=len(mine), diverged=sum(r["diverged"] for r in mine))
         for metric in METRICS + ("final_test_acc",):
             vals = [r["metrics"][metric] for r in mine if r["metrics"].get(metric) is not None]
-            iv = mean_interval(vals)
+            iv = st.mean_interval(vals)
             row[metric] = iv.mean
             row[metric + "_low"] = iv.low
             row[metric + "_high"] = iv.high
@@ -290,7 +288,7 @@ def _divergence(records: list[dict]) -> dict:
            "per_cell": [{"label": c["label"], "width": c["width"], "depth": c["depth"], "diverged": k}
                         for c, k in zip(cells, counts)]}
     for prop in ("width", "depth"):
-        res = xs.exact_spearman([c[prop] for c in cells], counts, DIRECTION[prop])
+        res = st.exact_spearman([c[prop] for c in cells], counts, DIRECTION[prop])
         out[prop] = res.to_json()
     return out
 
@@ -300,7 +298,7 @@ def analyze_convergence(records: list[dict], n_boot: int = N_BOOT) -> dict:
     out = {"learning_rates": [], "primary": []}
     lrs = sorted({r["lr"] for r in records})
     cells = _cells(records)
-    out["width_depth_rho"] = xs.spearman_rho([c["width"] for c in cells], [c["depth"] for c in cells])
+    out["width_depth_rho"] = st.spearman_rho([c["width"] for c in cells], [c["depth"] for c in cells])
     for lr in lrs:
         recs = [r for r in records if r["lr"] == lr]
         block = {"lr": lr, "runs": len(recs), "cells": cell_table(recs), "tests": [], "divergence": _divergence(recs)}
@@ -313,7 +311,7 @@ def analyze_convergence(records: list[dict], n_boot: int = N_BOOT) -> dict:
         out["learning_rates"].append(block)
     primary = {f"{t['property']}@{t['lr']:g}": t["p_exact"] for b in out["learning_rates"] for t in b["tests"]
                if t["primary"]}
-    adjusted = xs.holm(primary)
+    adjusted = st.holm(primary)
     for b in out["learning_rates"]:
         for t in b["tests"]:
             if t["primary"]:
@@ -344,16 +342,15 @@ def _original_rank(records: list[dict], metric: str = PRIMARY_METRIC) -> dict:
     for s in sorted({r["seed"] for r in records}):
         rows = [r for r in records if r["seed"] == s]
         values = [_value(r, metric) for r in rows]
-        rk = xs.midranks(values)
+        rk = st.midranks(values)
         ranks.append(float(rk[[r["label"] for r in rows].index(original)]))
     n = len(cells)
     k = sum(1 for r in ranks if r == 1.0)
     seeds = len(ranks)
-    p = sum(Fraction(math.comb(seeds, i)) * Fraction(1, n) ** i * Fraction(n - 1, n) ** (seeds - i)
-            for i in range(k, seeds + 1))
+    p = st.binomial_tail(k, seeds, Fraction(1, n))
     by_cell = cell_table(records)
     means = [row[metric] if row["diverged"] == 0 else math.inf for row in by_cell]
-    mean_rank = float(xs.midranks(means)[[row["label"] for row in by_cell].index(original)])
+    mean_rank = float(st.midranks(means)[[row["label"] for row in by_cell].index(original)])
     return {"label": original, "metric": metric, "rank_per_seed": ranks, "fastest_in_seeds": k, "seeds": seeds,
             "cells": n, "p_exact": float(p), "rank_of_cell_mean": mean_rank}
 
@@ -376,7 +373,7 @@ def _spread(records: list[dict], metric: str) -> dict:
 
 def analyze_operations(records: list[dict], connection_records: list[dict] | None = None,
                        permutations: int = ANOVA_PERMUTATIONS, n_boot: int = N_BOOT) -> dict:
-    """One-way ANOVA over the operation variants (F, F-distribution p, Monte-Carlo permutation p with its SE).
+    """One-way ANOVA over the operation variants (F, asymptotic F-distribution p, Monte-Carlo permutation p with SE).
 
     With `connection_records` (the connection study at the same lr and
     seeds) it also compares the spread of cell means between the two families
@@ -387,7 +384,7 @@ def analyze_operations(records: list[dict], connection_records: list[dict] | Non
     for metric in METRICS:
         groups = [[r["metrics"][metric] for r in records if r["label"] == c["label"]
                    and r["metrics"][metric] is not None] for c in cells]
-        res = xs.permutation_anova(groups, permutations=permutations, seed=0)
+        res = st.permutation_anova(groups, permutations=permutations, seed=0)
         out["anova"].append({"metric": metric, **res.to_json(), **_spread(records, metric)})
     if connection_records is not None:
         out["contrast"] = []
@@ -404,24 +401,22 @@ def analyze_operations(records: list[dict], connection_records: list[dict] | Non
 
 
 def _bootstrap_sd_ratio(ops: list[dict], con: list[dict], metric: str, n_boot: int) -> tuple[float, float]:
-    rng = np.random.default_rng(2)
-
+    """Percentile interval of (between-cell SD of the operation variants) / (that of the connection variants),
+    resampling the seeds of every cell of both families (replicate by replicate)."""
     def arrays(records):
-        return [np.asarray([r["metrics"][metric] for r in records if r["label"] == c["label"]
-                            and r["metrics"][metric] is not None]) for c in _cells(records)]
+        return [g for g in (np.asarray([r["metrics"][metric] for r in records if r["label"] == c["label"]
+                                        and r["metrics"][metric] is not None]) for c in _cells(records)) if g.size]
 
-    a, b = arrays(ops), arrays(con)
-    ratios = []
-    for _ in range(n_boot):
-        ma = [g[rng.integers(0, g.size, g.size)].mean() for g in a if g.size]
-        mb = [g[rng.integers(0, g.size, g.size)].mean() for g in b if g.size]
-        sb = np.std(mb, ddof=1)
-        if sb > 0:
-            ratios.append(np.std(ma, ddof=1) / sb)
-    if not ratios:
-        return None, None
-    low, high = np.quantile(ratios, [0.025, 0.975])
-    return float(low), float(high)
+    groups = arrays(ops) + arrays(con)
+    split = len(arrays(ops))
+
+    def ratio(idx):
+        means = [g[i].mean() for g, i in zip(groups, idx)]
+        sb = np.std(means[split:], ddof=1)
+        return np.std(means[:split], ddof=1) / sb if sb > 0 else None
+
+    boot = st.bootstrap([g.size for g in groups], ratio, n_boot=n_boot, rng=2, order="replicates")
+    return boot.quantiles([0.025, 0.975]) or (None, None)
 
 
 # -- Section 4.2: measurements and analysis ---------------------------------------------------------------------
@@ -523,7 +518,7 @@ def analyze_landscape(records: list[dict], n_boot: int = N_BOOT) -> dict:
             tests.append({"quantity": q, **t})
         # mechanism: larger curvature / variance -> slower convergence (higher AUC), a positive association
         tests.append({"quantity": q, **_association(records, q, "auc_test_loss", n_boot)})
-    adjusted = xs.holm({f"{t['quantity']}|{t['property']}": t["p_exact"] for t in tests})
+    adjusted = st.holm({f"{t['quantity']}|{t['property']}": t["p_exact"] for t in tests})
     for t in tests:
         t["p_holm"] = adjusted[f"{t['quantity']}|{t['property']}"]
     cells = cell_table_landscape(records)
@@ -540,23 +535,19 @@ def _association(records: list[dict], q: str, metric: str, n_boot: int) -> dict:
     mv = [[_value(r, metric) for r in records if r["label"] == c["label"]] for c in cells]
     qm = [float(np.mean(v)) for v in qv]
     mm = [float(np.mean(v)) for v in mv]
-    res = xs.exact_spearman(qm, mm, "greater")
+    res = st.exact_spearman(qm, mm, "greater")
     seeds = sorted({r["seed"] for r in records})
     blocks = []
     for s in seeds:
         rows = [r for r in records if r["seed"] == s]
         blocks.append(([_value(r, q) for r in rows], [_value(r, metric) for r in rows]))
-    blocked = xs.stratified_spearman(blocks, "greater")
-    sign = xs.sign_test(blocked.block_rhos, "greater")
-    rng = np.random.default_rng(3)
-    boots = []
-    for _ in range(n_boot):
-        idx = [rng.integers(0, len(v), len(v)) for v in qv]
-        rho = xs.spearman_rho([np.mean(np.asarray(v)[i]) for v, i in zip(qv, idx)],
-                              [np.mean(np.asarray(v)[i]) for v, i in zip(mv, idx)])
-        if rho is not None:
-            boots.append(rho)
-    low, high = np.quantile(boots, [0.025, 0.975])
+    blocked = st.stratified_spearman(blocks, "greater")
+    sign = st.sign_test(blocked.block_rhos, "greater")
+    boot = st.bootstrap([len(v) for v in qv],  # the same seeds of a cell for both quantities (paired)
+                        lambda idx: st.spearman_rho([np.mean(np.asarray(v)[i]) for v, i in zip(qv, idx)],
+                                                    [np.mean(np.asarray(v)[i]) for v, i in zip(mv, idx)]),
+                        n_boot=n_boot, rng=3, order="replicates")
+    low, high = boot.quantiles([0.025, 0.975])
     return {"property": metric, "metric": q, "alternative": "greater", "paper_expects": "positive",
             "cells": len(cells), "seeds": len(seeds), "rho": res.rho, "p_exact": res.p_value,
             "p_fraction": res.p_fraction, "rho_low": float(low), "rho_high": float(high),
@@ -613,9 +604,9 @@ def power_analysis(widths, effects=(0.25, 0.5, 1.0), seeds_options=(3, 5, 8), ce
     rng = np.random.default_rng(seed)
     widths = np.asarray(widths, dtype=float)
     n = widths.size
-    a = xs._doubled(xs.midranks(widths))
+    a = st.doubled_ranks(st.midranks(widths))
     b = 2 * np.arange(1, n + 1)
-    null = xs.rank_sum_distribution(a, b)
+    null = st.rank_sum_distribution(a, b)
     # smallest S with P(S <= s) <= alpha (we test "less")
     cum, crit = 0, None
     for k, c in enumerate(null.counts):
@@ -628,9 +619,9 @@ def power_analysis(widths, effects=(0.25, 0.5, 1.0), seeds_options=(3, 5, 8), ce
     for effect in effects:
         for ratio in cell_sd_ratios:
             for seeds in seeds_options:
-                block_null = xs.FloatDistribution.of(null)
+                block_null = st.FloatDistribution.of(null)
                 for _ in range(seeds - 1):
-                    block_null = block_null.convolve(xs.FloatDistribution.of(null))
+                    block_null = block_null.convolve(st.FloatDistribution.of(null))
                 below = np.nonzero(np.cumsum(block_null.probs) <= alpha)[0]
                 bcrit = block_null.offset + int(below[-1]) if below.size else None
                 hits_cell = hits_block = 0
@@ -638,8 +629,8 @@ def power_analysis(widths, effects=(0.25, 0.5, 1.0), seeds_options=(3, 5, 8), ce
                     u = rng.standard_normal(n) * ratio
                     e = rng.standard_normal((seeds, n))
                     y = -effect * widths + u + e
-                    s_cell = int(np.dot(a, xs._doubled(xs.midranks(y.mean(axis=0)))))
-                    t_block = sum(int(np.dot(a, xs._doubled(xs.midranks(row)))) for row in y)
+                    s_cell = int(np.dot(a, st.doubled_ranks(st.midranks(y.mean(axis=0)))))
+                    t_block = sum(int(np.dot(a, st.doubled_ranks(st.midranks(row)))) for row in y)
                     hits_cell += crit is not None and s_cell <= crit
                     hits_block += bcrit is not None and t_block <= bcrit
                 rows.append({"standardized_slope": effect, "cell_sd_ratio": ratio, "seeds": seeds,

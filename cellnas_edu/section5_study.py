@@ -44,7 +44,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
+
+from .stats import holm, mean_interval, sign_flip_test, signed_rank_test
 
 NAME = "section5_study"
 PAIRS = (("NASNet", "NASNet_ADAPT"), ("AmoebaNet", "AmoebaNet_ADAPT"), ("ENAS", "ENAS_ADAPT"),
@@ -116,35 +117,13 @@ def run_record(folder, arch: str, seed: int) -> dict | None:
             "seconds": round(sum(m["seconds"] for m in metrics), 2)}
 
 
-def sign_flip_exact(differences: list[int]) -> float:
-    """Two-sided exact p-value of the sign-flip test of integer differences: the share of the `2**n` sign
-    patterns whose sum is at least as far from 0 as the observed sum (zeros contribute nothing)."""
-    values = [abs(int(d)) for d in differences if d]
-    total = sum(values)
-    observed = abs(sum(int(d) for d in differences))
-    counts = np.zeros(2 * total + 1, dtype=np.int64)  # sums from -total .. total; at most 2**n <= 2**62 each
-    counts[total] = 1
-    for v in values:
-        shifted = np.zeros_like(counts)
-        shifted[:len(counts) - v] += counts[v:]
-        shifted[v:] += counts[:len(counts) - v]
-        counts = shifted
-    sums = np.arange(-total, total + 1)
-    extreme = sum(int(c) for c, s in zip(counts, sums) if abs(s) >= observed)
-    return extreme / 2 ** len(values)
-
-
 def _mean_interval(values) -> dict:
-    from .convergence.stats import mean_interval
-
     iv = mean_interval(list(values))
     return {"mean": iv.mean, "low": iv.low, "high": iv.high, "n": len(values)}
 
 
 def analyze(records: list[dict]) -> dict:
     """Every statistic of the analysis plan (module docstring) from the per-run records."""
-    from .convergence import exact_stats as xs
-
     by = {(r["arch"], r["seed"]): r for r in records}
     seeds = sorted({r["seed"] for r in records})
     out = {"alpha": ALPHA, "primary": [], "secondary": [], "pairs": []}
@@ -158,22 +137,22 @@ def analyze(records: list[dict]) -> dict:
         if metric == "final_test_error":
             wrong = [by[(a, s)]["wrong_images"] - by[(o, s)]["wrong_images"] for o, a in PAIRS for s in seeds
                      if by[(a, s)]["wrong_images"] is not None and by[(o, s)]["wrong_images"] is not None]
-            p = sign_flip_exact(wrong)
+            p = sign_flip_test(wrong, "two-sided").p_value
             test = "exact sign-flip test of the differences in wrongly classified test images"
         else:
-            p = float(stats.wilcoxon(diffs, method="exact").pvalue)
+            p = signed_rank_test(diffs)
             test = "exact Wilcoxon signed-rank test"
         pair_means = [float(np.mean(d)) for _, d in per_pair]
         row = {"metric": metric, "test": test, "differences": len(diffs), "p_exact": p,
                "difference": _mean_interval(diffs), "adapted_better_in": sum(bool(v < 0) for v in diffs),
                "adapted_worse_in": sum(bool(v > 0) for v in diffs),
                "pair_means": dict(zip([o for o, _ in per_pair], pair_means)),
-               "cell_level_sign_flip_p": _cell_level_p(pair_means),
+               "cell_level_sign_flip_p": sign_flip_test(pair_means, "two-sided").p_value,
                "per_pair": [{"original": o, "difference": _mean_interval(d),
-                             "p_exact": float(stats.wilcoxon(d, method="exact").pvalue) if any(d) else 1.0}
+                             "p_exact": signed_rank_test(d) if any(d) else 1.0}
                             for o, d in per_pair]}
         (out["primary"] if metric in METRICS else out["secondary"]).append(row)
-    adjusted = xs.holm({row["metric"]: row["p_exact"] for row in out["primary"]})
+    adjusted = holm({row["metric"]: row["p_exact"] for row in out["primary"]})
     for row in out["primary"]:
         row["p_holm"] = adjusted[row["metric"]]
         row["significant"] = row["p_holm"] <= ALPHA
@@ -184,14 +163,6 @@ def analyze(records: list[dict]) -> dict:
             for side, runs_ in zip(("original", "adapted"), mine) for metric in METRICS}})
     out["runs"], out["diverged_runs"] = len(records), sum(r["diverged"] for r in records)
     return out
-
-
-def _cell_level_p(means: list[float]) -> float:
-    """Two-sided sign-flip p over the pair means (5 values: 32 patterns, so never below 1/16)."""
-    n = len(means)
-    observed = abs(sum(means))
-    patterns = [sum(m if (k >> i) & 1 else -m for i, m in enumerate(means)) for k in range(2 ** n)]
-    return sum(abs(s) >= observed - 1e-12 for s in patterns) / 2 ** n
 
 
 def plan(pilot_records: list[dict], *, simulations: int = 2000, seed: int = 0) -> dict:
@@ -213,7 +184,7 @@ def plan(pilot_records: list[dict], *, simulations: int = 2000, seed: int = 0) -
         for _ in range(simulations):
             d = rng.normal(delta, math.sqrt(2) * seed_sd, n)
             wrong = np.round(d / 100 * test_images).astype(int)
-            hits += sign_flip_exact(wrong.tolist()) <= ALPHA / 2
+            hits += sign_flip_test(wrong.tolist(), "two-sided").p_value <= ALPHA / 2
         rows.append({"difference_points": delta, "power": hits / simulations, "simulations": simulations})
     table1 = [abs(a - o) for o, a in TABLE1_CIFAR10_ERRORS.values()]
     detectable = next((r["difference_points"] for r in rows if r["power"] >= 0.8), None)

@@ -60,7 +60,7 @@ def record(result: dict) -> dict:
 def analyze(records: list[dict]) -> dict:
     """The pre-registered comparison (normal cells; reduction cells descriptively)."""
     from cellnas_edu.cells.genotypes import genotype_from_dict
-    from cellnas_edu.convergence.exact_stats import sign_test
+    from cellnas_edu.stats import sign_test
 
     genotypes = [genotype_from_dict(r["genotype"]) for r in records]
     normal = against_space.compare_with_space([g.normal for g in genotypes])

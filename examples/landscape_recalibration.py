@@ -31,9 +31,9 @@ import numpy as np
 
 from cellnas_edu import section41_retest as retest
 from cellnas_edu.cli import path_arg
-from cellnas_edu.convergence import exact_stats as xs
 from cellnas_edu.landscape.store import LandscapeData
 from cellnas_edu.results import write_summary
+from cellnas_edu.stats import spearman_rho
 
 
 def _surface(run: Path, steps: int, samples: int, recalibration: int) -> dict:
@@ -79,14 +79,14 @@ def main(argv=None) -> int:
         mine = [r for r in rows if r["lr"] == lr]
         a = [r["fixed"]["sharpness"] for r in mine]
         b = [r["recalibrated"]["sharpness"] for r in mine]
-        entry = {"lr": lr, "cells": len(mine), "rho_fixed_vs_recalibrated": xs.spearman_rho(a, b),
+        entry = {"lr": lr, "cells": len(mine), "rho_fixed_vs_recalibrated": spearman_rho(a, b),
                  "cost_ratio": sum(r["recalibrated"]["seconds"] for r in mine)
                  / sum(r["fixed"]["seconds"] for r in mine),
                  "top_cell_fixed": mine[int(np.argmin(a))]["label"],
                  "top_cell_recalibrated": mine[int(np.argmin(b))]["label"]}
         for mode, values in (("fixed", a), ("recalibrated", b)):
             for prop in ("width", "depth"):
-                entry[f"rho_{prop}_{mode}"] = xs.spearman_rho([r[prop] for r in mine], values)
+                entry[f"rho_{prop}_{mode}"] = spearman_rho([r[prop] for r in mine], values)
         comparison.append(entry)
     data = {"protocol": {"runs": "section41_retest", "seed_of_runs": args.seed_of_runs, "steps": args.steps,
                          "samples": args.samples, "span": 1.0, "recalibration_images":

@@ -19,7 +19,7 @@ The follow-up of Chapter 3 at the paper's learning rate changes only the trainin
 
 ``--tiny`` runs the same pipeline at test scale (seconds); ``--results`` and
 ``--out`` choose where results and runs go. The library does the work
-(:mod:`cellnas_edu.section4_study`, :mod:`cellnas_edu.convergence.exact_stats`).
+(:mod:`cellnas_edu.section4_study`, :mod:`cellnas_edu.stats`).
 """
 
 from __future__ import annotations

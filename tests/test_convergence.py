@@ -23,14 +23,9 @@ from cellnas_edu.convergence import (
     run_dir,
     summarize,
 )
-from cellnas_edu.convergence.stats import (
-    area_under_curve,
-    mean_interval,
-    one_way_anova,
-    spearman_with_bootstrap,
-    split_diverged,
-)
+from cellnas_edu.convergence.stats import area_under_curve, split_diverged
 from cellnas_edu.io import append_jsonl, atomic_write_json
+from cellnas_edu.stats import mean_interval, one_way_anova, spearman_with_bootstrap
 from cellnas_edu.train.runfolder import RunFolder
 
 

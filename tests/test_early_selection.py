@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-import itertools
 import json
 import math
 import subprocess
 import sys
-from fractions import Fraction
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from script_loader import ROOT, load_script
 
 from cellnas_edu.cells.genotypes import genotype_from_dict, get_genotype
@@ -25,7 +21,6 @@ from cellnas_edu.search.early_selection import (
     doubling_checkpoints,
     draw_candidates,
     select,
-    sign_flip_test,
 )
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -69,46 +64,6 @@ def test_select_refuses_bad_k_and_no_candidates():
             select(losses, k)
     with pytest.raises(ValueError, match="at least one candidate"):
         select({}, 1)
-
-
-# -- the exact sign-flip test ---------------------------------------------------------------------------------------
-
-
-def brute_force_sign_flip(values: list[Fraction], alternative: str) -> Fraction:
-    """Enumerate every sign pattern with itertools.product, in exact arithmetic."""
-    observed = sum(values)
-    hits = 0
-    for signs in itertools.product((1, -1), repeat=len(values)):
-        flipped = sum(s * abs(v) for s, v in zip(signs, values))
-        hits += flipped >= observed if alternative == "greater" else flipped <= observed
-    return Fraction(hits, 2 ** len(values))
-
-
-@given(st.lists(st.integers(-8, 8), min_size=1, max_size=9), st.sampled_from(["greater", "less"]))
-def test_sign_flip_agrees_with_brute_force(halves, alternative):
-    """Multiples of 1/2 (cell widths are) with ties and zeros: the exact count of extreme sign patterns."""
-    values = [Fraction(h, 2) for h in halves]
-    result = sign_flip_test([float(v) for v in values], alternative)
-    assert Fraction(result.p_fraction) == brute_force_sign_flip(values, alternative)
-    assert result.p_value == pytest.approx(float(brute_force_sign_flip(values, alternative)))
-    assert result.n == len(values) and result.mean == pytest.approx(float(sum(values)) / len(values))
-
-
-def test_sign_flip_known_values():
-    # eight positive, distinct differences: only the observed pattern is as large
-    assert sign_flip_test([1, 2, 3, 4, 5, 6, 7, 8], "greater").p_fraction == "1/256"
-    assert sign_flip_test([1, 2, 3, 4, 5, 6, 7, 8], "less").p_value == 1.0
-    # thirds (widths can be): 1/3 + 1/3 - 2/3 = 0; patterns with sum >= 0: 5 of 8 (by hand)
-    assert sign_flip_test([1 / 3, 1 / 3, -2 / 3], "greater").p_fraction == "5/8"
-    assert sign_flip_test([None, 2.0], "greater").p_fraction == "1/2"  # None dropped
-    empty = sign_flip_test([], "greater")
-    assert empty.p_value is None and empty.n == 0
-    with pytest.raises(ValueError, match="n = 21 > 20"):
-        sign_flip_test([1.0] * 21, "greater")
-    with pytest.raises(ValueError):
-        sign_flip_test([math.nan], "greater")
-    with pytest.raises(ValueError):
-        sign_flip_test([1.0], "two-sided")
 
 
 # -- the spec --------------------------------------------------------------------------------------------------------
@@ -389,27 +344,6 @@ def test_example_writes_a_results_file_that_recomputes(tmp_path):
     assert data["protocol"] == as_json(spec.protocol()) and spec == tiny_spec()
     assert len(data["records"]) == 12 and all(len(r["test_loss"]) == 2 for r in data["records"])
     assert as_json(analyze(data["records"], spec)) == data["analysis"]
-
-
-def test_uniform_selection_null_is_the_brute_force_enumeration():
-    """The exact null of H2: every combination of one pick per repetition equally likely."""
-    import itertools
-    from fractions import Fraction
-
-    from cellnas_edu.search.early_selection import uniform_selection_test
-
-    widths = [[2.0, 2.0, 2.5, 3.0, 3.5], [1.5, 3.0, 3.0], [2.0, 4.0, 4.0, 4.0]]
-    for selected in ([3.5, 3.0, 4.0], [2.0, 1.5, 2.0], [2.5, 3.0, 4.0]):
-        combos = list(itertools.product(*widths))
-        total = sum(selected)
-        for alternative in ("greater", "less"):
-            hits = sum((sum(c) >= total - 1e-12) if alternative == "greater" else (sum(c) <= total + 1e-12)
-                       for c in combos)
-            expected = Fraction(hits, len(combos))
-            result = uniform_selection_test(widths, selected, alternative)
-            assert Fraction(result.p_fraction) == expected, (selected, alternative)
-    assert uniform_selection_test(widths, [3.5, 3.0, 4.0], "greater").expected == pytest.approx(
-        sum(sum(w) / len(w) for w in widths))
 
 
 def test_e4_under_the_exact_null_of_uniform_selection():

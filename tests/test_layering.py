@@ -1,5 +1,6 @@
-"""The package's layers: the shared utilities at the bottom, then cells below nets below train below
-convergence/landscape, the studies, the exercises and the command line on top; theory alone.
+"""The package's layers: the shared utilities and the statistics at the bottom, then cells below nets below
+train below convergence/landscape, the studies, the exercises and the command line on top; theory alone (but
+for the shared utilities and the statistics).
 
 Checked on the source with ``ast`` (every ``import`` and ``from ... import``,
 also inside functions), and once at run time: importing ``cellnas_edu.cells``
@@ -18,10 +19,12 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cellnas_edu"
 #: the shared utilities at the bottom: they import nothing of the package but each other (and its `__version__`).
 UTILITIES = {"errors", "io", "seeds", "constraints", "safe_pickle", "paper", "results"}
 #: theory stands alone: nothing of the package but these shared utilities.
-THEORY_ALLOWED = {"theory", "errors", "io", "seeds"}
+THEORY_ALLOWED = {"theory", "errors", "io", "seeds", "stats"}
+#: stats is the bottom layer: numpy, scipy and the standard library, nothing of the package but its errors.
+STATS_ALLOWED = {"stats", "errors"}
 #: what sits above every library package: the command line, the exercises and the studies' drivers.
 ABOVE_LIBRARIES = {"cli", "__main__", "exercises", "section4_study", "section41_retest", "section5_study"}
-LIBRARIES = {"cells", "nets", "data", "train", "convergence", "landscape", "theory", "nb201", "search"}
+LIBRARIES = {"stats", "cells", "nets", "data", "train", "convergence", "landscape", "theory", "nb201", "search"}
 EVERYTHING = UTILITIES | ABOVE_LIBRARIES | LIBRARIES
 
 #: package or top-level module -> the cellnas_edu packages/modules it must never import (one row for each, which
@@ -36,6 +39,7 @@ FORBIDDEN = {
     "nb201": {"convergence", "landscape", "theory"} | ABOVE_LIBRARIES,  # Chapter 9 searches with Chapter 8's trainer
     "search": {"theory", "nb201"} | ABOVE_LIBRARIES,
     "theory": EVERYTHING - THEORY_ALLOWED,
+    "stats": EVERYTHING - STATS_ALLOWED,
     "exercises": {"cli", "__main__"} | (ABOVE_LIBRARIES - {"exercises"}),
     "section4_study": {"cli", "__main__", "exercises", "section41_retest", "section5_study"},
     "section41_retest": {"cli", "__main__", "exercises", "section5_study"},
@@ -108,6 +112,22 @@ def test_every_package_and_module_has_a_row():
 
 def test_theory_imports_nothing_else_from_the_package():
     assert violations("theory", allowed=THEORY_ALLOWED) == []
+
+
+def test_stats_imports_nothing_else_from_the_package():
+    assert violations("stats", allowed=STATS_ALLOWED) == []
+
+
+def test_stats_imports_only_numpy_scipy_and_the_standard_library():
+    """Third-party imports of the statistics package: numpy and scipy, nothing else (no torch, no matplotlib)."""
+    third_party = set()
+    for path in sorted((PACKAGE / "stats").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            third_party.update(n.split(".")[0] for n in names if n.split(".")[0] not in sys.stdlib_module_names)
+    assert third_party <= {"numpy", "scipy"}, third_party
+    assert heavy_modules_loaded(("cellnas_edu.stats",), ("torch", "matplotlib", "scipy")) == "[]"
 
 
 def test_the_checker_sees_a_violation(tmp_path):

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from scipy import stats
 
 from cellnas_edu import section5_study as s5
+from cellnas_edu.stats import sign_flip_test
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,18 +25,6 @@ def _brute_sign_flip(d):
     observed = abs(sum(d))
     sums = [sum(s * v for s, v in zip(signs, d)) for signs in itertools.product((1, -1), repeat=len(d))]
     return sum(abs(x) >= observed for x in sums) / len(sums)
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(-6, 6), min_size=1, max_size=9))
-def test_sign_flip_is_the_brute_force_permutation_test(d):
-    assert s5.sign_flip_exact(d) == pytest.approx(_brute_sign_flip(d), abs=1e-15)
-
-
-def test_sign_flip_known_values():
-    assert s5.sign_flip_exact([1] * 5) == 2 / 32  # all five the same sign: the two extreme patterns
-    assert s5.sign_flip_exact([0, 0, 3]) == 1.0  # zeros do not count; one difference: p = 1
-    assert s5._cell_level_p([1.0, 2.0, 3.0, 4.0, 5.0]) == 1 / 16  # the smallest p over 5 pair means
 
 
 def test_the_protocol_is_table_1_s_design_at_student_scale():
@@ -90,7 +77,7 @@ def test_the_analysis_is_what_the_runs_say(tiny):
     error, auc = summary["analysis"]["primary"]
     wrong = [by[(a, s)]["wrong_images"] - by[(o, s)]["wrong_images"] for o, a in s5.PAIRS for s in (0, 1)]
     assert error["p_exact"] == pytest.approx(_brute_sign_flip(wrong) if len(wrong) <= 12 else
-                                             s5.sign_flip_exact(wrong))
+                                             sign_flip_test(wrong, "two-sided").p_value)
     d = [by[(a, s)]["auc_test_loss"] - by[(o, s)]["auc_test_loss"] for o, a in s5.PAIRS for s in (0, 1)]
     assert auc["p_exact"] == pytest.approx(stats.wilcoxon(d, method="exact").pvalue)
     assert auc["difference"]["mean"] == pytest.approx(np.mean(d))

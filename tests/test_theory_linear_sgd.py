@@ -18,6 +18,7 @@ import torch
 from scipy import stats
 
 from cellnas_edu.cli import main as cellnas
+from cellnas_edu.stats import holm
 from cellnas_edu.theory import linear_sgd as ls
 from cellnas_edu.theory.gradients import narrowest_weight_gradients, widest_weight_gradients
 from cellnas_edu.theory.hessian import narrowest_hessian, symmetric_spectral_norm, widest_hessian
@@ -186,9 +187,9 @@ def test_sign_test_counts_and_exact_p_value():
 
 
 def test_holm():
-    assert ls.holm([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.09, 0.09, 0.5])
-    assert ls.holm([0.9, 0.8]) == pytest.approx([1.0, 1.0])
-    assert ls.holm([0.2, 0.01]) == pytest.approx([0.2, 0.02])
+    assert holm([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.09, 0.09, 0.5])
+    assert holm([0.9, 0.8]) == pytest.approx([1.0, 1.0])
+    assert holm([0.2, 0.01]) == pytest.approx([0.2, 0.02])
 
 
 def test_cross_entropy_optimum_is_a_minimum():

@@ -580,7 +580,7 @@ def derive_cell_four_nodes_always(weights, operations=None):
 
 
 def _tail(counts, observed, alternative, compare, denominator=None):
-    from cellnas_edu.search.against_space import convolve_counts
+    from cellnas_edu.stats import convolve_counts
 
     dist = convolve_counts(counts, len(observed))
     t = sum(observed)

@@ -19,9 +19,11 @@ curves during training, at several learning rates (Figure 4: 0.0025, 0.025,
   interrupted one resumes from its checkpoint, so the whole experiment is
   resumable;
 * after every run `OUT/summary.json` is rewritten atomically with the
-  statistics of [`cellnas_edu.convergence.stats`][cellnas_edu.convergence.stats] (per-cell means and 95%
-  intervals over seeds, Spearman correlations of width and depth with test
-  loss, diverged runs listed apart), and `OUT/figures/` gets the curves:
+  statistics of [`cellnas_edu.stats`][cellnas_edu.stats] (per-cell means and 95%
+  t-intervals over seeds, Spearman correlations of width and depth with test
+  loss, with their asymptotic p-values and bootstrap intervals) and of
+  [`cellnas_edu.convergence.stats`][cellnas_edu.convergence.stats] (the AUC, diverged runs listed apart),
+  and `OUT/figures/` gets the curves:
   mean per cell with a shaded 95% interval over seeds, coloured by width.
 
 `OUT/experiment.json` records the protocol and the cells; resuming with a

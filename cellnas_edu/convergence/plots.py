@@ -23,7 +23,8 @@ def plot_curves(out_dir: Path, lr: float, cells: list[ExperimentCell], seeds: in
     import matplotlib
     from matplotlib import cm, colors, ticker
     from matplotlib.figure import Figure
-    from scipy import stats
+
+    from ..stats import t_half_width
 
     widths = [float(c.width) for c in cells]
     by_width = len(set(widths)) > 1  # operation variants all share the original's width: colour by cell then
@@ -67,8 +68,7 @@ def plot_curves(out_dir: Path, lr: float, cells: list[ExperimentCell], seeds: in
                 mean = data.mean(axis=0)
                 ax.plot(x, mean, color=colour, label=label if ax is ax_loss else None, **width_kw)
                 if data.shape[0] >= 2:
-                    half = stats.t.ppf(0.975, df=data.shape[0] - 1) * data.std(axis=0, ddof=1) / math.sqrt(
-                        data.shape[0])
+                    half = t_half_width(data, axis=0, level=0.95)
                     ax.fill_between(x, np.clip(mean - half, floor, ceiling), np.clip(mean + half, floor, ceiling),
                                     color=colour, alpha=0.18, lw=0)
         ax_loss.set(xlabel="epoch", ylabel="test loss", title=f"test loss, lr {lr_key(lr)}")

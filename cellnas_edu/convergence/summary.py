@@ -8,9 +8,10 @@ from pathlib import Path
 
 from ..cells.tables import format_table
 from ..cells.topology import format_width
+from ..stats import mean_interval, one_way_anova, spearman_with_bootstrap
 from ..train.runfolder import RunFolder
 from .spec import ConvergenceSpec, ExperimentCell, lr_key, run_dir
-from .stats import area_under_curve, describe_correlation, mean_interval, one_way_anova, spearman_with_bootstrap
+from .stats import area_under_curve, describe_correlation
 
 # -- statistics over the folder -------------------------------------------------------------------------------------
 
@@ -102,7 +103,7 @@ def summarize(out_dir: Path, spec: ConvergenceSpec, cells: list[ExperimentCell],
         if anova is not None:
             verdict.append(
                 f"do cells differ beyond seed noise (final test loss, one-way ANOVA over {anova['n_cells']} cells)? "
-                f"F = {anova['F'] if anova['F'] is None else round(anova['F'], 3)}, p = "
+                f"F = {anova['F'] if anova['F'] is None else round(anova['F'], 3)}, asymptotic p = "
                 f"{'n/a' if anova['p_value'] is None else format(anova['p_value'], '.3g')}; range of cell means "
                 f"{anova['range_of_cell_means']:.4f} vs pooled seed sd {anova['pooled_seed_sd']:.4f}"
             )

@@ -22,7 +22,7 @@ tabulates, per run:
 
 * the normal cell's width and depth (Section 3.2, [`cellnas_edu.cells.topology`][cellnas_edu.cells.topology]).
 
-Spearman rank correlations (`scipy.stats.spearmanr`) of each measure
+Spearman rank correlations ([`spearman_rho`][cellnas_edu.stats.ranks.spearman_rho]) of each measure
 with width and with depth summarise the family. The paper's claim predicts a
 negative correlation with width and a positive one with depth. One run (one
 training seed) per cell gives no interval: a rank correlation over a handful
@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
+from ..stats import spearman_rho
 from .store import FILENAME, LandscapeData
 
 CAVEAT = ("one run (one training seed) per cell: the measures have no interval, and a rank correlation over "
@@ -129,13 +130,12 @@ def describe(run_dir: Path, data: LandscapeData) -> RunLandscape:
 
 
 def spearman(x: list[float], y: list[float]) -> float | None:
-    """Spearman's rho, or `None` when undefined (fewer than 3 runs, or a constant column)."""
-    from scipy.stats import spearmanr
-
-    if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2:
+    """Spearman's rho ([`spearman_rho`][cellnas_edu.stats.ranks.spearman_rho]), or `None` when undefined (fewer than
+    3 runs, or a constant column)."""
+    if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2 or any(math.isnan(v) for v in (*x, *y)):
         return None
-    rho = spearmanr(x, y).statistic
-    return None if not math.isfinite(rho) else float(rho)
+    rho = spearman_rho(x, y)
+    return None if rho is None or not math.isfinite(rho) else rho
 
 
 def compare_landscapes(run_dirs: list[Path]) -> tuple[dict, list[LandscapeData]]:

@@ -36,6 +36,7 @@ from functools import lru_cache
 
 from ..cells.cellspec import CellSpec
 from ..cells.topology import cell_depth, cell_width
+from ..stats import convolve_counts, holm
 
 NULLS = ("connection_space", "derivable")
 
@@ -59,20 +60,6 @@ def null_counts(null: str, steps: int = 4) -> tuple[dict[int, int], dict[int, in
         depths = Counter(cell_depth(c) for c in cells)
         return dict(widths), dict(depths), len(cells)
     raise ValueError(f"null must be one of {', '.join(NULLS)}, got {null!r}")
-
-
-def convolve_counts(counts: dict[int, int], times: int) -> dict[int, int]:
-    """The `times`-fold convolution of an integer count distribution (exact: Python integers)."""
-    if times < 1:
-        raise ValueError(f"times must be at least 1, got {times}")
-    result = {0: 1}
-    for _ in range(times):
-        step: dict[int, int] = {}
-        for total, a in result.items():
-            for value, b in counts.items():
-                step[total + value] = step.get(total + value, 0) + a * b
-        result = step
-    return result
 
 
 def sum_tail(counts: dict[int, int], observed: Sequence[int], alternative: str) -> Fraction:
@@ -136,8 +123,6 @@ def _fraction_json(p: Fraction) -> dict:
 
 def compare_with_space(cells: Sequence[CellSpec]) -> dict:
     """The exact width and depth tests of the module docstring for the found normal cells `cells`."""
-    from ..convergence.exact_stats import holm
-
     if not cells:
         raise ValueError("no found cells to compare")
     if len({c.num_intermediate for c in cells}) != 1:

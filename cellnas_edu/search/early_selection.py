@@ -38,22 +38,22 @@ width and depth of $\hat c_r(k)$, $\bar w_r$, $\bar d_r$ the mean width
 and depth of repetition $r$'s candidates, $k_1$ the smallest checkpoint):
 
 * **H1** (primary): the selected width falls as $k$ grows. Page-type
-  trend test ([`stratified_spearman`][cellnas_edu.convergence.exact_stats.stratified_spearman],
+  trend test ([`stratified_spearman`][cellnas_edu.stats.permutation.stratified_spearman],
   repetitions as blocks, $x = k$, $y = w_r(k)$, alternative "less"),
   exact over independent within-repetition permutations; with the exact
   sign test on $\Delta_r = w_r(k_1) - w_r(K)$, alternative "greater".
 * **H2** (primary): early evaluation selects cells wider than the average
   candidate: $e_r = w_r(k_1) - \bar w_r$. Its test is exact under the null
   that the search picks one of each repetition's candidates at random
-  ([`uniform_selection_test`][cellnas_edu.search.early_selection.uniform_selection_test],
+  ([`uniform_selection_test`][cellnas_edu.stats.sums.uniform_selection_test],
   alternative "greater"); effect size $\bar e$ with a bootstrap 95%
   interval. The sign-flip test of $\sum_r e_r$
-  ([`sign_flip_test`][cellnas_edu.search.early_selection.sign_flip_test]) and the sign test are reported
+  ([`sign_flip_test`][cellnas_edu.stats.signs.sign_flip_test]) and the sign test are reported
   beside it, but the sign-flip test assumes each $e_r$ symmetric about 0,
   which a random pick among candidates of unequal widths is not (the book's
   first analysis used it, and its p-value was too small). The same at every
   $k$ is reported as description.
-* Holm's adjustment ([`holm`][cellnas_edu.convergence.exact_stats.holm]) runs over the primary family
+* Holm's adjustment ([`holm`][cellnas_edu.stats.multiple.holm]) runs over the primary family
   $\{H1, H2\} \times$ learning rates (H1's stratified p, H2's uniform-selection p).
 * Secondary, unadjusted: the same for depth in the opposite direction (the
   selected depth rises with $k$; the early-selected cell is shallower than
@@ -83,7 +83,6 @@ import json
 import math
 import sys
 from dataclasses import asdict, dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -92,10 +91,18 @@ from ..cells.genotypes import genotype_from_dict, resolve_genotype
 from ..cells.tables import format_table
 from ..cells.topology import format_width
 from ..constraints import Interval, is_integer, validate
-from ..convergence.exact_stats import bootstrap_mean_interval, holm, sign_test, stratified_spearman
 from ..convergence.spec import lr_key
 from ..errors import UserError
 from ..io import atomic_write_json
+from ..stats import (
+    MAX_SIGN_FLIP_UNITS,
+    bootstrap_mean_interval,
+    holm,
+    sign_flip_test,
+    sign_test,
+    stratified_spearman,
+    uniform_selection_test,
+)
 from ..train.cpu import torch_threads
 from ..train.determinism import NUMERICS_KEY, numerics, resume_threads
 
@@ -109,8 +116,6 @@ TINY = dict(candidates=3, repetitions=2, epochs=2, dataset="synthetic",
 """The test scale (`--tiny`): seconds for the whole experiment."""
 SET_BY_SPEC = ("arch", "genotype", "lr", "seed", "epochs", "dataset", "preset")
 """Trainer fields the spec sets itself; `overrides` may not name them."""
-MAX_SIGN_FLIP_UNITS = 20
-"""The sign-flip test enumerates all $2^R$ sign patterns; it refuses more units than this."""
 N_BOOT = 2000
 PRIMARY = ("H1", "H2")
 _EXTENDABLE = ("lrs", "repetitions", "select_at")
@@ -289,59 +294,6 @@ def select(losses_by_candidate: dict, k: int):
     return best
 
 
-@dataclass(frozen=True)
-class SignFlipResult:
-    """An exact sign-flip permutation test: `p_fraction` counts the sign patterns as extreme as the data."""
-
-    mean: float | None
-    p_value: float | None
-    p_fraction: str | None
-    alternative: str
-    n: int
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-def sign_flip_test(values, alternative: str) -> SignFlipResult:
-    r"""Exact one-sided sign-flip permutation test of $\sum_i v_i$ over $n \le 20$ units.
-
-    Under the null hypothesis every $v_i$ is symmetric about 0, so each of
-    the $2^n$ sign patterns $s \in \{-1, +1\}^n$ of $\sum_i s_i |v_i|$ is
-    equally likely. With `alternative="greater"`
-
-    $$
-    p = \#\{s : \textstyle\sum_i s_i |v_i| \ge \sum_i v_i\} / 2^n ,
-    $$
-
-    and `"less"` counts $\le$. All $2^n$ sums are enumerated (a doubling array:
-    8 MB at $n = 20$); larger $n$ is refused. Sums within $10^{-9}$ (relative)
-    of the observed one count as equal. `None` values are dropped."""
-    if alternative not in ("less", "greater"):
-        raise ValueError(f"alternative must be 'less' or 'greater', got {alternative!r}")
-    kept = [float(v) for v in values if v is not None]
-    if not all(math.isfinite(v) for v in kept):
-        raise ValueError("sign_flip_test needs finite values")
-    n = len(kept)
-    if n > MAX_SIGN_FLIP_UNITS:
-        raise ValueError(f"the exact sign-flip test enumerates 2^n patterns; n = {n} > {MAX_SIGN_FLIP_UNITS} "
-                         "is refused")
-    if n == 0:
-        return SignFlipResult(None, None, None, alternative, 0)
-    magnitudes = np.abs(np.asarray(kept))
-    sums = np.zeros(1)
-    for m in magnitudes:
-        sums = np.concatenate([sums + m, sums - m])
-    observed = float(np.sum(kept))
-    tolerance = 1e-9 * max(1.0, float(magnitudes.sum()))
-    if alternative == "greater":
-        count = int(np.count_nonzero(sums >= observed - tolerance))
-    else:
-        count = int(np.count_nonzero(sums <= observed + tolerance))
-    p = Fraction(count, 2 ** n)
-    return SignFlipResult(observed / n, float(p), f"{count}/{2 ** n}", alternative, n)
-
-
 def _mean(values) -> float:
     return float(np.mean(values))
 
@@ -408,58 +360,6 @@ def trend_test(repetitions: list[dict], select_at, prop: str, alternative: str) 
         "sign_test": sign_test(first_minus_last, sign_alternative).to_json(),
         "repetitions": len(usable),
     }
-
-
-@dataclass(frozen=True)
-class UniformSelectionResult:
-    """The exact test of "the search picks one of each repetition's candidates at random"."""
-
-    total: float | None
-    expected: float | None
-    p_value: float | None
-    p_fraction: str | None
-    alternative: str
-    repetitions: int
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-def uniform_selection_test(values_by_repetition: list[list[float]], selected: list[float],
-                           alternative: str) -> UniformSelectionResult:
-    r"""Exact test of $T = \sum_r v_r(\hat c_r)$ under the null that each repetition's selected candidate is
-    uniform among its candidates, independently across repetitions.
-
-    Unlike the sign-flip test of the excesses, this null needs no symmetry:
-    with candidates of widths $2, 2, 2.5, 3, 3, 3.5$ the excess of a random
-    pick is not symmetric about 0. The distribution of $T$ is the
-    convolution of the repetitions' uniform distributions over their
-    candidates' values, computed exactly with integers (values are
-    multiples of $1/2$ here; any values that are multiples of a common
-    $1/q$, $q \le 1000$, work). `alternative="greater"`: $p = P(T \ge t)$."""
-    if alternative not in ("less", "greater"):
-        raise ValueError(f"alternative must be 'less' or 'greater', got {alternative!r}")
-    pairs = [(vals, s) for vals, s in zip(values_by_repetition, selected) if s is not None and vals]
-    if not pairs:
-        return UniformSelectionResult(None, None, None, None, alternative, 0)
-    scale = next((q for q in range(1, 1001) if all(abs(v * q - round(v * q)) < 1e-9
-                                                   for vals, s in pairs for v in (*vals, s))), None)
-    if scale is None:
-        raise ValueError("uniform_selection_test needs values on a common grid of 1/q, q <= 1000")
-    counts = {0: 1}
-    denominator = 1
-    for vals, _ in pairs:
-        step: dict[int, int] = {}
-        for total, count in counts.items():
-            for v in vals:
-                key = total + round(v * scale)
-                step[key] = step.get(key, 0) + count
-        counts, denominator = step, denominator * len(vals)
-    observed = sum(round(s * scale) for _, s in pairs)
-    hits = sum(c for t, c in counts.items() if (t >= observed if alternative == "greater" else t <= observed))
-    p = Fraction(hits, denominator)
-    return UniformSelectionResult(observed / scale, sum(_mean(vals) for vals, _ in pairs), float(p),
-                                  f"{p.numerator}/{p.denominator}", alternative, len(pairs))
 
 
 def excess_test(repetitions: list[dict], k: int, prop: str, alternative: str, n_boot: int = N_BOOT) -> dict:

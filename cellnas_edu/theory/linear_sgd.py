@@ -45,9 +45,9 @@ compared seed by seed.
   loss $\le f_\text{thr}$, and `None` when the run diverged at any time
   within `T` steps or never reached the threshold.
 * Test per configuration: the paired exact two-sided sign test
-  (`scipy.stats.binomtest`, `p = 1/2`) on steps-to-threshold, with a
-  diverged or never-reached run counted as slower than any finite count and
-  ties (including both `None`) dropped; Holm's adjustment over all
+  ([`binomial_test`][cellnas_edu.stats.signs.binomial_test]: `scipy.stats.binomtest`, `p = 1/2`) on
+  steps-to-threshold, with a diverged or never-reached run counted as slower than any finite count and
+  ties (including both `None`) dropped; Holm's adjustment ([`holm`][cellnas_edu.stats.multiple.holm]) over all
   configurations; $\alpha = 0.05$.
 
 **Along the trajectory** both cells' block-Lipschitz constants (the spectral
@@ -72,7 +72,9 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
+
+from ..stats import binomial_test, holm, t_half_width
 
 OBJECTIVES = ("quadratic", "cross_entropy")
 INITS = ("gaussian", "identity")
@@ -492,11 +494,10 @@ def sign_test(wide: list[int | None], narrow: list[int | None]) -> dict:
     if untied == 0:
         return {"narrow_slower": 0, "narrow_faster": 0, "ties": len(wide), "p_value": 1.0,
                 "fraction_narrow_slower": None, "fraction_ci95": None}
-    test = stats.binomtest(slower, untied, 0.5, alternative="two-sided")
-    ci = test.proportion_ci(confidence_level=0.95, method="exact")
+    test = binomial_test(slower, untied, alternative="two-sided", level=0.95)
     return {"narrow_slower": slower, "narrow_faster": faster, "ties": len(wide) - untied,
-            "p_value": float(test.pvalue), "fraction_narrow_slower": slower / untied,
-            "fraction_ci95": [float(ci.low), float(ci.high)]}
+            "p_value": test.p_value, "fraction_narrow_slower": slower / untied,
+            "fraction_ci95": [test.low, test.high]}
 
 
 def both_reached_sign_test(wide: list[int | None], narrow: list[int | None]) -> dict:
@@ -506,18 +507,6 @@ def both_reached_sign_test(wide: list[int | None], narrow: list[int | None]) -> 
     out = sign_test([w for w, _ in pairs], [m for _, m in pairs])
     out["pairs"] = len(pairs)
     return out
-
-
-def holm(p_values: list[float]) -> list[float]:
-    """Holm's step-down adjusted p-values (monotone, capped at 1)."""
-    order = np.argsort(p_values, kind="stable")
-    m = len(p_values)
-    adjusted = np.empty(m)
-    running = 0.0
-    for rank, idx in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p_values[idx]))
-        adjusted[idx] = running
-    return adjusted.tolist()
 
 
 def _curve(losses: np.ndarray, f_star: np.ndarray, f_zero: np.ndarray, points: np.ndarray) -> dict:
@@ -539,7 +528,7 @@ def _curve(losses: np.ndarray, f_star: np.ndarray, f_zero: np.ndarray, points: n
             mean.append(None), low.append(None), high.append(None)
             continue
         mu = float(row.mean())
-        half = float(stats.t.ppf(0.975, row.size - 1) * row.std(ddof=1) / math.sqrt(row.size)) if row.size > 1 else 0.0
+        half = float(t_half_width(row)) if row.size > 1 else 0.0
         mean.append(_round(mu)), low.append(_round(mu - half)), high.append(_round(mu + half))
     return {"mean": mean, "ci95_low": low, "ci95_high": high, "runs": count, "median": finite(quartiles[1]),
             "q25": finite(quartiles[0]), "q75": finite(quartiles[2])}
