@@ -114,27 +114,41 @@ def operations(summary, out: Path) -> Path:
     return path
 
 
-def landscape(summary, out: Path) -> Path:
-    """Top Hessian eigenvalue and gradient variance per run against width and against AUC."""
+def landscape_figure(summary) -> Figure:
+    """Top Hessian eigenvalue and gradient variance per run against width and against AUC; colour = the
+    cell's depth, named in the figure's legend."""
     records = summary["records"]
-    fig = Figure(figsize=(10, 6.4), layout="constrained")
+    depths = sorted({r["depth"] for r in records})
+    cmap = matplotlib.colormaps["plasma"]
+    colour = {d: cmap(k / max(1, len(depths) - 1) * 0.85) for k, d in enumerate(depths)}
+    fig = Figure(figsize=(8, 6.6), layout="constrained")
     axes = fig.subplots(2, 2)
     for row, (key, name) in enumerate((("top_hessian_eigenvalue", "top Hessian eigenvalue"),
-                                       ("grad_var_per_parameter", "gradient variance per parameter"))):
+                                       ("grad_var_per_parameter", "gradient variance\nper parameter"))):
         for col, (xkey, xname) in enumerate((("width", "cell width (units of c)"),
-                                             ("auc_test_loss", "AUC of test loss (the run's speed)"))):
+                                             ("auc_test_loss", "AUC of test loss (speed)"))):
             ax = axes[row, col]
-            xs_ = [r[xkey] if xkey == "width" else r["metrics"][xkey] for r in records]
-            ys_ = [r["metrics"][key] for r in records]
-            pts = [(x, y) for x, y in zip(xs_, ys_) if x is not None and y is not None and math.isfinite(y)]
-            ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=12, c=[r["depth"] for r in records][:len(pts)],
-                       cmap="plasma")
+            for depth in depths:
+                pts = []
+                for r in records:
+                    x = r[xkey] if xkey == "width" else r["metrics"][xkey]
+                    y = r["metrics"][key]
+                    if r["depth"] == depth and x is not None and y is not None and math.isfinite(y):
+                        pts.append((x, y))
+                ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=16, color=colour[depth],
+                           label=f"depth {depth}")
             ax.set(xlabel=xname, ylabel=name)
             ax.set_yscale("log")
             ax.grid(alpha=0.3)
-    fig.suptitle("Section 4.2 at the end of training (lr 0.025, seeds 0-2; colour = depth)", fontsize=10)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(depths), title="colour = cell depth")
+    fig.suptitle("Section 4.2 at the end of training (lr 0.025, seeds 0-2)", fontsize=11)
+    return fig
+
+
+def landscape(summary, out: Path) -> Path:
     path = out / "section4_landscape.png"
-    fig.savefig(path, dpi=110)
+    landscape_figure(summary).savefig(path, dpi=110)
     return path
 
 
