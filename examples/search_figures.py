@@ -77,9 +77,11 @@ def darts_seeds_figure(summary: dict, path: Path) -> Path:
     return path
 
 
-def early_selection_figure(summary: dict, path: Path) -> Path:
+def early_selection_plot(summary: dict):
+    """The panels of ``search_early_selection.png``, one per learning rate, sized for the book's page (every
+    text at least ``cellnas_edu.page.MIN_TEXT_PX``)."""
     rates = summary["analysis"]["learning_rates"]
-    fig, axes = plt.subplots(1, len(rates), figsize=(6 * len(rates), 3.8), constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(rates), figsize=(4.6 * len(rates), 3.9), constrained_layout=True, squeeze=False)
     for ax, (lr, analysis) in zip(axes[0], rates.items()):
         reps = [r for r in analysis["repetitions"] if r["complete"]]
         for r in reps:
@@ -96,7 +98,12 @@ def early_selection_figure(summary: dict, path: Path) -> Path:
         ax.set_xticks([p["k"] for p in per_k], [str(p["k"]) for p in per_k])
         ax.set(xlabel="k: epochs before the selection", ylabel="width of the selected cell (c)",
                title=f"learning rate {lr}: {len(reps)} repetitions")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
+    return fig
+
+
+def early_selection_figure(summary: dict, path: Path) -> Path:
+    fig = early_selection_plot(summary)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

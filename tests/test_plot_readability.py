@@ -175,8 +175,10 @@ def _book_figures():
         yield "Table 2 family (examples/table2_variants.py)", cells_figure(family, 2, False, 150), 150
     section4 = load_script("examples/section4_figures.py")
     yield "section4_landscape.png", section4.landscape_figure(load_summary("landscape_study")), 110
+    yield "section4_curves.png", section4.curves_figure(load_summary("convergence_study")), 110
     search = load_script("examples/search_figures.py")
     yield "search_darts_seeds.png", search.darts_seeds_plot(load_summary("darts_search")), 110
+    yield "search_early_selection.png", search.early_selection_plot(load_summary("early_selection")), 110
     linear = load_script("examples/linear_cells_sgd.py")
     for objective, name in linear.CURVE_FILES.items():
         yield name, linear.curves_figure(load_summary("linear_cells_sgd"), objective), 130
@@ -184,7 +186,8 @@ def _book_figures():
 
 def test_the_chapters_small_multiples_are_readable_at_the_page_width():
     """Every text of Figure 1's and Figure 25's cells (operation labels included), of a Table 2 family, of the
-    Section 4.2 scatter, of the DARTS-seeds figure and of the linear-cell curves is at least MIN_TEXT_PX
+    Section 4.2 scatter, of Chapter 3's loss curves, of both Chapter 8 figures and of the linear-cell curves is at
+    least MIN_TEXT_PX
     (9 px) when the page shows the figure in its 688-px column."""
     import matplotlib.pyplot as plt
 
@@ -197,7 +200,7 @@ def test_the_chapters_small_multiples_are_readable_at_the_page_width():
         assert too_small(fig, dpi) == [], f"{name}: text under {MIN_TEXT_PX} px on the page"
         checked += 1
         plt.close("all")
-    assert checked == 7
+    assert checked == 9
 
 
 def test_cell_drawings_label_every_operation_at_a_readable_size():
