@@ -179,6 +179,13 @@ def _book_figures():
     search = load_script("examples/search_figures.py")
     yield "search_darts_seeds.png", search.darts_seeds_plot(load_summary("darts_search")), 110
     yield "search_early_selection.png", search.early_selection_plot(load_summary("early_selection")), 110
+    from cellnas_edu.cells.space import connection_space
+
+    spaces = {display_name(g): connection_space(g.normal) for g in genotypes}
+    yield "space_histograms.png", load_script("examples/space_histograms.py").histograms_figure(spaces), 100
+    theory = load_script("examples/theory_report.py")  # the quick instances: same figure code, fewer points
+    yield "theory_bounds.png", theory.bounds_figure(theory.run_theorem_4_2(seed=0, quick=True, keep_records=True),
+                                                    theory.run_theorem_4_3(seed=0, quick=True, keep_records=True)), 120
     linear = load_script("examples/linear_cells_sgd.py")
     for objective, name in linear.CURVE_FILES.items():
         yield name, linear.curves_figure(load_summary("linear_cells_sgd"), objective), 130
@@ -186,8 +193,8 @@ def _book_figures():
 
 def test_the_chapters_small_multiples_are_readable_at_the_page_width():
     """Every text of Figure 1's and Figure 25's cells (operation labels included), of a Table 2 family, of the
-    Section 4.2 scatter, of Chapter 3's loss curves, of both Chapter 8 figures and of the linear-cell curves is at
-    least MIN_TEXT_PX
+    connection-space heat maps, of the theorem-bound scatter, of the Section 4.2 scatter, of Chapter 3's loss
+    curves, of both Chapter 8 figures and of the linear-cell curves is at least MIN_TEXT_PX
     (9 px) when the page shows the figure in its 688-px column."""
     import matplotlib.pyplot as plt
 
@@ -200,7 +207,7 @@ def test_the_chapters_small_multiples_are_readable_at_the_page_width():
         assert too_small(fig, dpi) == [], f"{name}: text under {MIN_TEXT_PX} px on the page"
         checked += 1
         plt.close("all")
-    assert checked == 9
+    assert checked == 11
 
 
 def test_cell_drawings_label_every_operation_at_a_readable_size():
