@@ -249,3 +249,24 @@ def test_section4_landscape_names_the_depth_of_every_colour():
             assert collection.get_label() == f"depth {depth}"
             assert {to_hex(c) for c in collection.get_facecolor()} == {colour}
         assert sum(len(c.get_offsets()) for c in ax.collections) == len(summary["records"])
+
+
+def test_a_grid_too_wide_for_the_page_keeps_its_node_numbers_inside_the_nodes():
+    """`cellnas draw DARTS --variants 9 --columns 5`: text sized for the page would need 33-pt node numbers in
+    25-pt circles; the drawing caps them at 80 % of a node's diameter instead (and is then small on the page)."""
+    import matplotlib
+
+    from cellnas_edu.cells.drawing import _RC, MAX_NODE_FONT_PT, NODE_PX, caption_of, cells_figure
+    from cellnas_edu.cells.genotypes import get_genotype
+    from cellnas_edu.cells.variants import variant_family
+    from cellnas_edu.page import page_scale, text_sizes
+
+    darts = get_genotype("DARTS_V2")
+    panels = [(darts.normal, caption_of(darts.normal, "DARTS"))]
+    panels += [(v.cell, v.caption()) for v in variant_family(darts, count=9, seed=0)]
+    with matplotlib.rc_context(_RC):
+        fig = cells_figure(panels, 5, False, 150)
+    scale = page_scale(fig.get_figwidth(), 150)
+    node_pt = max(px / scale for text, px in text_sizes(fig, 150) if text.isdigit())
+    assert node_pt == pytest.approx(MAX_NODE_FONT_PT)
+    assert NODE_PX / scale > 1.3 * MAX_NODE_FONT_PT  # uncapped, the numbers would not fit

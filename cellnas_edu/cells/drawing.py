@@ -225,6 +225,8 @@ CAPTION_PX, NODE_PX, TERMINAL_PX, EDGE_PX = 12.0, 10.0, 9.0, 9.0
 """Text sizes in CSS pixels on the book's page (`cellnas_edu.page`): captions, node numbers, the names of the
 input and output nodes, operation labels. The point sizes follow from the figure's width, so a grid of many
 panels gets larger points and stays readable when the page shrinks it to its column."""
+MAX_NODE_FONT_PT = 0.8 * 2 * NODE_RADIUS * INCHES_PER_UNIT * 72
+"""The largest node number (points): 80 % of a node's diameter."""
 UNLABELLED_COLUMN_GAP = 1.2
 """Column distance of drawings without operation labels (the arrows need no room for text)."""
 
@@ -257,7 +259,10 @@ def cells_figure(panels: Sequence[tuple[CellSpec, str]], ncols: int = 5, op_labe
         return widths, heights
 
     def fonts_for(width_in: float, outside: bool) -> Fonts:
-        pt = lambda px: points_for(px, width_in, dpi)  # noqa: E731
+        # a grid too wide for the page (many columns) would need node numbers larger than the nodes: cap the
+        # scale there, so the file stays a good drawing (its text is then small on the page, as it must be)
+        cap = min(1.0, MAX_NODE_FONT_PT / points_for(NODE_PX, width_in, dpi))
+        pt = lambda px: cap * points_for(px, width_in, dpi)  # noqa: E731
         return Fonts(caption=pt(CAPTION_PX), node=pt(NODE_PX), terminal=pt(TERMINAL_PX), edge=pt(EDGE_PX),
                      outside=outside)
 
