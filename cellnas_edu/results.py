@@ -22,13 +22,21 @@ of a list of objects whose fields match (numbers compare numerically, so
 `lr=0.25` matches `0.25`). The format is a Python format spec (`.3f`,
 `.2e`, `d`, `.1%`) with a few additions: `pct` (`.1%` without the
 space problem), `min` (seconds shown as minutes, one decimal), `s` (the
-value as text). A quote that cannot be resolved fails the build
+value as text), `yn` (a truth value as yes or no), `w` (a name as words:
+`cross_entropy` as cross entropy). A quote that cannot be resolved fails the build
 (`QuoteError`), and `tests/test_results_quotes.py` renders every page
 and fails on any such quote, so a page cannot drift from its file.
 
 A whole table is quoted with `{{ table experiment:path:col,col/format,... }}`:
 `path` selects a list of objects and each column names a field with an
-optional format (`label,width,auc_mean/.3f`)."""
+optional format (`label,width,auc_mean/.3f`). A column may name its header
+after `=` (`auc_mean/.3f=mean AUC`; the field's name is the header
+otherwise), and two fields joined by `+` are one interval column,
+`[low, high]` (`rho_low+rho_high/+.2f=95% interval`); joined by `;` a pair,
+`a / b` (`wide_median;narrow_median=wide / narrow`), by `&` a count, `a of b`.
+A table quoted on an indented line (inside a collapsible block) keeps
+that indentation on every row. Headers are for readers: words, not field names (`tests/test_results_quotes.py` holds the
+book's tables to that); they may not hold `,` or `|`."""
 
 from __future__ import annotations
 
@@ -228,6 +236,10 @@ def format_value(value: Any, fmt: str = "") -> str:
             text = f"{100 * float(value):.1f}%"
         elif fmt == "min":
             text = f"{float(value) / 60:.1f}"
+        elif fmt == "yn":
+            text = "yes" if value else "no"
+        elif fmt == "w":
+            text = str(value).replace("_", " ")
         elif fmt == "s" or (fmt == "" and isinstance(value, str)):
             text = str(value)
         elif fmt == "":
@@ -264,20 +276,40 @@ class Quote:
         return cls(experiment.strip(), path.strip(), fmt.strip(), table)
 
 
+#: how a column of two fields shows them: an interval, a pair (wide / narrow), a count (3 of 5)
+_JOINS = {"+": "[{0},\u00a0{1}]", ";": "{0} /\u00a0{1}", "&": "{0} of\u00a0{1}"}
+
+
+def _table_columns(columns: str) -> list[tuple[list[str], str, str, str]]:
+    """``[(fields, join, format, header), ...]`` of a table quote's column list (see the module doc)."""
+    spec = []
+    for column in columns.split(","):
+        body, _, header = column.strip().partition("=")
+        name, _, fmt = body.strip().partition("/")
+        joins = [j for j in _JOINS if j in name]
+        join = joins[0] if len(joins) == 1 else ""
+        fields = [f.strip() for f in (name.split(join) if join else [name])]
+        if len(joins) > 1 or not all(fields) or len(fields) > 2:
+            raise QuoteError(f"table column {column.strip()!r} must name a field, or two joined by + ; or &")
+        if "|" in header:
+            raise QuoteError(f"table header {header!r} may not hold '|'")
+        spec.append((fields, join, fmt.strip(), header.strip() or name.strip()))
+    return spec
+
+
 def _render_table(rows: Any, columns: str) -> str:
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise QuoteError("a table quote must select a list of objects")
-    spec = []
-    for column in columns.split(","):
-        name, _, fmt = column.strip().partition("/")
-        spec.append((name, fmt))
-    lines = ["| " + " | ".join(name for name, _ in spec) + " |", "|" + "---|" * len(spec)]
+    spec = _table_columns(columns)
+    lines = ["| " + " | ".join(header for *_, header in spec) + " |", "|" + "---|" * len(spec)]
     for row in rows:
         cells = []
-        for name, fmt in spec:
-            if name not in row:
-                raise QuoteError(f"table column {name!r} is not a field of every row")
-            cells.append(format_value(row[name], fmt))
+        for fields, join, fmt, _ in spec:
+            missing = [name for name in fields if name not in row]
+            if missing:
+                raise QuoteError(f"table column {missing[0]!r} is not a field of every row")
+            values = [format_value(row[name], fmt) for name in fields]
+            cells.append(_JOINS[join].format(*values) if join else values[0])
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -299,7 +331,10 @@ def render(markdown: str, root: Path | None = None, *, source: str = "page") -> 
 
     def substitute(match: re.Match) -> str:
         try:
-            return resolve(Quote.parse(match.group(1)), root, cache)
+            text = resolve(Quote.parse(match.group(1)), root, cache)
+            # a table quoted inside an indented block (a collapsible "??? note") keeps every row in the block
+            indent = markdown[markdown.rfind("\n", 0, match.start()) + 1: match.start()]
+            return text.replace("\n", "\n" + indent) if indent and not indent.strip() else text
         except QuoteError as exc:
             line = markdown.count("\n", 0, match.start()) + 1
             raise QuoteError(f"{source}:{line}: {{{{{match.group(1)}}}}}: {exc}") from None

@@ -43,11 +43,13 @@ def main() -> None:
     out = Path(args.out)
     table = rows()
     files = []
-    for figure in ("Figure 1", "Figure 25"):
+    # Figure 1's cells are up to six columns deep: one a row keeps the operation labels readable on the page;
+    # the adapted cells of Figure 25 are all two deep and fit two a row.
+    for figure, ncols in (("Figure 1", 1), ("Figure 25", 2)):
         panels = [(r["cell"], caption_of(r["cell"], r["name"])) for r in table if r["figure"] == figure]
         stem = figure.lower().replace(" ", "")
         for suffix in (".png", ".svg"):
-            files.append(str(draw_cells(panels, out / f"{stem}_cells{suffix}", ncols=2, op_labels=True)))
+            files.append(str(draw_cells(panels, out / f"{stem}_cells{suffix}", ncols=ncols, op_labels=True)))
     records = [{k: v for k, v in r.items() if k != "cell"} for r in table]
     if args.json:
         print(json.dumps({"rows": records, "files": files}, indent=2))

@@ -7,11 +7,12 @@ Reads the committed results file ``results/linear_cells_sgd/summary.json`` (writ
   cell reaches the threshold later than the widest cell, with its exact 95 % interval, against the learning rate;
   one line per width ``n``, solid for pairing (a) (same initial function), dashed for (b) (independent draws);
   filled markers where the Holm-adjusted sign test rejects at 0.05. Above 0.5: the narrow cell is slower.
-* ``linear_cells_sgd_curves.png`` -- median normalised excess loss ``(f - f*) / (f0 - f*)`` with its quartiles
-  (a diverged run counts as +infinity; the line stops where half the runs have diverged) and, dashed, the mean over
-  the runs not yet diverged, for both cells, ``n = 4``, pairing (a), every learning rate (columns) and
-  objective/initialisation (rows); the dotted line is the threshold (0.1); the title gives the median
-  block-Lipschitz constant and gradient variance of both cells at step 0.
+* ``linear_cells_sgd_curves_quadratic.png``, ``linear_cells_sgd_curves_cross_entropy.png`` -- one figure per
+  objective: median normalised excess loss ``(f - f*) / (f0 - f*)`` with its quartiles (a diverged run counts as
+  +infinity; the line stops where half the runs have diverged) and, dashed, the mean over the runs not yet
+  diverged, for both cells, ``n = 4``, pairing (a), every learning rate (columns) and initialisation (rows); the
+  dotted line is the threshold (0.1); the titles give the diverged runs and the median block-Lipschitz constant
+  and gradient variance of both cells at step 0.
 
     python examples/linear_cells_sgd.py [--out DIR] [--results DIR]
 """
@@ -68,49 +69,53 @@ def fraction_figure(summary: dict) -> Figure:
     return fig
 
 
-def curves_figure(summary: dict, n: int = 4, pairing: str = "same_function") -> Figure:
-    configs = [c for c in summary["configs"] if c["n"] == n and c["pairing"] == pairing]
+CURVE_FILES = {"quadratic": "linear_cells_sgd_curves_quadratic.png",
+               "cross_entropy": "linear_cells_sgd_curves_cross_entropy.png"}
+
+
+def curves_figure(summary: dict, objective: str, n: int = 4, pairing: str = "same_function") -> Figure:
+    """One objective's curves: a row per initialisation, a column per learning rate; every text at least
+    ``cellnas_edu.page.MIN_TEXT_PX`` on the book's page (the 16 panels of both objectives in one figure were not)."""
+    configs = [c for c in summary["configs"] if c["n"] == n and c["pairing"] == pairing and c["objective"] == objective]
     steps = np.array(summary["curve_steps"])
-    rows = [(o, i) for o in ("quadratic", "cross_entropy") for i in ("gaussian", "identity")
-            if any(c["objective"] == o and c["init"] == i for c in configs)]
-    lrs = {o: sorted({c["lr"] for c in configs if c["objective"] == o}) for o, _ in rows}
-    ncols = max(len(v) for v in lrs.values())
-    fig = Figure(figsize=(3.0 * ncols, 2.4 * len(rows)), layout="constrained")
-    axes = fig.subplots(len(rows), ncols, squeeze=False)
-    for r, (objective, init) in enumerate(rows):
-        for col in range(ncols):
+    inits = [i for i in ("gaussian", "identity") if any(c["init"] == i for c in configs)]
+    lrs = sorted({c["lr"] for c in configs})
+    fig = Figure(figsize=(2.3 * len(lrs), 2.6 * len(inits) + 0.6), layout="constrained")
+    axes = fig.subplots(len(inits), len(lrs), squeeze=False, sharex=True, sharey=True)
+
+    def fmt(v):
+        return "-" if v is None else f"{v:.2g}"
+
+    for r, init in enumerate(inits):
+        for col, lr in enumerate(lrs):
             ax = axes[r, col]
-            if col >= len(lrs[objective]):
-                ax.set_visible(False)
-                continue
-            lr = lrs[objective][col]
-            c = next(c for c in configs if (c["objective"], c["init"], c["lr"]) == (objective, init, lr))
+            c = next(c for c in configs if (c["init"], c["lr"]) == (init, lr))
             for cell, color in (("wide", "tab:blue"), ("narrow", "tab:red")):
                 curve = c[cell]["curve"]
 
                 def series(key, curve=curve):
                     return np.array([np.nan if v is None else v for v in curve[key]], dtype=float)
 
-                ax.plot(steps, series("median"), color=color, lw=1.2, label=f"{cell} ({c[cell]['diverged']} div.)")
+                ax.plot(steps, series("median"), color=color, lw=1.2, label=f"{cell}: median, quartiles")
                 ax.fill_between(steps, series("q25"), series("q75"), color=color, alpha=0.2, lw=0)
-                ax.plot(steps, series("mean"), color=color, lw=0.7, ls="--")
-            ax.axhline(0.1, color="grey", ls=":", lw=0.8)
+                ax.plot(steps, series("mean"), color=color, lw=0.7, ls="--", label=f"{cell}: mean of the live runs")
+            ax.axhline(0.1, color="grey", ls=":", lw=0.8, label="threshold")
             ax.set_yscale("log")
             ax.set_ylim(1e-3, 1e2)
             start = {cell: c[cell]["trajectory"][0] for cell in ("wide", "narrow")}
-
-            def fmt(v):
-                return "-" if v is None else f"{v:.2g}"
-
-            ax.set_title(f"{objective[:5]} {init[:5]} lr={lr:g}\nL w/n {fmt(start['wide']['lipschitz_max_median'])}/"
-                         f"{fmt(start['narrow']['lipschitz_max_median'])}, var w/n "
+            ax.set_title(f"{init}, lr {lr:g}\ndiverged w/n {c['wide']['diverged']}/{c['narrow']['diverged']}\n"
+                         f"L w/n {fmt(start['wide']['lipschitz_max_median'])}/"
+                         f"{fmt(start['narrow']['lipschitz_max_median'])}\nvar w/n "
                          f"{fmt(start['wide']['variance_total_median'])}/{fmt(start['narrow']['variance_total_median'])}",
-                         fontsize=7)
-            ax.legend(fontsize=6)
-            if r == len(rows) - 1:
-                ax.set_xlabel("SGD step")
+                         fontsize=9)
+            ax.tick_params(labelsize=9)
+            if r == len(inits) - 1:
+                ax.set_xlabel("SGD step", fontsize=9)
             if col == 0:
-                ax.set_ylabel("(f - f*)/(f0 - f*)")
+                ax.set_ylabel("(f - f*)/(f0 - f*)", fontsize=9)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=9)
+    fig.suptitle(f"{objective.replace('_', '-')} objective, n = {n}", fontsize=10)
     return fig
 
 
@@ -121,10 +126,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     summary = load_summary("linear_cells_sgd", args.results)
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, fig in (("linear_cells_sgd.png", fraction_figure(summary)),
-                      ("linear_cells_sgd_curves.png", curves_figure(summary))):
+    figures = [("linear_cells_sgd.png", fraction_figure(summary))]
+    figures += [(name, curves_figure(summary, objective)) for objective, name in CURVE_FILES.items()]
+    for name, fig in figures:
         atomic_save(args.out / name, lambda handle, fig=fig: fig.savefig(handle, format="png", dpi=130))
-    print(f"wrote {args.out / 'linear_cells_sgd.png'} and {args.out / 'linear_cells_sgd_curves.png'}")
+    print("wrote " + ", ".join(str(args.out / name) for name, _ in figures))
     return 0
 
 

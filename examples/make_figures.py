@@ -65,7 +65,8 @@ JOBS: tuple[Job, ...] = (
         keep=("compare_gradvar_heatmaps.png:figure7_gradvar_heatmaps.png",
               "compare_gradvar3d.png:figure8_gradvar3d.png")),
     Job("theory_report.py", keep=("theory_bounds.png",)),
-    Job("linear_cells_sgd.py", keep=("linear_cells_sgd.png", "linear_cells_sgd_curves.png")),
+    Job("linear_cells_sgd.py", keep=("linear_cells_sgd.png", "linear_cells_sgd_curves_quadratic.png",
+                                     "linear_cells_sgd_curves_cross_entropy.png")),
     Job("search_figures.py"),  # Chapter 8's figures, from the committed results/ files (no training)
 )
 

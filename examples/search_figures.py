@@ -32,9 +32,12 @@ def _probabilities(counts: dict[int, int], scale: float = 1.0) -> tuple[np.ndarr
     return keys * scale, np.array([counts[k] / total for k in sorted(counts)])
 
 
-def darts_seeds_figure(summary: dict, path: Path) -> Path:
+def darts_seeds_plot(summary: dict):
+    """The four panels of ``search_darts_seeds.png`` in a 2 x 2 grid (the search above, the found cells below),
+    sized for the book's page (every text at least ``cellnas_edu.page.MIN_TEXT_PX``)."""
     records = summary["records"]
-    fig, axes = plt.subplots(1, 4, figsize=(16, 3.8), constrained_layout=True)
+    fig, grid = plt.subplots(2, 2, figsize=(9, 7.2), constrained_layout=True)
+    axes = list(grid.flat)
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(records)))
     for record, color in zip(records, colors):
         epochs = np.arange(len(record["widths_by_epoch"]))
@@ -51,7 +54,7 @@ def darts_seeds_figure(summary: dict, path: Path) -> Path:
     for ax in axes[:2]:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[1].yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes[0].legend(fontsize=7, ncol=2)
+    axes[0].legend(fontsize=9, ncol=2)
     found_w = [r["normal"]["width"] for r in records]
     found_d = [r["normal"]["depth"] for r in records]
     for ax, which, found, scale, label in ((axes[2], 0, found_w, 0.5, "width (c)"), (axes[3], 1, found_d, 1, "depth")):
@@ -61,16 +64,24 @@ def darts_seeds_figure(summary: dict, path: Path) -> Path:
                    label="connection space (14,400)" if null == "connection_space" else "derivable (180)")
         values, counts = np.unique(found, return_counts=True)
         ax.plot(values, counts / len(found), "k*", ms=12, label=f"found ({len(found)} seeds)")
-        ax.set(xlabel=label, ylabel="fraction of cells", title=f"found normal cells vs the space: {label}")
-        ax.legend(fontsize=7)
+        ax.set(xlabel=label, ylabel="fraction of cells", title=f"found cells vs the space: {label}")
+        ax.legend(fontsize=9)
+    axes[3].xaxis.set_major_locator(MaxNLocator(integer=True))
+    return fig
+
+
+def darts_seeds_figure(summary: dict, path: Path) -> Path:
+    fig = darts_seeds_plot(summary)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
 
 
-def early_selection_figure(summary: dict, path: Path) -> Path:
+def early_selection_plot(summary: dict):
+    """The panels of ``search_early_selection.png``, one per learning rate, sized for the book's page (every
+    text at least ``cellnas_edu.page.MIN_TEXT_PX``)."""
     rates = summary["analysis"]["learning_rates"]
-    fig, axes = plt.subplots(1, len(rates), figsize=(6 * len(rates), 3.8), constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(rates), figsize=(4.6 * len(rates), 3.9), constrained_layout=True, squeeze=False)
     for ax, (lr, analysis) in zip(axes[0], rates.items()):
         reps = [r for r in analysis["repetitions"] if r["complete"]]
         for r in reps:
@@ -87,7 +98,12 @@ def early_selection_figure(summary: dict, path: Path) -> Path:
         ax.set_xticks([p["k"] for p in per_k], [str(p["k"]) for p in per_k])
         ax.set(xlabel="k: epochs before the selection", ylabel="width of the selected cell (c)",
                title=f"learning rate {lr}: {len(reps)} repetitions")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
+    return fig
+
+
+def early_selection_figure(summary: dict, path: Path) -> Path:
+    fig = early_selection_plot(summary)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 from matplotlib import cm, colors  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from cellnas_edu.results import load_summary  # noqa: E402
 
@@ -32,15 +33,17 @@ def _cells(records):
     return list(seen.values())
 
 
-def curves(summary, out: Path) -> Path:
-    """Mean test-loss curve per cell (colour = width), one panel per learning rate; diverged seeds marked."""
+def curves_figure(summary) -> Figure:
+    """Mean test-loss curve per cell (colour = width), one panel per learning rate, one above the other, each
+    with its legend beside it (cell, width, depth, diverged seeds); sized so every text is at least
+    ``cellnas_edu.page.MIN_TEXT_PX`` on the book's page."""
     records = summary["records"]
     lrs = sorted({r["lr"] for r in records})
     widths = [r["width"] for r in records]
     norm = colors.Normalize(vmin=min(widths), vmax=max(widths))
     cmap = matplotlib.colormaps["viridis"]
-    fig = Figure(figsize=(5.2 * len(lrs), 4), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(lrs)))
+    fig = Figure(figsize=(8, 3.6 * len(lrs) + 0.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(lrs), 1))
     for ax, lr in zip(axes, lrs):
         for cell in _cells([r for r in records if r["lr"] == lr]):
             runs = [r for r in records if r["lr"] == lr and r["label"] == cell["label"]]
@@ -55,12 +58,18 @@ def curves(summary, out: Path) -> Path:
                         + (f" [{diverged} div.]" if diverged else ""))
             elif diverged:
                 ax.plot([], [], color=colour, ls=":", label=f"{cell['label']} [all {diverged} diverged]")
-        ax.set(xlabel="epoch", ylabel="test loss (mean over finished seeds)", title=f"lr {lr:g}")
+        ax.set(xlabel="epoch", ylabel="test loss\n(mean over finished seeds)", title=f"lr {lr:g}")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=6, ncol=2)
-    fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=list(axes), label="cell width (units of c)")
+        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=list(axes), label="cell width (units of c)",
+                 location="bottom", shrink=0.6)
+    return fig
+
+
+def curves(summary, out: Path) -> Path:
     path = out / "section4_curves.png"
-    fig.savefig(path, dpi=110)
+    curves_figure(summary).savefig(path, dpi=110)
     return path
 
 
@@ -114,27 +123,41 @@ def operations(summary, out: Path) -> Path:
     return path
 
 
-def landscape(summary, out: Path) -> Path:
-    """Top Hessian eigenvalue and gradient variance per run against width and against AUC."""
+def landscape_figure(summary) -> Figure:
+    """Top Hessian eigenvalue and gradient variance per run against width and against AUC; colour = the
+    cell's depth, named in the figure's legend."""
     records = summary["records"]
-    fig = Figure(figsize=(10, 6.4), layout="constrained")
+    depths = sorted({r["depth"] for r in records})
+    cmap = matplotlib.colormaps["plasma"]
+    colour = {d: cmap(k / max(1, len(depths) - 1) * 0.85) for k, d in enumerate(depths)}
+    fig = Figure(figsize=(8, 6.6), layout="constrained")
     axes = fig.subplots(2, 2)
     for row, (key, name) in enumerate((("top_hessian_eigenvalue", "top Hessian eigenvalue"),
-                                       ("grad_var_per_parameter", "gradient variance per parameter"))):
+                                       ("grad_var_per_parameter", "gradient variance\nper parameter"))):
         for col, (xkey, xname) in enumerate((("width", "cell width (units of c)"),
-                                             ("auc_test_loss", "AUC of test loss (the run's speed)"))):
+                                             ("auc_test_loss", "AUC of test loss (speed)"))):
             ax = axes[row, col]
-            xs_ = [r[xkey] if xkey == "width" else r["metrics"][xkey] for r in records]
-            ys_ = [r["metrics"][key] for r in records]
-            pts = [(x, y) for x, y in zip(xs_, ys_) if x is not None and y is not None and math.isfinite(y)]
-            ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=12, c=[r["depth"] for r in records][:len(pts)],
-                       cmap="plasma")
+            for depth in depths:
+                pts = []
+                for r in records:
+                    x = r[xkey] if xkey == "width" else r["metrics"][xkey]
+                    y = r["metrics"][key]
+                    if r["depth"] == depth and x is not None and y is not None and math.isfinite(y):
+                        pts.append((x, y))
+                ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=16, color=colour[depth],
+                           label=f"depth {depth}")
             ax.set(xlabel=xname, ylabel=name)
             ax.set_yscale("log")
             ax.grid(alpha=0.3)
-    fig.suptitle("Section 4.2 at the end of training (lr 0.025, seeds 0-2; colour = depth)", fontsize=10)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(depths), title="colour = cell depth")
+    fig.suptitle("Section 4.2 at the end of training (lr 0.025, seeds 0-2)", fontsize=11)
+    return fig
+
+
+def landscape(summary, out: Path) -> Path:
     path = out / "section4_landscape.png"
-    fig.savefig(path, dpi=110)
+    landscape_figure(summary).savefig(path, dpi=110)
     return path
 
 

@@ -33,13 +33,13 @@ def space_grid(space) -> tuple[list, list[int], np.ndarray]:
     return widths, depths, counts
 
 
-def draw(spaces: dict, path: Path) -> Path:
+def histograms_figure(spaces: dict):
     """One heat map per cell (shared log colour scale); the original cell's bin is outlined in red."""
     from matplotlib.colors import LogNorm
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
-    ncols = min(3, len(spaces))  # a grid of readable panels at text width (~800 px), not one long strip
+    ncols = min(2, len(spaces))  # two a row: every count at least 9 px in the page's 688-px column
     nrows = -(-len(spaces) // ncols)
     fig = Figure(figsize=(3.4 * ncols, 3.4 * nrows), layout="constrained")
     grid = fig.subplots(nrows, ncols, squeeze=False)
@@ -55,17 +55,22 @@ def draw(spaces: dict, path: Path) -> Path:
         for r in range(len(widths)):
             for c in range(len(depths)):
                 if counts[r, c]:
-                    ax.text(c, r, f"{counts[r, c]:,}", ha="center", va="center", fontsize=7,
+                    ax.text(c, r, f"{counts[r, c]:,}", ha="center", va="center", fontsize=8,
                             color="white" if counts[r, c] < vmax ** 0.5 else "black")
         row, col = widths.index(space.original.width), depths.index(space.original.depth)
         ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2))
         ax.set_xticks(range(len(depths)), [str(d) for d in depths])
         ax.set_yticks(range(len(widths)), [format_width(w) for w in widths])
         ax.set_xlabel("depth")
-        ax.set_title(f"{name} ({space.original.label()})\n{space.count:,} variants", fontsize=9)
+        ax.set_title(f"{name} ({space.original.label()})\n{space.count:,} variants", fontsize=10)
     for row in grid:
         row[0].set_ylabel("width")
     fig.colorbar(image, ax=grid[:, -1].tolist(), shrink=0.8, label="variants")
+    return fig
+
+
+def draw(spaces: dict, path: Path) -> Path:
+    fig = histograms_figure(spaces)
     atomic_save(path, lambda p: fig.savefig(p, dpi=100))
     return path
 

@@ -64,7 +64,7 @@ def main() -> None:
     files = []
     for row in rows:
         path = out / f"table2_{row['name'].lower()}_seed{args.seed}.png"
-        draw_family(row["genotype"].normal, row["family"], path, name=row["name"], ncols=3)
+        draw_family(row["genotype"].normal, row["family"], path, name=row["name"], ncols=2)
         files.append(str(path))
     records = [{k: v for k, v in r.items() if k not in ("genotype", "family", "original")} for r in rows]
     summary = {"seed": args.seed, "rows": records, "files": files}

@@ -50,14 +50,14 @@ def diagonal(ax, arrays):
 
 
 def bounds_figure(t42: dict, t43: dict):
-    fig = Figure(figsize=(11, 4.8))
-    left, right = fig.subplots(1, 2)
+    fig = Figure(figsize=(7.5, 9.6))  # one panel above the other: every text at least 9 px on the page
+    left, right = fig.subplots(2, 1)
     stated = positive_pairs(t42["records"], "stated_bound", None)
     corrected = positive_pairs(t42["records"], "corrected_bound", None)
     left.scatter(stated[:, 0], stated[:, 1], s=14, alpha=0.6, color="tab:red", label="stated bound (Theorem 4.2)")
     left.scatter(corrected[:, 0], corrected[:, 1], s=14, alpha=0.6, color="tab:blue", label="corrected bound")
     diagonal(left, [stated, corrected])
-    left.set(xscale="log", yscale="log", xlabel="bound", ylabel="measured block-Lipschitz constant",
+    left.set(xscale="log", yscale="log", xlabel="bound", ylabel="measured block-Lipschitz\nconstant",
              title=f"Theorem 4.2: {t42['stated_bound_violations']}/{t42['instances']} blocks violate the stated bound")
     left.legend(fontsize=8, loc="upper left")
 

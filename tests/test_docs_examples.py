@@ -33,3 +33,18 @@ def test_page_examples(page):
     )
     assert result.attempted > 0
     assert result.failed == 0, f"{result.failed} example(s) in docs/{page} do not print what the page shows"
+
+
+def test_the_site_shows_doctest_blank_lines_as_empty_lines():
+    """``<BLANKLINE>`` is for doctest only: the site's hook shows it as an empty line inside ``pycon`` blocks, and
+    leaves it alone elsewhere (a page may write about the marker)."""
+    from script_loader import load_script
+
+    hook = load_script("scripts/mkdocs_doctest_hook.py")
+    page = ("Text <BLANKLINE>\n\n```pycon\n>>> print('a\\n\\nb')\na\n<BLANKLINE>\nb\n```\n\n"
+            "    ```pycon\n    x\n    <BLANKLINE>\n    ```\n")
+    out = hook.show_blank_lines(page)
+    assert out == page.replace("a\n<BLANKLINE>\n", "a\n\n").replace("    <BLANKLINE>\n", "\n")
+    assert out.startswith("Text <BLANKLINE>")
+    shown = hook.show_blank_lines((DOCS / "space.md").read_text(encoding="utf-8"))
+    assert "<BLANKLINE>" in (DOCS / "space.md").read_text(encoding="utf-8") and "<BLANKLINE>" not in shown

@@ -21,6 +21,11 @@ What "renders" means here, and how it is checked:
   every ``<img>`` has loaded (``complete`` with a natural width); no request
   the page made (scripts, styles, KaTeX fonts, figures) got an error status,
   and images are served with an image content type.
+* At a 1280 x 800 window with every collapsible block opened, on every
+  page: the content column is the 688 px ``cellnas_edu.page`` sizes figure
+  text for; no table needs sideways scrolling in its wrapper and no table or
+  image passes the column's right edge; every figure (an image of
+  ``docs/figures/``) has its numbered caption, written by the page.
 * The search index (``search/search_index.json``) holds formulas as plain
   text (``scripts/mkdocs_search_math_hook.py``), no TeX.
 * The index and theory pages are screenshot under ``artifacts/docs-site/``
@@ -381,6 +386,87 @@ def test_every_page_renders_math_and_images_in_chromium(site, server, tmp_path):
     assert typeset > 100, f"only {typeset} formulas on the whole site"
     assert any(path.endswith(".woff2") for path, _, _ in log), "the KaTeX fonts were never loaded"
     assert not problems, f"{len(problems)} problems on {len(pages)} pages:\n" + "\n".join(problems)
+
+
+# Runs in a page at a 1280 x 800 window with every collapsible block opened: what does not fit the content
+# column, and which figures lack a caption. "Does not fit" is what a reader meets: a table whose scroll
+# wrapper (mkdocs-material's .md-typeset__scrollwrap) must be scrolled sideways to reach a column, or any table
+# or image whose right edge passes the column's. A figure is an image of docs/figures/; its caption is the
+# paragraph right after the image's paragraph, in italics, starting "Figure N." (scripts/mkdocs_figures_hook.py
+# numbers it), and it must say more than the hook's stand-in "Click the figure to open it full size.".
+LAYOUT_REPORT = """
+(async () => {
+  document.querySelectorAll("details").forEach(d => { d.open = true; });
+  await document.fonts.ready;
+  await Promise.all([...document.images].map(i => i.decode().catch(() => null)));
+  await new Promise(r => setTimeout(r, 100));
+  const inner = document.querySelector(".md-content__inner");
+  const right = inner.getBoundingClientRect().right;
+  const overflow = [];
+  inner.querySelectorAll("table").forEach((t, k) => {
+    const wrap = t.closest(".md-typeset__scrollwrap");
+    const head = [...t.querySelectorAll("th")].map(h => h.textContent.trim()).join(" | ").slice(0, 80);
+    if (wrap && wrap.scrollWidth > wrap.clientWidth + 1) {
+      overflow.push(`table ${k + 1} (${head}) is ${wrap.scrollWidth} px wide in a ${wrap.clientWidth}-px column`);
+    } else if (t.getBoundingClientRect().right > right + 1) {
+      overflow.push(`table ${k + 1} (${head}) ends ${Math.round(t.getBoundingClientRect().right - right)} px `
+                    + `right of the column`);
+    }
+  });
+  const figures = [];
+  inner.querySelectorAll("img").forEach(img => {
+    const box = img.getBoundingClientRect();
+    const src = img.getAttribute("src");
+    if (box.right > right + 1) {
+      overflow.push(`image ${src} ends ${Math.round(box.right - right)} px right of the column`);
+    }
+    if (!/(^|\\/)figures\\//.test(src)) return;
+    const block = img.closest("p");
+    const next = block ? block.nextElementSibling : null;
+    const em = next && next.tagName === "P" ? next.querySelector(":scope > em:first-child") : null;
+    figures.push({src: src, width: box.width, caption: em ? em.textContent.trim() : null});
+  });
+  return {column: inner.clientWidth, overflow: overflow, figures: figures};
+})()
+"""
+STAND_IN_CAPTION = "Click the figure to open it full size."
+
+
+@pytest.mark.slow
+def test_every_page_fits_the_content_column_and_captions_its_figures_in_chromium(site, server, tmp_path):
+    """At a 1280 x 800 window (a laptop), with every collapsible block opened: the content column is the
+    688 px that cellnas_edu.page assumes for figure text sizes; no table or image is wider than the column
+    (a table that must be scrolled sideways counts as too wide); every figure has its numbered caption."""
+    from cellnas_edu.page import CONTENT_PX
+
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium); the browser check needs it")
+    base, _ = server
+    pages = _site_pages(site)
+    browser = _Chromium(chromium, tmp_path / "profile")
+    problems: list[str] = []
+    figures = 0
+    try:
+        browser.call("Emulation.setDeviceMetricsOverride", session=True, width=1280, height=800,
+                     deviceScaleFactor=1, mobile=False)
+        for page in pages:
+            browser.open(urljoin(base, page))
+            report = browser.evaluate(LAYOUT_REPORT)
+            if abs(report["column"] - CONTENT_PX) > 2:
+                problems.append(f"{page}: the content column is {report['column']} px, not {CONTENT_PX}")
+            problems += [f"{page}: {item}" for item in report["overflow"]]
+            for figure in report["figures"]:
+                figures += 1
+                caption = figure["caption"] or ""
+                if not re.match(r"Figure \d+\.", caption):
+                    problems.append(f"{page}: {figure['src']} has no numbered caption (got {caption[:60]!r})")
+                elif caption.endswith(STAND_IN_CAPTION):
+                    problems.append(f"{page}: {figure['src']} has only the stand-in caption; write one under it")
+    finally:
+        browser.close()
+    assert figures >= 20, f"only {figures} figures found on {len(pages)} pages"
+    assert not problems, f"{len(problems)} layout problems on {len(pages)} pages:\n" + "\n".join(problems)
 
 
 def test_search_index_has_no_tex(site):

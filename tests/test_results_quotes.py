@@ -125,6 +125,39 @@ def test_render_replaces_quotes_and_tables(results_root):
     assert "| 3 | 0.10 | softmax |" in out
 
 
+def test_table_columns_take_headers_intervals_pairs_counts_and_words(results_root):
+    """`field/format=Header`; `low+high` an interval, `a;b` a pair, `a&b` a count; `yn` and `w` formats; a
+    table on an indented line (inside a collapsible block) keeps every row indented."""
+    page = ("??? note \"All\"\n\n    {{ table demo:configs:n=width,lr+lr/.2f=95% interval,n;n=wide / narrow,"
+            "n&n=seeds,objective/w=objective }}\n")
+    out = render(page, results_root)
+    lines = out.splitlines()
+    assert lines[2] == "    | width | 95% interval | wide / narrow | seeds | objective |"
+    assert lines[4] == "    | 2 | [0.10,\u00a00.10] | 2 /\u00a02 | 2 of\u00a02 | regression |"
+    assert all(line.startswith("    |") for line in lines[2:])
+    assert len(lines) == 2 + 2 + len(SAMPLE["configs"])
+    assert format_value(True, "yn") == "yes" and format_value(False, "yn") == "no"
+    assert format_value("cross_entropy", "w") == "cross entropy"
+    for bad, message in (("a+b;c", "two joined"), ("a+b+c", "two joined"), ("n=a | b", "may not hold")):
+        with pytest.raises(QuoteError, match=message):
+            render(f"{{{{ table demo:configs:{bad} }}}}", results_root)
+
+
+def test_the_books_tables_have_human_headers():
+    """No table quote of a page shows a field name (snake_case) as its header: each such column names one."""
+    offenders = []
+    for page in sorted(DOCS.glob("*.md")):
+        for quote in quotes_in(page.read_text(encoding="utf-8")):
+            if not quote.table:
+                continue
+            for column in quote.fmt.split(","):
+                body, _, header = column.strip().partition("=")
+                shown = header.strip() or body.partition("/")[0].strip()
+                if "_" in shown.replace("\\_", ""):
+                    offenders.append(f"{page.name}: {quote.experiment}:{quote.path}: {shown!r}")
+    assert not offenders, "headers that are field names:\n" + "\n".join(offenders)
+
+
 def test_render_names_page_line_and_problem(results_root):
     with pytest.raises(QuoteError, match=r"chapter\.md:2: .*no key 'nope'"):
         render("intro\nvalue {{ demo:nope }}\n", results_root, source="chapter.md")

@@ -37,7 +37,6 @@ NODE_RADIUS = 0.22
 BENDS = (0.0, -0.15, 0.15, -0.3, 0.3, -0.45, 0.45, -0.6, 0.6)  # arc3 rads tried, straightest first
 CLEARANCE = 0.34  # distance an arrow keeps from the centres of nodes it does not connect
 INCHES_PER_UNIT = 0.8  # drawing scale: the vertical distance between two nodes
-CAPTION_INCHES = 0.35
 COLUMN_GAP = 1.7  # horizontal distance between depth columns (vertical distance between nodes: 1)
 _RC = {"svg.hashsalt": "cellnas-edu", "svg.fonttype": "none", "font.family": "DejaVu Sans"}
 _METADATA = {"png": {"Software": "cellnas-edu"}, "svg": {"Date": None, "Creator": "cellnas-edu"}}
@@ -51,7 +50,7 @@ def caption_of(cell: CellSpec, name: str | None) -> str:
     return f"{name}, {label}" if name else label
 
 
-def node_positions(cell: CellSpec) -> dict[int | str, tuple[float, float]]:
+def node_positions(cell: CellSpec, column_gap: float = COLUMN_GAP) -> dict[int | str, tuple[float, float]]:
     """(x, y) of every node: x grows with the node's depth, the output one column right of the deepest node."""
     depth = node_depths(cell)
     out_x = max(depth.values()) + 1
@@ -61,8 +60,8 @@ def node_positions(cell: CellSpec) -> dict[int | str, tuple[float, float]]:
     pos: dict[int | str, tuple[float, float]] = {}
     for x, nodes in columns.items():
         for i, node in enumerate(nodes):
-            pos[node] = (COLUMN_GAP * x, (len(nodes) - 1) / 2 - i)
-    pos["output"] = (COLUMN_GAP * out_x, 0.0)
+            pos[node] = (column_gap * x, (len(nodes) - 1) / 2 - i)
+    pos["output"] = (column_gap * out_x, 0.0)
     return pos
 
 
@@ -121,11 +120,24 @@ def cell_arrows(cell: CellSpec, pos) -> list[Arrow]:
     return arrows
 
 
-def draw_cell_on(ax, cell: CellSpec, caption: str = "", op_labels: bool = False) -> None:
+@dataclass(frozen=True)
+class Fonts:
+    """Font sizes (points) of one drawing, and whether input and output names sit beside their nodes."""
+
+    caption: float = 12.0
+    node: float = 8.0
+    terminal: float = 6.0  # c[k-2], c[k-1], c[k]
+    edge: float = 5.0  # operation labels
+    outside: bool = False
+
+
+def draw_cell_on(ax, cell: CellSpec, caption: str = "", op_labels: bool = False, fonts: Fonts | None = None,
+                 column_gap: float = COLUMN_GAP) -> None:
     """Draw `cell` on a matplotlib `Axes` (no file output)."""
     from matplotlib.patches import FancyArrowPatch
 
-    pos = node_positions(cell)
+    fonts = fonts or Fonts()
+    pos = node_positions(cell, column_gap)
     arrows = cell_arrows(cell, pos)
     dead = cell.dead_nodes()
     for arrow in arrows:
@@ -138,8 +150,8 @@ def draw_cell_on(ax, cell: CellSpec, caption: str = "", op_labels: bool = False)
             connectionstyle=f"arc3,rad={arrow.bend}", color=color, linestyle=style, linewidth=width, zorder=1,
         ))
         if op_labels and arrow.op is not None:
-            ax.text(*arrow.midpoint(pos), arrow.op, fontsize=5, ha="center", va="center", color=color, zorder=3,
-                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85})
+            ax.text(*arrow.midpoint(pos), arrow.op, fontsize=fonts.edge, ha="center", va="center", color=color,
+                    zorder=3, bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85})
 
     for node, (x, y) in pos.items():
         if node == "output":
@@ -150,23 +162,35 @@ def draw_cell_on(ax, cell: CellSpec, caption: str = "", op_labels: bool = False)
             kind, text = ("dead" if node in dead else "intermediate"), str(node)
         ink = DEAD_INK if kind == "dead" else "black"
         ax.add_patch(_circle((x, y), NODE_RADIUS, _FILL[kind], ink))
-        ax.text(x, y, text, ha="center", va="center", fontsize=6 if kind in ("input", "output") else 8,
-                color=ink, zorder=4)
+        if kind in ("input", "output"):
+            if fonts.outside:  # beside the node, away from the arrows
+                side = -1 if kind == "input" else 1
+                ax.text(x + side * (NODE_RADIUS + 0.06), y, text, ha="right" if side < 0 else "left", va="center",
+                        fontsize=fonts.terminal, color=ink, zorder=4)
+            else:
+                ax.text(x, y, text, ha="center", va="center", fontsize=fonts.terminal, color=ink, zorder=4)
+        else:
+            ax.text(x, y, text, ha="center", va="center", fontsize=fonts.node, color=ink, zorder=4)
 
-    (x0, x1), (y0, y1) = _limits(pos, arrows)
+    (x0, x1), (y0, y1) = _limits(pos, arrows, fonts.outside)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="box")
     ax.axis("off")
     if caption:
-        ax.text(0.5, 0.0, caption, transform=ax.transAxes, ha="center", va="top", fontsize=12)
+        ax.text(0.5, 0.0, caption, transform=ax.transAxes, ha="center", va="top", fontsize=fonts.caption)
 
 
-def _limits(pos, arrows) -> tuple[tuple[float, float], tuple[float, float]]:
+OUTSIDE_LEFT, OUTSIDE_RIGHT = 0.95, 0.7
+"""Room (drawing units) left of the inputs and right of the output when their names sit beside the nodes."""
+
+
+def _limits(pos, arrows, outside: bool = False) -> tuple[tuple[float, float], tuple[float, float]]:
     points = list(pos.values()) + [a.midpoint(pos) for a in arrows]
     xs = [p[0] for p in points]
     ys = [p[1] for p in points]
-    return (min(xs) - 0.45, max(xs) + 0.45), (min(ys) - 0.45, max(ys) + 0.45)
+    left, right = (OUTSIDE_LEFT, OUTSIDE_RIGHT) if outside else (0.0, 0.0)
+    return (min(xs) - 0.45 - left, max(xs) + 0.45 + right), (min(ys) - 0.45, max(ys) + 0.45)
 
 
 def _circle(center, radius, fill, edge):
@@ -197,34 +221,80 @@ def grid_shape(count: int, ncols: int, limit: int) -> tuple[int, int]:
     return ncols, -(-count // ncols)
 
 
-def draw_cells(panels: Sequence[tuple[CellSpec, str]], path, ncols: int = 5, op_labels: bool = False,
-               dpi: int = 150) -> Path:
-    """Draw `(cell, caption)` panels in a grid (row-major) and save to `path` (.png or .svg)."""
-    import matplotlib
+CAPTION_PX, NODE_PX, TERMINAL_PX, EDGE_PX = 12.0, 10.0, 9.0, 9.0
+"""Text sizes in CSS pixels on the book's page (`cellnas_edu.page`): captions, node numbers, the names of the
+input and output nodes, operation labels. The point sizes follow from the figure's width, so a grid of many
+panels gets larger points and stays readable when the page shrinks it to its column."""
+MAX_NODE_FONT_PT = 0.8 * 2 * NODE_RADIUS * INCHES_PER_UNIT * 72
+"""The largest node number (points): 80 % of a node's diameter."""
+UNLABELLED_COLUMN_GAP = 1.2
+"""Column distance of drawings without operation labels (the arrows need no room for text)."""
+
+
+def cells_figure(panels: Sequence[tuple[CellSpec, str]], ncols: int = 5, op_labels: bool = False, dpi: int = 150):
+    """The `matplotlib.figure.Figure` of `(cell, caption)` panels in a grid (row-major), not saved.
+
+    Each column is as wide as its widest panel and each row as tall as its
+    tallest, and every text reaches its pixel size (`CAPTION_PX` ...) at the
+    page's width; where the names ``c[k-2]``, ``c[k-1]``, ``c[k]`` would not fit
+    inside their circles at that size they are written beside them."""
     from matplotlib.figure import Figure
 
-    path = Path(path)
-    fmt = format_of(path)
+    from ..page import points_for
+
     ncols, nrows = grid_shape(len(panels), ncols, MAX_PANELS)
     for cell, caption in panels:
         if cell.num_intermediate > MAX_DRAWN_NODES:
             raise ValueError(f"{caption or 'the cell'}: {cell.num_intermediate} intermediate nodes are too many to "
                              f"draw legibly (at most {MAX_DRAWN_NODES}; the paper's cells have 4 or 5)")
-    extents = []
-    for cell, _ in panels:
-        pos = node_positions(cell)
-        extents.append(_limits(pos, cell_arrows(cell, pos)))
-    panel_w = INCHES_PER_UNIT * max(x1 - x0 for (x0, x1), _ in extents)
-    panel_h = INCHES_PER_UNIT * max(y1 - y0 for _, (y0, y1) in extents) + CAPTION_INCHES
+    gap = COLUMN_GAP if op_labels else UNLABELLED_COLUMN_GAP
+
+    def layout(outside: bool):
+        widths, heights = [0.0] * ncols, [0.0] * nrows
+        for k, (cell, _) in enumerate(panels):
+            pos = node_positions(cell, gap)
+            (x0, x1), (y0, y1) = _limits(pos, cell_arrows(cell, pos), outside)
+            widths[k % ncols] = max(widths[k % ncols], INCHES_PER_UNIT * (x1 - x0))
+            heights[k // ncols] = max(heights[k // ncols], INCHES_PER_UNIT * (y1 - y0))
+        return widths, heights
+
+    def fonts_for(width_in: float, outside: bool) -> Fonts:
+        # a grid too wide for the page (many columns) would need node numbers larger than the nodes: cap the
+        # scale there, so the file stays a good drawing (its text is then small on the page, as it must be)
+        cap = min(1.0, MAX_NODE_FONT_PT / points_for(NODE_PX, width_in, dpi))
+        pt = lambda px: cap * points_for(px, width_in, dpi)  # noqa: E731
+        return Fonts(caption=pt(CAPTION_PX), node=pt(NODE_PX), terminal=pt(TERMINAL_PX), edge=pt(EDGE_PX),
+                     outside=outside)
+
+    widths, heights = layout(False)
+    fonts = fonts_for(sum(widths), False)
+    # "c[k-2]" is about 0.6 em a character: does it fit the circle at the page's scale?
+    label_in = 0.6 * len("c[k-2]") * fonts.terminal / 72
+    if label_in > 0.95 * 2 * NODE_RADIUS * INCHES_PER_UNIT:
+        widths, heights = layout(True)
+        fonts = fonts_for(sum(widths), True)
+    caption_in = 1.8 * fonts.caption / 72
+    fig = Figure(figsize=(sum(widths), sum(heights) + caption_in * nrows))
+    grid = fig.add_gridspec(nrows, ncols, width_ratios=widths, height_ratios=[h + caption_in for h in heights],
+                            left=0, right=1, top=1, bottom=0, wspace=0, hspace=0)
+    for k, (cell, caption) in enumerate(panels):
+        cell_box = grid[k // ncols, k % ncols].subgridspec(2, 1, height_ratios=[heights[k // ncols], caption_in],
+                                                           hspace=0)
+        ax = fig.add_subplot(cell_box[0])
+        draw_cell_on(ax, cell, caption, op_labels, fonts, gap)
+    return fig
+
+
+def draw_cells(panels: Sequence[tuple[CellSpec, str]], path, ncols: int = 5, op_labels: bool = False,
+               dpi: int = 150) -> Path:
+    """Draw `(cell, caption)` panels in a grid (row-major) and save to `path` (.png or .svg)."""
+    import matplotlib
+
+    path = Path(path)
+    fmt = format_of(path)
+    grid_shape(len(panels), ncols, MAX_PANELS)
     with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(panel_w * ncols, panel_h * nrows))
-        axes = fig.subplots(nrows, ncols, squeeze=False)
-        for ax, (cell, caption) in zip(axes.flat, panels):
-            draw_cell_on(ax, cell, caption, op_labels)
-        for ax in list(axes.flat)[len(panels):]:
-            ax.axis("off")
-        fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=CAPTION_INCHES / (panel_h * nrows),
-                            wspace=0.05, hspace=CAPTION_INCHES / (panel_h - CAPTION_INCHES))
+        fig = cells_figure(panels, ncols, op_labels, dpi)
         atomic_save(path, lambda handle: fig.savefig(handle, format=fmt, dpi=dpi, metadata=_METADATA[fmt]))
     return path
 
