@@ -17,7 +17,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "cellnas_edu"
 
 #: the shared utilities at the bottom: they import nothing of the package but each other (and its `__version__`).
-UTILITIES = {"errors", "io", "seeds", "constraints", "safe_pickle", "paper", "results"}
+UTILITIES = {"errors", "io", "seeds", "constraints", "safe_pickle", "paper", "results", "page"}
 #: theory stands alone: nothing of the package but these shared utilities.
 THEORY_ALLOWED = {"theory", "errors", "io", "seeds", "stats"}
 #: stats is the bottom layer: numpy, scipy and the standard library, nothing of the package but its errors.

@@ -509,6 +509,21 @@ def _linear_cells_sgd(name):
             ([c["sign_test_both_reached"] for c in configs], both)]
 
 
+def _nb201_search_plan(name):
+    from cellnas_edu.nb201 import search_study
+
+    data = _summary(name)
+    return [(data, {**search_study.plan(search_study.Protocol(**data["protocol"])),
+                    "provenance": data["provenance"]})]
+
+
+def _nb201_search(name):
+    from cellnas_edu.nb201 import search_study
+
+    data = _summary(name)
+    return [(data["analysis"], search_study.analyze(data["records"]))]
+
+
 RECOMPUTE = {
     "convergence_study": _section4, "convergence_followup": _section4, "operation_variants_study": _section4,
     "landscape_study": _section4, "landscape_followup": _section4, "section4_pilot": _section4_pilot,
@@ -516,7 +531,7 @@ RECOMPUTE = {
     "section5_study": _section5, "section5_study_plan": _section5, "early_selection": _early_selection,
     "early_selection_recalibrated": _early_selection, "darts_search": _darts_search,
     "darts_search_power": _darts_search_power, "landscape_recalibration": _landscape_recalibration,
-    "linear_cells_sgd": _linear_cells_sgd,
+    "linear_cells_sgd": _linear_cells_sgd, "nb201_darts_search_plan": _nb201_search_plan,
 }
 """Results file -> (stored, recomputed) pairs of every statistic it holds, from its own records."""
 

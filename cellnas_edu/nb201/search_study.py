@@ -35,6 +35,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..stats import holm
+
 NAME = "nb201_darts_search"
 ALPHA = 0.05
 DECISIVE_MARGIN = 0.1
@@ -106,17 +108,6 @@ def _compositions(n: int, parts: int):
     for first in range(n + 1):
         for rest in _compositions(n - first, parts - 1):
             yield (first, *rest)
-
-
-def holm(p_values: list[float], alpha: float = ALPHA) -> list[bool]:
-    """Holm's step-down rejections, in the order of `p_values`."""
-    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
-    reject = [False] * len(p_values)
-    for rank, i in enumerate(order):
-        if p_values[i] > alpha / (len(p_values) - rank):
-            break
-        reject[i] = True
-    return reject
 
 
 def power(seeds: int, q: float, alpha: float = ALPHA, edges: int = 6) -> float:
@@ -214,8 +205,9 @@ def analyze(records: list[dict]) -> dict:
                       "p_value": float(agreement_p_value(chosen.count(modal), n)),
                       "median_margin": float(np.median(margins)), "max_margin": float(max(margins)),
                       "decided_seeds": sum(m >= DECISIVE_MARGIN for m in margins)})
-    for edge, rejected in zip(edges, holm([e["p_value"] for e in edges])):
-        edge["holm_rejects_noise"] = rejected
+    for edge, adjusted in zip(edges, holm([e["p_value"] for e in edges])):
+        edge["p_holm"] = adjusted
+        edge["holm_rejects_noise"] = adjusted <= ALPHA
     all_margins = [m for r in records for m in r["margins"]]
     datasets = list(records[0]["accuracy"])
     last_changes = [max((k for k in range(1, len(r["archs_by_epoch"]))

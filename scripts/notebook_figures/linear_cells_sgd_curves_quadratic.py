@@ -1,5 +1,6 @@
 # Median normalised excess loss (f - f*)/(f0 - f*) of the widest and narrowest linear cells (n = 4, pairing (a)),
-# with quartiles, for every learning rate (columns) and objective/initialisation (rows); dotted: the threshold.
+# with quartiles, for the quadratic objective: a column per learning rate, a row per initialisation;
+# dotted: the threshold.
 # From results/linear_cells_sgd/summary.json.
 import matplotlib.pyplot as plt
 import numpy as np
@@ -8,10 +9,11 @@ from cellnas_edu.results import load_summary
 
 summary = load_summary("linear_cells_sgd")
 steps = np.array(summary["curve_steps"])
-configs = [c for c in summary["configs"] if c["n"] == 4 and c["pairing"] == "same_function"]
+configs = [c for c in summary["configs"]
+           if c["n"] == 4 and c["pairing"] == "same_function" and c["objective"] == "quadratic"]
 rows = list(dict.fromkeys((c["objective"], c["init"]) for c in configs))
 ncols = max(len({c["lr"] for c in configs if c["objective"] == o}) for o, _ in rows)
-fig, axes = plt.subplots(len(rows), ncols, figsize=(3.0 * ncols, 2.4 * len(rows)), layout="constrained", squeeze=False)
+fig, axes = plt.subplots(len(rows), ncols, figsize=(3.4 * ncols, 2.8 * len(rows)), layout="constrained", squeeze=False)
 for r, (objective, init) in enumerate(rows):
     chosen = sorted((c for c in configs if (c["objective"], c["init"]) == (objective, init)), key=lambda c: c["lr"])
     for col, ax in enumerate(axes[r]):
@@ -25,7 +27,7 @@ for r, (objective, init) in enumerate(rows):
             ax.plot(steps, curve["median"], color=color, lw=1.2, label=f"{cell} ({config[cell]['diverged']} div.)")
             ax.fill_between(steps, curve["q25"], curve["q75"], color=color, alpha=0.2, lw=0)
         ax.axhline(0.1, color="grey", ls=":", lw=0.8)
-        ax.set(yscale="log", ylim=(1e-3, 1e2), title=f"{objective[:5]} {init[:5]} lr={config['lr']:g}")
-        ax.title.set_fontsize(8)
-        ax.legend(fontsize=6)
+        ax.set(yscale="log", ylim=(1e-3, 1e2), title=f"{init} init, lr = {config['lr']:g}")
+        ax.title.set_fontsize(10)
+        ax.legend(fontsize=8)
 plt.show()
