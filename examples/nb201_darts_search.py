@@ -123,7 +123,7 @@ def margins_figure(summary: dict, path: Path) -> Path:
         ax.set_xlabel("search epoch", fontsize=11)
     for ax in axes[:, 0]:
         ax.set_ylabel("margin (best - second weight)", fontsize=11)
-    axes[0, 0].text(0.02, study.DECISIVE_MARGIN, " decided above this line", color="#d62728", fontsize=9,
+    axes[0, 0].text(0.02, study.DECISIVE_MARGIN, " decided above this line", color="#d62728", fontsize=10,
                     va="bottom", transform=axes[0, 0].get_yaxis_transform())
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -212,7 +212,8 @@ def analyze(records: list[dict]) -> dict:
     datasets = list(records[0]["accuracy"])
     last_changes = [max((k for k in range(1, len(r["archs_by_epoch"]))
                          if r["archs_by_epoch"][k] != r["archs_by_epoch"][k - 1]), default=0) for r in records]
-    per_seed = [{"seed": r["seed"], "arch": r["arch"], "width": r["width"], "depth": r["depth"],
+    per_seed = [{"seed": r["seed"], "arch": r["arch"], "index": r["index"], "width": r["width"], "depth": r["depth"],
+                 "convs_on_longest_path": r["convs_on_longest_path"], "live_convolutions": r["live_convolutions"],
                  "median_margin": float(np.median(r["margins"])), "largest_margin": float(max(r["margins"])),
                  "edges_decided": sum(m >= DECISIVE_MARGIN for m in r["margins"]),
                  **{f"{d}_accuracy": r["accuracy"][d] for d in r["accuracy"]},
@@ -228,6 +229,9 @@ def analyze(records: list[dict]) -> dict:
         "mean_share_at_most_as_deep": float(np.mean([r["share_at_most_as_deep"] for r in records])),
         "edges": edges,
         "edges_decided_by_holm": sum(e["holm_rejects_noise"] for e in edges),
+        "power": {"q": 0.8, "first_holm_step": power(n, 0.8),
+                  "critical_agreement_first_step": next((k for k in range(1, n + 1)
+                                                         if agreement_p_value(k, n) <= ALPHA / 6), None)},
         "margins": {"median": float(np.median(all_margins)), "max": float(max(all_margins)),
                     "share_decided": sum(m >= DECISIVE_MARGIN for m in all_margins) / len(all_margins),
                     "count": len(all_margins)},
