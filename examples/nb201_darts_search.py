@@ -116,8 +116,8 @@ def margins_figure(summary: dict, path: Path) -> Path:
             ax.plot([m[e] for m in r["margins_by_epoch"]], color="#4c72b0", alpha=0.6, lw=1)
         ax.axhline(study.DECISIVE_MARGIN, color="#d62728", ls="--", lw=1)
         edge = summary["analysis"]["edges"][e]
-        ax.set_title(f"edge {EDGES[e][1]} -> {EDGES[e][0]}: {edge['agreement']}/{len(records)} seeds chose "
-                     f"{edge['modal_operation']}", fontsize=10)
+        ax.set_title(f"edge {EDGES[e][1]} -> {EDGES[e][0]}\n{edge['modal_operation']} in {edge['agreement']} of "
+                     f"{len(records)} seeds", fontsize=10)
         ax.tick_params(labelsize=10)
     for ax in axes[1]:
         ax.set_xlabel("search epoch", fontsize=11)
