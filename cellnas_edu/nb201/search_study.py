@@ -237,6 +237,7 @@ def analyze(records: list[dict]) -> dict:
                     "count": len(all_margins)},
         "largest_weight_max": float(max(w for r in records for w in r["max_weights"])),
         "epoch_of_last_change": last_changes,
+        "changed_in_last_epoch": sum(c == len(r["archs_by_epoch"]) - 1 for c, r in zip(last_changes, records)),
         "accuracy": {d: {"mean": float(np.mean([r["accuracy"][d] for r in records])),
                          "min": float(min(r["accuracy"][d] for r in records)),
                          "max": float(max(r["accuracy"][d] for r in records)),
