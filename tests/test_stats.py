@@ -532,6 +532,7 @@ RECOMPUTE = {
     "early_selection_recalibrated": _early_selection, "darts_search": _darts_search,
     "darts_search_power": _darts_search_power, "landscape_recalibration": _landscape_recalibration,
     "linear_cells_sgd": _linear_cells_sgd, "nb201_darts_search_plan": _nb201_search_plan,
+    "nb201_darts_search": _nb201_search,
 }
 """Results file -> (stored, recomputed) pairs of every statistic it holds, from its own records."""
 

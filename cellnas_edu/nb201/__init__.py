@@ -10,8 +10,8 @@
 - [`schedules`][cellnas_edu.nb201.schedules]: the 12- against the 200-epoch schedule, and early selection, on it;
 - [`drawing`][cellnas_edu.nb201.drawing]: pictures of cells;
 - [`supernet`][cellnas_edu.nb201.supernet], [`search`][cellnas_edu.nb201.search],
-  [`search_study`][cellnas_edu.nb201.search_study]: first-order DARTS on this space, what the found cells are
-  worth, and the study over seeds.
+  [`search_study`][cellnas_edu.nb201.search_study], [`search_figures`][cellnas_edu.nb201.search_figures]:
+  first-order DARTS on this space, what the found cells are worth, the study over seeds and its figures.
 """
 
 from .cell import NB201Cell
