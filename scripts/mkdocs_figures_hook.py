@@ -42,6 +42,9 @@ PAPER_FIGURE: dict[str, str] = {
     "search_darts_seeds.png": "paper: Observation 3.1 and Table 2, for a DARTS search run on the CPU",
     "nb201_cells.png": "paper: Figure 1 and Section 3.2, on NAS-Bench-201 cells",
     "nb201_accuracy_width_depth.png": "paper: Section 5 and Figure 9, at paper scale on NAS-Bench-201",
+    "nb201_search_cells.png": "paper: Observation 3.1 (Section 3), our own DARTS search on NAS-Bench-201",
+    "nb201_search_margins.png": "paper: Observation 3.1 and Section 4's argument, how decisive the search was",
+    "nb201_search_worth.png": "paper: Section 5, the found cells' accuracy at 200 epochs on NAS-Bench-201",
     "nb201_width_within_convolutions.png": "paper: Section 5, the convolution confound on NAS-Bench-201",
     "search_early_selection.png": "paper: Sections 4.1 and 6, the explanation tested by early evaluation",
 }
