@@ -422,6 +422,20 @@ def _bootstrap_sd_ratio(ops: list[dict], con: list[dict], metric: str, n_boot: i
 # -- Section 4.2: measurements and analysis ---------------------------------------------------------------------
 
 
+LANDSCAPE_CACHE = "section4_landscape.json"
+"""The file in a run folder that holds that run's Section 4.2 measurement, with the protocol that made it."""
+
+
+def landscape_protocol(samples: int = LANDSCAPE_SAMPLES) -> dict:
+    """Everything that decides a Section 4.2 measurement of one run (the options of
+    [`measure_landscape`][cellnas_edu.landscape.measure.measure_landscape] below): stored in every
+    `section4_landscape.json`, and a cache made with another protocol is measured again. The device is left out:
+    it is where the work runs, as the trainer's runtime fields are."""
+    # chunk 16: the per-sample gradients per vmap call the study's measurements were made with
+    return dict(steps=1, span=1.0, samples=int(samples), seed=0, gradvar=True, hessian=True, chunk=16,
+                hessian_tol=HESSIAN_TOL, hessian_max_iter=HESSIAN_MAX_ITER, weights="final")
+
+
 def _measure_one(folder: str, samples: int = LANDSCAPE_SAMPLES, device: str = "cpu") -> dict:
     import torch
 
@@ -429,45 +443,62 @@ def _measure_one(folder: str, samples: int = LANDSCAPE_SAMPLES, device: str = "c
 
     torch.set_num_threads(1)
     started = time.perf_counter()
-    # chunk 16: the per-sample gradients per vmap call the study's measurements were made with
-    opts = LandscapeOptions(steps=1, span=1.0, samples=samples, seed=0, gradvar=True, hessian=True, chunk=16,
-                            hessian_tol=HESSIAN_TOL, hessian_max_iter=HESSIAN_MAX_ITER, device=device,
-                            progress=False, weights="final")
+    opts = LandscapeOptions(**landscape_protocol(samples), device=device, progress=False)
     summary = measure_landscape(folder, opts)
     return {"folder": folder, "seconds": time.perf_counter() - started, **{k: summary.get(k) for k in (
         "eval_loss", "top_hessian_eigenvalue", "hessian_iterations", "hessian_converged", "hessian_residual",
         "grad_var_center", "grad_var_per_parameter_center", "grad_var_num_parameters")}}
 
 
+def read_landscape_cache(path: Path, protocol: dict) -> dict | None:
+    """The measurement cached at `path` if it was made with `protocol`, else `None` (measure again).
+
+    A missing file, one that is not valid JSON or not a JSON object (a torn or foreign file), one written before
+    caches recorded their protocol, and one made with another protocol all read as `None`: the run is measured
+    again and the file rewritten, never reused."""
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(cached, dict) or cached.get("protocol") != json.loads(json.dumps(protocol)):
+        return None
+    return cached
+
+
 def measure_landscape_runs(out_dir, spec_, lr: float = 0.025, seeds: int = LANDSCAPE_SEEDS, jobs: int = 2,
                            samples: int = LANDSCAPE_SAMPLES, device: str = "cpu") -> list:
-    """Measure seeds `0..seeds-1` of every cell at `lr` (resumable: a measured run is read back)."""
+    """Measure seeds `0..seeds-1` of every finished cell at `lr` (resumable: a run measured with the same
+    [`landscape_protocol`][cellnas_edu.section4_study.landscape_protocol] is read back from its
+    `section4_landscape.json`; the file is written atomically, with the protocol)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from .cells.genotypes import resolve_genotype
     from .convergence import experiment_cells, run_dir
+    from .io import atomic_write_json
     from .train.runfolder import RunFolder
 
     cells = experiment_cells(resolve_genotype(spec_.arch), spec_.kind, spec_.count, spec_.variant_seed,
                              spec_.family)
+    protocol = landscape_protocol(samples)
     todo, results = [], []
     for cell in cells:
         for seed in range(seeds):
             folder = run_dir(out_dir, lr, cell.label, seed)
             if RunFolder(folder).record(epochs_of(spec_)).state != "finished":
                 continue
-            cache = folder / "section4_landscape.json"
-            if cache.exists():
-                results.append(json.loads(cache.read_text()))
+            cached = read_landscape_cache(folder / LANDSCAPE_CACHE, protocol)
+            if cached is not None:
+                results.append(cached)
             else:
                 todo.append((cell, seed, folder))
     meta = {str(f): (c, s) for c, s, f in todo}
 
     def keep(result):
         cell, seed = meta[result["folder"]]
-        result.update(label=cell.label, width=float(cell.width), depth=int(cell.depth), seed=seed, lr=lr)
-        (Path(result["folder"]) / "section4_landscape.json").write_text(json.dumps(result))
+        result.update(label=cell.label, width=float(cell.width), depth=int(cell.depth), seed=seed, lr=lr,
+                      protocol=protocol)
+        atomic_write_json(Path(result["folder"]) / LANDSCAPE_CACHE, result)
         results.append(result)
 
     if jobs == 1:

@@ -87,7 +87,7 @@ def parameter_counts(cells: list[ExperimentCell], config) -> dict[str, int]:
 
 
 def run_convergence(spec: ConvergenceSpec, out_dir, *, resume: bool = False, progress: bool = True,
-                    n_boot: int = 2000, jobs: int = 1, threads_per_job: int = 1) -> dict:
+                    n_boot: int = 2000, jobs: int = 1, threads_per_job: int = 1, plot: bool = True) -> dict:
     """Train every (learning rate, cell, seed) of `spec` not yet done; return (and write) the summary.
 
     Runs that are finished or diverged are skipped; an interrupted run
@@ -97,7 +97,10 @@ def run_convergence(spec: ConvergenceSpec, out_dir, *, resume: bool = False, pro
     `jobs > 1` trains that many runs at once in worker processes, each with
     `threads_per_job` torch threads (CPU only: small networks use one core
     poorly, and independent runs fill a multi-core machine better than
-    intra-op threads do). Results do not depend on `jobs`."""
+    intra-op threads do). Results do not depend on `jobs`.
+
+    `plot=False` draws no figures (a study that draws its own from its
+    `results/` file); `summary.json` is the same either way."""
     from tqdm import tqdm
 
     out_dir = Path(out_dir)
@@ -117,7 +120,8 @@ def run_convergence(spec: ConvergenceSpec, out_dir, *, resume: bool = False, pro
 
     def after_run(lr: float) -> None:
         write_summary()
-        plot_curves(out_dir, lr, cells, spec.seeds, epochs, figure_path(out_dir, lr))
+        if plot:
+            plot_curves(out_dir, lr, cells, spec.seeds, epochs, figure_path(out_dir, lr))
 
     runs = [(lr, cell, seed) for lr in spec.lrs for cell in cells for seed in range(spec.seeds)]
     todo = [(lr, cell, seed) for lr, cell, seed in runs
@@ -134,7 +138,7 @@ def run_convergence(spec: ConvergenceSpec, out_dir, *, resume: bool = False, pro
             run_in_parallel(work, jobs, threads_per_job, bar, after_run)
     finally:
         bar.close()
-    for lr in spec.lrs:
+    for lr in spec.lrs if plot else ():
         plot_curves(out_dir, lr, cells, spec.seeds, epochs, figure_path(out_dir, lr))
     return write_summary()
 
