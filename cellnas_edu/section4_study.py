@@ -107,10 +107,50 @@ PAPER = dict(preset="convergence", dataset="cifar10", seeds=3)
 """Paper scale (Appendix A.3/A.4): the `convergence` preset on CIFAR-10, the Table 2 family, on a GPU."""
 
 
+SCALES = ("tiny", "cpu", "paper")
+"""The scales every experiment of the study is declared at: the tests' (seconds), the committed CPU study's, the
+paper's (Appendix A.3/A.4, on a GPU)."""
+SCALE_TRAINING = {
+    "tiny": dict(preset=PRESET, dataset=DATASET, network=TINY["network"], epochs=TINY["epochs"], seeds=TINY["seeds"]),
+    "cpu": dict(preset=PRESET, dataset=DATASET, network=NETWORK, epochs=EPOCHS, seeds=SEEDS),
+    "paper": dict(preset=PAPER["preset"], dataset=PAPER["dataset"], network=None, epochs=None, seeds=PAPER["seeds"]),
+}
+"""Per scale: the trainer preset, the data, the network (`None`: the preset's), the epochs (`None`: the
+preset's) and the default number of seeds."""
+STUDY_PRESETS = {
+    "section4_pilot": {
+        "tiny": dict(kind="connections", count=2, variant_seed=PILOT_VARIANT_SEED, lrs=(0.025,), seeds=2),
+        "cpu": dict(kind="connections", count=2, variant_seed=PILOT_VARIANT_SEED, lrs=(0.025,), seeds=3,
+                    network=PILOT_NETWORK),
+        "paper": dict(kind="connections", count=2, variant_seed=PILOT_VARIANT_SEED, lrs=(0.025,), seeds=3),
+    },
+    "convergence_study": {
+        "tiny": dict(kind="connections", count=TINY["connection_variants"], variant_seed=TINY["variant_seed"],
+                     lrs=LEARNING_RATES),
+        "cpu": dict(kind="connections", count=CONNECTION_VARIANTS, variant_seed=choose_variant_seed,
+                    lrs=LEARNING_RATES),
+        "paper": dict(kind="connections", family="table2", variant_seed=0, lrs=LEARNING_RATES),
+    },
+    "operation_variants_study": {
+        "tiny": dict(kind="operations", count=TINY["operation_variants"], variant_seed=OPERATION_VARIANT_SEED,
+                     lrs=(0.025,)),
+        "cpu": dict(kind="operations", count=OPERATION_VARIANTS, variant_seed=OPERATION_VARIANT_SEED,
+                    lrs=(0.025,)),
+        "paper": dict(kind="operations", count=OPERATION_VARIANTS, variant_seed=OPERATION_VARIANT_SEED,
+                      lrs=(0.025,)),
+    },
+}
+"""Per experiment and scale, the cells and learning rates of its `ConvergenceSpec`. `variant_seed` may be the
+rule that chooses it ([`choose_variant_seed`][cellnas_edu.section4_study.choose_variant_seed]); `seeds`, where
+given, is part of the design (the pilot's) and not changed by the caller's; `network`, where given, is the
+experiment's own data size (the pilot's first version) and not changed by `train_images`/`test_images`."""
+
+
 def spec(name: str, seeds: int | None = None, *, tiny: bool = False, paper: bool = False, lrs=None,
          data_root: str | None = None, epochs: int | None = None, train_images: int | None = None,
          test_images: int | None = None):
-    """The `ConvergenceSpec` of experiment `name`.
+    """The `ConvergenceSpec` of experiment `name` ([`STUDY_PRESETS`][cellnas_edu.section4_study.STUDY_PRESETS]
+    at the scale of [`SCALE_TRAINING`][cellnas_edu.section4_study.SCALE_TRAINING]).
 
     `tiny`: the test scale (seconds). `paper`: the paper's protocol
     (600 epochs, C = 36, L = 20, CIFAR-10 under `data_root`, the Table 2
@@ -127,38 +167,27 @@ def spec(name: str, seeds: int | None = None, *, tiny: bool = False, paper: bool
 
     if tiny and paper:
         raise ValueError("tiny and paper exclude each other")
-    network, default_epochs = (TINY["network"], TINY["epochs"]) if tiny else (NETWORK, EPOCHS)
-    network = dict(network)
+    scale = "tiny" if tiny else "paper" if paper else "cpu"
+    training = SCALE_TRAINING[scale]
+    network = dict(training["network"] or {})
     if train_images is not None:
         network["train_subset"] = int(train_images)
     if test_images is not None:
         network["test_subset"] = int(test_images)
-    epochs = int(epochs) if epochs is not None else default_epochs
-    seeds = seeds or (TINY["seeds"] if tiny else PAPER["seeds"] if paper else SEEDS)
+    if name not in STUDY_PRESETS:
+        raise ValueError(f"unknown experiment {name!r}")
+    design = dict(STUDY_PRESETS[name][scale])
     if paper:
-        overrides = {"data_root": data_root} if data_root else {}
-        common = dict(arch="DARTS", preset=PAPER["preset"], dataset=PAPER["dataset"], epochs=None,
-                      overrides=overrides)
+        overrides, epochs = ({"data_root": data_root} if data_root else {}), None
     else:
-        common = dict(arch="DARTS", preset=PRESET, dataset=DATASET, epochs=epochs, overrides=dict(network))
-    if name == "section4_pilot":
-        if not tiny and not paper:
-            common["overrides"] = dict(PILOT_NETWORK)
-        return ConvergenceSpec(kind="connections", count=2, variant_seed=PILOT_VARIANT_SEED,
-                               lrs=tuple(lrs or (0.025,)), seeds=2 if tiny else 3, **common)
-    if name == "convergence_study":
-        if paper:
-            return ConvergenceSpec(kind="connections", family="table2", variant_seed=0,
-                                   lrs=tuple(lrs or LEARNING_RATES), seeds=seeds, **common)
-        count = TINY["connection_variants"] if tiny else CONNECTION_VARIANTS
-        vseed = TINY["variant_seed"] if tiny else choose_variant_seed()
-        return ConvergenceSpec(kind="connections", count=count, variant_seed=vseed,
-                               lrs=tuple(lrs or LEARNING_RATES), seeds=seeds, **common)
-    if name == "operation_variants_study":
-        count = TINY["operation_variants"] if tiny else OPERATION_VARIANTS
-        return ConvergenceSpec(kind="operations", count=count, variant_seed=OPERATION_VARIANT_SEED,
-                               lrs=tuple(lrs or (0.025,)), seeds=seeds, **common)
-    raise ValueError(f"unknown experiment {name!r}")
+        overrides = dict(design.pop("network", network))
+        epochs = int(epochs) if epochs is not None else training["epochs"]
+    if callable(design["variant_seed"]):
+        design["variant_seed"] = design["variant_seed"]()
+    design["lrs"] = tuple(lrs or design["lrs"])
+    design.setdefault("seeds", seeds or training["seeds"])
+    return ConvergenceSpec(arch="DARTS", preset=training["preset"], dataset=training["dataset"], epochs=epochs,
+                           overrides=overrides, **design)
 
 
 def epochs_of(spec_) -> int:

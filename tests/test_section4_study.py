@@ -69,6 +69,23 @@ def test_paper_spec_is_the_paper_protocol():
         s4.spec("convergence_study", tiny=True, paper=True)
 
 
+def test_every_experiment_is_declared_at_every_scale():
+    """The study's experiments are a table of presets: each at the tests', the CPU and the paper's scale."""
+    assert set(s4.STUDY_PRESETS) == {"section4_pilot", "convergence_study", "operation_variants_study"}
+    for name, scales in s4.STUDY_PRESETS.items():
+        assert tuple(scales) == s4.SCALES, name
+    tiny = s4.spec("convergence_study", tiny=True)
+    assert (tiny.count, tiny.variant_seed, tiny.seeds, tiny.epochs) == (3, 1, 2, 2)
+    assert s4.spec("convergence_study").variant_seed == s4.choose_variant_seed() == 1  # the rule, run lazily
+    pilot = s4.spec("section4_pilot", 7, train_images=100)  # the pilot's seeds and data size are its design
+    assert pilot.seeds == 3 and pilot.overrides == s4.PILOT_NETWORK
+    ops = s4.spec("operation_variants_study", 4, paper=True, lrs=(0.1,))
+    assert (ops.kind, ops.count, ops.seeds, ops.lrs, ops.epochs, ops.overrides) == \
+        ("operations", 5, 4, (0.1,), None, {})
+    with pytest.raises(ValueError, match="unknown experiment 'nope'"):
+        s4.spec("nope")
+
+
 # -- the pipeline, tiny -----------------------------------------------------------------------------------------
 
 
