@@ -107,10 +107,50 @@ PAPER = dict(preset="convergence", dataset="cifar10", seeds=3)
 """Paper scale (Appendix A.3/A.4): the `convergence` preset on CIFAR-10, the Table 2 family, on a GPU."""
 
 
+SCALES = ("tiny", "cpu", "paper")
+"""The scales every experiment of the study is declared at: the tests' (seconds), the committed CPU study's, the
+paper's (Appendix A.3/A.4, on a GPU)."""
+SCALE_TRAINING = {
+    "tiny": dict(preset=PRESET, dataset=DATASET, network=TINY["network"], epochs=TINY["epochs"], seeds=TINY["seeds"]),
+    "cpu": dict(preset=PRESET, dataset=DATASET, network=NETWORK, epochs=EPOCHS, seeds=SEEDS),
+    "paper": dict(preset=PAPER["preset"], dataset=PAPER["dataset"], network=None, epochs=None, seeds=PAPER["seeds"]),
+}
+"""Per scale: the trainer preset, the data, the network (`None`: the preset's), the epochs (`None`: the
+preset's) and the default number of seeds."""
+STUDY_PRESETS = {
+    "section4_pilot": {
+        "tiny": dict(kind="connections", count=2, variant_seed=PILOT_VARIANT_SEED, lrs=(0.025,), seeds=2),
+        "cpu": dict(kind="connections", count=2, variant_seed=PILOT_VARIANT_SEED, lrs=(0.025,), seeds=3,
+                    network=PILOT_NETWORK),
+        "paper": dict(kind="connections", count=2, variant_seed=PILOT_VARIANT_SEED, lrs=(0.025,), seeds=3),
+    },
+    "convergence_study": {
+        "tiny": dict(kind="connections", count=TINY["connection_variants"], variant_seed=TINY["variant_seed"],
+                     lrs=LEARNING_RATES),
+        "cpu": dict(kind="connections", count=CONNECTION_VARIANTS, variant_seed=choose_variant_seed,
+                    lrs=LEARNING_RATES),
+        "paper": dict(kind="connections", family="table2", variant_seed=0, lrs=LEARNING_RATES),
+    },
+    "operation_variants_study": {
+        "tiny": dict(kind="operations", count=TINY["operation_variants"], variant_seed=OPERATION_VARIANT_SEED,
+                     lrs=(0.025,)),
+        "cpu": dict(kind="operations", count=OPERATION_VARIANTS, variant_seed=OPERATION_VARIANT_SEED,
+                    lrs=(0.025,)),
+        "paper": dict(kind="operations", count=OPERATION_VARIANTS, variant_seed=OPERATION_VARIANT_SEED,
+                      lrs=(0.025,)),
+    },
+}
+"""Per experiment and scale, the cells and learning rates of its `ConvergenceSpec`. `variant_seed` may be the
+rule that chooses it ([`choose_variant_seed`][cellnas_edu.section4_study.choose_variant_seed]); `seeds`, where
+given, is part of the design (the pilot's) and not changed by the caller's; `network`, where given, is the
+experiment's own data size (the pilot's first version) and not changed by `train_images`/`test_images`."""
+
+
 def spec(name: str, seeds: int | None = None, *, tiny: bool = False, paper: bool = False, lrs=None,
          data_root: str | None = None, epochs: int | None = None, train_images: int | None = None,
          test_images: int | None = None):
-    """The `ConvergenceSpec` of experiment `name`.
+    """The `ConvergenceSpec` of experiment `name` ([`STUDY_PRESETS`][cellnas_edu.section4_study.STUDY_PRESETS]
+    at the scale of [`SCALE_TRAINING`][cellnas_edu.section4_study.SCALE_TRAINING]).
 
     `tiny`: the test scale (seconds). `paper`: the paper's protocol
     (600 epochs, C = 36, L = 20, CIFAR-10 under `data_root`, the Table 2
@@ -127,38 +167,27 @@ def spec(name: str, seeds: int | None = None, *, tiny: bool = False, paper: bool
 
     if tiny and paper:
         raise ValueError("tiny and paper exclude each other")
-    network, default_epochs = (TINY["network"], TINY["epochs"]) if tiny else (NETWORK, EPOCHS)
-    network = dict(network)
+    scale = "tiny" if tiny else "paper" if paper else "cpu"
+    training = SCALE_TRAINING[scale]
+    network = dict(training["network"] or {})
     if train_images is not None:
         network["train_subset"] = int(train_images)
     if test_images is not None:
         network["test_subset"] = int(test_images)
-    epochs = int(epochs) if epochs is not None else default_epochs
-    seeds = seeds or (TINY["seeds"] if tiny else PAPER["seeds"] if paper else SEEDS)
+    if name not in STUDY_PRESETS:
+        raise ValueError(f"unknown experiment {name!r}")
+    design = dict(STUDY_PRESETS[name][scale])
     if paper:
-        overrides = {"data_root": data_root} if data_root else {}
-        common = dict(arch="DARTS", preset=PAPER["preset"], dataset=PAPER["dataset"], epochs=None,
-                      overrides=overrides)
+        overrides, epochs = ({"data_root": data_root} if data_root else {}), None
     else:
-        common = dict(arch="DARTS", preset=PRESET, dataset=DATASET, epochs=epochs, overrides=dict(network))
-    if name == "section4_pilot":
-        if not tiny and not paper:
-            common["overrides"] = dict(PILOT_NETWORK)
-        return ConvergenceSpec(kind="connections", count=2, variant_seed=PILOT_VARIANT_SEED,
-                               lrs=tuple(lrs or (0.025,)), seeds=2 if tiny else 3, **common)
-    if name == "convergence_study":
-        if paper:
-            return ConvergenceSpec(kind="connections", family="table2", variant_seed=0,
-                                   lrs=tuple(lrs or LEARNING_RATES), seeds=seeds, **common)
-        count = TINY["connection_variants"] if tiny else CONNECTION_VARIANTS
-        vseed = TINY["variant_seed"] if tiny else choose_variant_seed()
-        return ConvergenceSpec(kind="connections", count=count, variant_seed=vseed,
-                               lrs=tuple(lrs or LEARNING_RATES), seeds=seeds, **common)
-    if name == "operation_variants_study":
-        count = TINY["operation_variants"] if tiny else OPERATION_VARIANTS
-        return ConvergenceSpec(kind="operations", count=count, variant_seed=OPERATION_VARIANT_SEED,
-                               lrs=tuple(lrs or (0.025,)), seeds=seeds, **common)
-    raise ValueError(f"unknown experiment {name!r}")
+        overrides = dict(design.pop("network", network))
+        epochs = int(epochs) if epochs is not None else training["epochs"]
+    if callable(design["variant_seed"]):
+        design["variant_seed"] = design["variant_seed"]()
+    design["lrs"] = tuple(lrs or design["lrs"])
+    design.setdefault("seeds", seeds or training["seeds"])
+    return ConvergenceSpec(arch="DARTS", preset=training["preset"], dataset=training["dataset"], epochs=epochs,
+                           overrides=overrides, **design)
 
 
 def epochs_of(spec_) -> int:
@@ -422,6 +451,20 @@ def _bootstrap_sd_ratio(ops: list[dict], con: list[dict], metric: str, n_boot: i
 # -- Section 4.2: measurements and analysis ---------------------------------------------------------------------
 
 
+LANDSCAPE_CACHE = "section4_landscape.json"
+"""The file in a run folder that holds that run's Section 4.2 measurement, with the protocol that made it."""
+
+
+def landscape_protocol(samples: int = LANDSCAPE_SAMPLES) -> dict:
+    """Everything that decides a Section 4.2 measurement of one run (the options of
+    [`measure_landscape`][cellnas_edu.landscape.measure.measure_landscape] below): stored in every
+    `section4_landscape.json`, and a cache made with another protocol is measured again. The device is left out:
+    it is where the work runs, as the trainer's runtime fields are."""
+    # chunk 16: the per-sample gradients per vmap call the study's measurements were made with
+    return dict(steps=1, span=1.0, samples=int(samples), seed=0, gradvar=True, hessian=True, chunk=16,
+                hessian_tol=HESSIAN_TOL, hessian_max_iter=HESSIAN_MAX_ITER, weights="final")
+
+
 def _measure_one(folder: str, samples: int = LANDSCAPE_SAMPLES, device: str = "cpu") -> dict:
     import torch
 
@@ -429,45 +472,62 @@ def _measure_one(folder: str, samples: int = LANDSCAPE_SAMPLES, device: str = "c
 
     torch.set_num_threads(1)
     started = time.perf_counter()
-    # chunk 16: the per-sample gradients per vmap call the study's measurements were made with
-    opts = LandscapeOptions(steps=1, span=1.0, samples=samples, seed=0, gradvar=True, hessian=True, chunk=16,
-                            hessian_tol=HESSIAN_TOL, hessian_max_iter=HESSIAN_MAX_ITER, device=device,
-                            progress=False, weights="final")
+    opts = LandscapeOptions(**landscape_protocol(samples), device=device, progress=False)
     summary = measure_landscape(folder, opts)
     return {"folder": folder, "seconds": time.perf_counter() - started, **{k: summary.get(k) for k in (
         "eval_loss", "top_hessian_eigenvalue", "hessian_iterations", "hessian_converged", "hessian_residual",
         "grad_var_center", "grad_var_per_parameter_center", "grad_var_num_parameters")}}
 
 
+def read_landscape_cache(path: Path, protocol: dict) -> dict | None:
+    """The measurement cached at `path` if it was made with `protocol`, else `None` (measure again).
+
+    A missing file, one that is not valid JSON or not a JSON object (a torn or foreign file), one written before
+    caches recorded their protocol, and one made with another protocol all read as `None`: the run is measured
+    again and the file rewritten, never reused."""
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(cached, dict) or cached.get("protocol") != json.loads(json.dumps(protocol)):
+        return None
+    return cached
+
+
 def measure_landscape_runs(out_dir, spec_, lr: float = 0.025, seeds: int = LANDSCAPE_SEEDS, jobs: int = 2,
                            samples: int = LANDSCAPE_SAMPLES, device: str = "cpu") -> list:
-    """Measure seeds `0..seeds-1` of every cell at `lr` (resumable: a measured run is read back)."""
+    """Measure seeds `0..seeds-1` of every finished cell at `lr` (resumable: a run measured with the same
+    [`landscape_protocol`][cellnas_edu.section4_study.landscape_protocol] is read back from its
+    `section4_landscape.json`; the file is written atomically, with the protocol)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from .cells.genotypes import resolve_genotype
     from .convergence import experiment_cells, run_dir
+    from .io import atomic_write_json
     from .train.runfolder import RunFolder
 
     cells = experiment_cells(resolve_genotype(spec_.arch), spec_.kind, spec_.count, spec_.variant_seed,
                              spec_.family)
+    protocol = landscape_protocol(samples)
     todo, results = [], []
     for cell in cells:
         for seed in range(seeds):
             folder = run_dir(out_dir, lr, cell.label, seed)
             if RunFolder(folder).record(epochs_of(spec_)).state != "finished":
                 continue
-            cache = folder / "section4_landscape.json"
-            if cache.exists():
-                results.append(json.loads(cache.read_text()))
+            cached = read_landscape_cache(folder / LANDSCAPE_CACHE, protocol)
+            if cached is not None:
+                results.append(cached)
             else:
                 todo.append((cell, seed, folder))
     meta = {str(f): (c, s) for c, s, f in todo}
 
     def keep(result):
         cell, seed = meta[result["folder"]]
-        result.update(label=cell.label, width=float(cell.width), depth=int(cell.depth), seed=seed, lr=lr)
-        (Path(result["folder"]) / "section4_landscape.json").write_text(json.dumps(result))
+        result.update(label=cell.label, width=float(cell.width), depth=int(cell.depth), seed=seed, lr=lr,
+                      protocol=protocol)
+        atomic_write_json(Path(result["folder"]) / LANDSCAPE_CACHE, result)
         results.append(result)
 
     if jobs == 1:

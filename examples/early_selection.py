@@ -35,7 +35,6 @@ from pathlib import Path
 from cellnas_edu.errors import UserError
 from cellnas_edu.results import write_summary
 from cellnas_edu.search.early_selection import (
-    TINY,
     EarlySelectionSpec,
     format_early_selection,
     run_early_selection,
@@ -93,7 +92,7 @@ def train_seconds(out: Path) -> float:
 def study_spec(tiny: bool = False, data_root: str | None = None, bn_recalibration: int = 0) -> EarlySelectionSpec:
     """The pre-registered spec (the library's defaults), or its test-scale version; `bn_recalibration` images
     re-estimate the BatchNorm statistics before every evaluation (0: not at all, the first study)."""
-    fields = dict(TINY) if tiny else {}
+    fields = EarlySelectionSpec.preset_fields("tiny" if tiny else "cpu")
     overrides = dict(fields.pop("overrides", None) or EarlySelectionSpec().overrides)
     if data_root:
         overrides["data_root"] = data_root

@@ -26,7 +26,6 @@ from cellnas_edu import section4_study as s4
 from cellnas_edu import section41_retest as retest
 from cellnas_edu.cli import path_arg
 from cellnas_edu.convergence import run_convergence
-from cellnas_edu.convergence import runner as _runner
 from cellnas_edu.results import load_summary, write_summary
 
 
@@ -50,12 +49,9 @@ def run(args, root):
     spec = retest.spec(tiny=args.tiny)
     out = Path(args.out)
     clock = s4.Clock(out / "timing.json")
-    plot = _runner.plot_curves
-    _runner.plot_curves = lambda *a, **k: None  # the chapter draws its figures from results/
-    try:
-        run_convergence(spec, out / "runs", resume=True, progress=not args.no_progress, jobs=args.jobs, n_boot=100)
-    finally:
-        _runner.plot_curves = plot
+    # plot=False: the chapter draws its figures from results/
+    run_convergence(spec, out / "runs", resume=True, progress=not args.no_progress, jobs=args.jobs, n_boot=100,
+                    plot=False)
     clock.add("run")
     analyze(args, root)
 

@@ -34,7 +34,6 @@ from cellnas_edu import convergence as _convergence
 from cellnas_edu import section4_study as s4
 from cellnas_edu.cli import path_arg, results_name_arg
 from cellnas_edu.convergence import run_dir
-from cellnas_edu.convergence import runner as _runner
 from cellnas_edu.results import write_summary
 from cellnas_edu.train.runfolder import RunFolder
 
@@ -43,12 +42,7 @@ STAGES = ("pilot", "convergence", "landscape", "operations", "analyze")
 
 def run_convergence(spec, out, **kwargs):
     """The package's runner without its per-run curve plots (the study draws its figures from results/)."""
-    plot = _runner.plot_curves
-    _runner.plot_curves = lambda *args, **kw: None
-    try:
-        return _convergence.run_convergence(spec, out, **kwargs)
-    finally:
-        _runner.plot_curves = plot
+    return _convergence.run_convergence(spec, out, plot=False, **kwargs)
 
 
 def _command(argv) -> str:

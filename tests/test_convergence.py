@@ -237,6 +237,24 @@ def test_tiny_real_experiment_writes_summary_figure_and_resumes(tmp_path, capsys
     assert "another protocol" in capsys.readouterr().err
 
 
+def test_the_runner_draws_no_figures_when_asked_not_to(tmp_path, one_thread):
+    """`plot=False` (a study that draws its figures from its results file): no figure, the same summary; a resume
+    with `plot=True` trains nothing again and draws the figure."""
+    from cellnas_edu.convergence import run_convergence
+
+    spec = ConvergenceSpec(arch="DARTS", count=1, lrs=(0.05,), seeds=1, preset="smoke", dataset="synthetic",
+                           epochs=1, overrides=dict(init_channels=4, layers=3, train_subset=64, test_subset=32))
+    out = tmp_path / "conv"
+    summary = run_convergence(spec, out, progress=False, n_boot=50, plot=False)
+    assert summary["complete"] and summary["runs_total"] == 2
+    assert not (out / "figures").exists()
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("metrics.jsonl")}
+    again = run_convergence(spec, out, resume=True, progress=False, n_boot=50)
+    assert again == summary
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("metrics.jsonl")} == stamps
+    assert (out / "figures" / "test_curves_lr0.05.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_paper_protocol_is_wired_to_cifar10_on_cuda(tmp_path):
     """``examples/figure3_convergence.py --paper``: Table 2's family, the convergence preset, 600 epochs, CUDA."""
 

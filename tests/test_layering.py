@@ -1,6 +1,6 @@
 """The package's layers: the shared utilities and the statistics at the bottom, then cells below nets below
-train below convergence/landscape, the studies, the exercises and the command line on top; theory alone (but
-for the shared utilities and the statistics).
+train below experiments (the one runner of many runs) below convergence/landscape/search, the studies, the
+exercises and the command line on top; theory alone (but for the shared utilities and the statistics).
 
 Checked on the source with ``ast`` (every ``import`` and ``from ... import``,
 also inside functions), and once at run time: importing ``cellnas_edu.cells``
@@ -24,16 +24,20 @@ THEORY_ALLOWED = {"theory", "errors", "io", "seeds", "stats"}
 STATS_ALLOWED = {"stats", "errors"}
 #: what sits above every library package: the command line, the exercises and the studies' drivers.
 ABOVE_LIBRARIES = {"cli", "__main__", "exercises", "section4_study", "section41_retest", "section5_study"}
-LIBRARIES = {"stats", "cells", "nets", "data", "train", "convergence", "landscape", "theory", "nb201", "search"}
+LIBRARIES = {"stats", "cells", "nets", "data", "train", "experiments", "convergence", "landscape", "theory", "nb201",
+             "search"}
 EVERYTHING = UTILITIES | ABOVE_LIBRARIES | LIBRARIES
 
 #: package or top-level module -> the cellnas_edu packages/modules it must never import (one row for each, which
 #: test_every_package_and_module_has_a_row checks).
 FORBIDDEN = {
-    "cells": {"nets", "data", "train", "convergence", "landscape", "theory", "nb201", "search"} | ABOVE_LIBRARIES,
-    "nets": {"train", "convergence", "landscape", "theory", "nb201", "search"} | ABOVE_LIBRARIES,
-    "data": {"train", "convergence", "landscape", "theory", "nb201", "search"} | ABOVE_LIBRARIES,
-    "train": {"convergence", "landscape", "theory", "nb201", "search"} | ABOVE_LIBRARIES,
+    "cells": {"nets", "data", "train", "experiments", "convergence", "landscape", "theory", "nb201", "search"}
+    | ABOVE_LIBRARIES,
+    "nets": {"train", "experiments", "convergence", "landscape", "theory", "nb201", "search"} | ABOVE_LIBRARIES,
+    "data": {"train", "experiments", "convergence", "landscape", "theory", "nb201", "search"} | ABOVE_LIBRARIES,
+    "train": {"experiments", "convergence", "landscape", "theory", "nb201", "search"} | ABOVE_LIBRARIES,
+    # the one runner of an experiment's many runs: above the trainer, below the studies' libraries that use it
+    "experiments": {"convergence", "landscape", "theory", "nb201", "search"} | ABOVE_LIBRARIES,
     "convergence": {"landscape", "theory", "nb201", "search"} | ABOVE_LIBRARIES,
     "landscape": {"convergence", "theory", "nb201", "search"} | ABOVE_LIBRARIES,
     "nb201": {"convergence", "landscape", "theory"} | ABOVE_LIBRARIES,  # Chapter 9 searches with Chapter 8's trainer

@@ -69,6 +69,23 @@ def test_paper_spec_is_the_paper_protocol():
         s4.spec("convergence_study", tiny=True, paper=True)
 
 
+def test_every_experiment_is_declared_at_every_scale():
+    """The study's experiments are a table of presets: each at the tests', the CPU and the paper's scale."""
+    assert set(s4.STUDY_PRESETS) == {"section4_pilot", "convergence_study", "operation_variants_study"}
+    for name, scales in s4.STUDY_PRESETS.items():
+        assert tuple(scales) == s4.SCALES, name
+    tiny = s4.spec("convergence_study", tiny=True)
+    assert (tiny.count, tiny.variant_seed, tiny.seeds, tiny.epochs) == (3, 1, 2, 2)
+    assert s4.spec("convergence_study").variant_seed == s4.choose_variant_seed() == 1  # the rule, run lazily
+    pilot = s4.spec("section4_pilot", 7, train_images=100)  # the pilot's seeds and data size are its design
+    assert pilot.seeds == 3 and pilot.overrides == s4.PILOT_NETWORK
+    ops = s4.spec("operation_variants_study", 4, paper=True, lrs=(0.1,))
+    assert (ops.kind, ops.count, ops.seeds, ops.lrs, ops.epochs, ops.overrides) == \
+        ("operations", 5, 4, (0.1,), None, {})
+    with pytest.raises(ValueError, match="unknown experiment 'nope'"):
+        s4.spec("nope")
+
+
 # -- the pipeline, tiny -----------------------------------------------------------------------------------------
 
 
@@ -115,6 +132,76 @@ def test_tiny_study_resumes_without_training_again(tiny_study):
     assert RunFolder(folder).record(s4.epochs_of(spec)).state == "finished"
     records = s4.run_records(tiny_study / "runs" / "connections", spec)
     assert len(records) == 8
+
+
+# -- the Section 4.2 measurement cache ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_landscape(tmp_path, monkeypatch):
+    """Every run folder finished, and a fake measurement that counts its calls (no training, no torch)."""
+    from cellnas_edu.train.runfolder import RunFolder
+
+    class Finished:
+        state = "finished"
+
+    calls = []
+
+    def measure(folder, samples=s4.LANDSCAPE_SAMPLES, device="cpu"):
+        calls.append((folder, samples))
+        return {"folder": folder, "seconds": 1.0, "eval_loss": 2.0, "top_hessian_eigenvalue": float(samples)}
+
+    monkeypatch.setattr(RunFolder, "record", lambda self, epochs: Finished())
+    monkeypatch.setattr(s4, "_measure_one", measure)
+    spec = s4.spec("convergence_study", tiny=True, lrs=(0.025,))
+    return spec, tmp_path / "runs", calls
+
+
+def test_a_landscape_cache_is_reused_only_under_its_protocol(fake_landscape, monkeypatch):
+    from cellnas_edu import io
+    from cellnas_edu.convergence import run_dir
+
+    spec, out, calls = fake_landscape
+    written = []
+    atomic = io.atomic_write_json
+    monkeypatch.setattr(io, "atomic_write_json", lambda path, obj: (written.append(path), atomic(path, obj)))
+    first = s4.measure_landscape_runs(out, spec, seeds=2, jobs=1, samples=16)
+    assert len(first) == len(calls) == 4 * 2  # DARTS + 3 variants, 2 seeds
+    cache = run_dir(out, 0.025, "DARTS", 0) / s4.LANDSCAPE_CACHE
+    stored = json.loads(cache.read_text())
+    assert stored["protocol"] == s4.landscape_protocol(16) and stored["protocol"]["samples"] == 16
+    assert stored["top_hessian_eigenvalue"] == 16.0 and stored["label"] == "DARTS" and stored["seed"] == 0
+    assert cache in written and len(written) == 8  # every cache through the atomic writer
+    # the same protocol: read back, nothing measured again
+    assert s4.measure_landscape_runs(out, spec, seeds=2, jobs=1, samples=16) == first
+    assert len(calls) == 8
+    # another protocol (more test images): every run measured again, and the caches now hold the new protocol
+    again = s4.measure_landscape_runs(out, spec, seeds=2, jobs=1, samples=32)
+    assert len(calls) == 16 and {r["top_hessian_eigenvalue"] for r in again} == {32.0}
+    assert json.loads(cache.read_text())["protocol"]["samples"] == 32
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", "", json.dumps({"folder": "x", "seconds": 1.0,
+                                                                                "top_hessian_eigenvalue": 5.0})])
+def test_a_torn_foreign_or_unversioned_landscape_cache_is_measured_again(fake_landscape, content):
+    """A cache that is not valid JSON, not an object, or written before caches recorded their protocol: measured
+    again and rewritten, never reused."""
+    from cellnas_edu.convergence import run_dir
+
+    spec, out, calls = fake_landscape
+    cache = run_dir(out, 0.025, "DARTS", 0) / s4.LANDSCAPE_CACHE
+    cache.parent.mkdir(parents=True)
+    cache.write_text(content)
+    results = s4.measure_landscape_runs(out, spec, seeds=1, jobs=1, samples=16)
+    assert len(calls) == 4 and {r["top_hessian_eigenvalue"] for r in results} == {16.0}
+    assert json.loads(cache.read_text())["protocol"] == s4.landscape_protocol(16)
+
+
+def test_the_study_drivers_do_not_monkeypatch_the_runner():
+    """The examples turn the runner's figures off through its `plot` parameter, not by replacing its functions."""
+    for script in ("examples/section4_study.py", "examples/section41_retest.py"):
+        text = (ROOT / script).read_text()
+        assert "plot_curves =" not in text and "plot=False" in text, script
 
 
 # -- the committed results (every statistic is recomputed bit for bit in tests/test_stats.py) ---------------------

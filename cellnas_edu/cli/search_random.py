@@ -81,9 +81,9 @@ def add_arguments(parser) -> None:
 def spec_from_args(args):
     """The [`EarlySelectionSpec`][cellnas_edu.search.early_selection.EarlySelectionSpec] of the flags (`--tiny`
     changes the defaults; explicit flags win)."""
-    from ..search.early_selection import TINY, EarlySelectionSpec
+    from ..search.early_selection import EarlySelectionSpec
 
-    fields = dict(TINY) if args.tiny else {}
+    fields = EarlySelectionSpec.preset_fields("tiny" if args.tiny else "cpu")
     overrides = dict(fields.pop("overrides", None) or EarlySelectionSpec().overrides)
     for option, field in (("arch", "arch"), ("candidates", "candidates"), ("repetitions", "repetitions"),
                           ("epochs", "epochs"), ("select_at", "select_at"), ("lrs", "lrs"), ("dataset", "dataset"),

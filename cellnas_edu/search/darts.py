@@ -297,7 +297,7 @@ def _check_folder(out_dir: Path, config: SearchConfig, resume: bool) -> None:
         if any((out_dir / name).exists() for name in _FILES):
             raise UserError(f"{out_dir} holds search files but no search.json; choose another --out")
         return
-    from ..convergence.runner import read_manifest
+    from ..experiments.runner import read_manifest
 
     read_manifest(saved_path, config.protocol(), resume, "a search")
 

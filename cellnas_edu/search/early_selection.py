@@ -79,11 +79,10 @@ for Image Classifier Architecture Search*, AAAI 2019 (AmoebaNet)."""
 
 from __future__ import annotations
 
-import json
 import math
-import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -93,6 +92,8 @@ from ..cells.topology import format_width
 from ..constraints import Interval, is_integer, validate
 from ..convergence.spec import lr_key
 from ..errors import UserError
+from ..experiments.protocol import Protocol
+from ..experiments.runner import PlannedRun, prepare, run_all
 from ..io import atomic_write_json
 from ..stats import (
     MAX_SIGN_FLIP_UNITS,
@@ -103,8 +104,6 @@ from ..stats import (
     stratified_spearman,
     uniform_selection_test,
 )
-from ..train.cpu import torch_threads
-from ..train.determinism import NUMERICS_KEY, numerics, resume_threads
 
 DEFAULT_OVERRIDES = dict(init_channels=4, layers=5, train_subset=640, test_subset=320, batch_size=32, grad_clip=None)
 """The network and data of every run on top of the `cpu-mini` preset: the network of the book's Section 4
@@ -113,7 +112,9 @@ epochs."""
 TINY = dict(candidates=3, repetitions=2, epochs=2, dataset="synthetic",
             overrides=dict(init_channels=2, layers=4, train_subset=64, test_subset=40, batch_size=32,
                            grad_clip=None))
-"""The test scale (`--tiny`): seconds for the whole experiment."""
+"""The test scale (`--tiny`, the `tiny` preset of
+[`EarlySelectionSpec`][cellnas_edu.search.early_selection.EarlySelectionSpec]): seconds for the whole
+experiment."""
 SET_BY_SPEC = ("arch", "genotype", "lr", "seed", "epochs", "dataset", "preset")
 """Trainer fields the spec sets itself; `overrides` may not name them."""
 N_BOOT = 2000
@@ -137,8 +138,11 @@ def doubling_checkpoints(epochs: int) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True)
-class EarlySelectionSpec:
+class EarlySelectionSpec(Protocol):
     """The protocol of one early-selection experiment, validated when built (`ValueError` naming the field).
+
+    Presets (`EarlySelectionSpec.from_preset(name, **overrides)`): `cpu`, the pre-registered study (the
+    defaults below), and `tiny`, the test scale ([`TINY`][cellnas_edu.search.early_selection.TINY]).
 
     `candidates` connection variants per repetition, `repetitions`
     repetitions (variant and training seed `r` for repetition `r`),
@@ -157,13 +161,21 @@ class EarlySelectionSpec:
     preset: str = "cpu-mini"
     overrides: dict = field(default_factory=lambda: dict(DEFAULT_OVERRIDES))
 
+    PRESETS: ClassVar[dict[str, dict]] = {
+        "cpu": dict(candidates=6, repetitions=8, epochs=8, dataset="fashion-mnist", overrides=DEFAULT_OVERRIDES),
+        "tiny": TINY,
+    }
+    CONSTRAINTS: ClassVar[dict[str, tuple[str, Interval]]] = {
+        "candidates": ("--candidates", Interval(int, 2, note="a search chooses between candidates")),
+        "repetitions": ("--repetitions", Interval(int, 1, MAX_SIGN_FLIP_UNITS,
+                                                  note="the exact sign-flip test enumerates 2^R sign patterns")),
+        "epochs": ("--epochs", Interval(int, 1)),
+    }
+
     def __post_init__(self):
         if not isinstance(self.arch, str) or not self.arch:
             raise ValueError(f"--arch must name a built-in genotype or a genotype JSON file, got {self.arch!r}")
-        validate("--candidates", self.candidates, Interval(int, 2, note="a search chooses between candidates"))
-        validate("--repetitions", self.repetitions, Interval(
-            int, 1, MAX_SIGN_FLIP_UNITS, note="the exact sign-flip test enumerates 2^R sign patterns"))
-        validate("--epochs", self.epochs, Interval(int, 1))
+        self.check_constraints()
         select_at = doubling_checkpoints(self.epochs) if self.select_at is None else self.select_at
         object.__setattr__(self, "select_at", _checked_checkpoints(select_at, self.epochs))
         object.__setattr__(self, "lrs", _checked_lrs(self.lrs))
@@ -190,18 +202,15 @@ class EarlySelectionSpec:
         return resumable_protocol(self, _EXTENDABLE)
 
     def to_json(self) -> dict:
-        """Every field, as JSON data (tuples as lists)."""
-        return json.loads(json.dumps(asdict(self)))
+        """Every field, as JSON data (tuples as lists):
+        [`to_dict`][cellnas_edu.experiments.protocol.Protocol.to_dict]."""
+        return self.to_dict()
 
     @classmethod
     def from_json(cls, data: dict) -> EarlySelectionSpec:
         """Rebuild from [`to_json`][cellnas_edu.search.early_selection.EarlySelectionSpec.to_json] (a summary's
         `experiment`)."""
-        data = dict(data)
-        for key in ("select_at", "lrs"):
-            if isinstance(data.get(key), list):
-                data[key] = tuple(data[key])
-        return cls(**data)
+        return cls.from_dict(data)
 
 
 def _checked_checkpoints(select_at, epochs: int) -> tuple[int, ...]:
@@ -549,12 +558,8 @@ def summarize(out_dir, spec: EarlySelectionSpec, candidates: dict[int, list], n_
 
 def _prepare(out_dir: Path, spec: EarlySelectionSpec, candidates: dict[int, list], resume: bool, threads: int) -> None:
     """Write `experiment.json` (the protocol and every candidate); refuse a different protocol."""
-    manifest = out_dir / "experiment.json"
-    if manifest.exists():
-        from ..convergence.runner import read_manifest
 
-        old = read_manifest(manifest, spec.protocol(), resume, "an experiment")
-        resume_threads(old.get(NUMERICS_KEY), threads, f"experiment folder {out_dir}")
+    def check_trained(old: dict) -> None:
         trained = {(c.get("repetition"), c.get("label")): c.get("genotype") for c in old.get("candidates", [])
                    if isinstance(c, dict)}
         for r, variants in candidates.items():
@@ -563,16 +568,13 @@ def _prepare(out_dir: Path, spec: EarlySelectionSpec, candidates: dict[int, list
                 if before is not None and genotype_from_dict(before) != v.genotype:
                     raise UserError(f"{out_dir}: candidate {v.label} of repetition {r} differs from the one "
                                     "trained before; choose another --out")
-    elif any(out_dir.glob("lr*/rep*/*")) and not resume:
-        raise UserError(f"{out_dir} already holds run folders; pass --resume or choose another --out")
-    atomic_write_json(manifest, {
-        "protocol": spec.protocol(),
-        NUMERICS_KEY: numerics(threads=threads),
+
+    prepare(out_dir, spec.protocol(), {
         "experiment": spec.to_json(),
         "candidates": [{"repetition": r, "label": v.label, "draw": v.draw, "width": float(v.width),
                         "width_c": format_width(v.width), "depth": v.depth, "genotype": v.genotype.to_dict()}
                        for r, variants in candidates.items() for v in variants],
-    })
+    }, resume=resume, threads=threads, what="an experiment", runs_glob="lr*/rep*/*", check_trained=check_trained)
 
 
 def run_early_selection(spec: EarlySelectionSpec, out_dir, *, resume: bool = False, progress: bool = True,
@@ -583,13 +585,9 @@ def run_early_selection(spec: EarlySelectionSpec, out_dir, *, resume: bool = Fal
     its checkpoint. `OUT/summary.json` is rewritten atomically after every
     run, so the results so far are always on disk. `jobs > 1` trains that
     many runs at once in worker processes with `threads_per_job` torch
-    threads each (as [`run_convergence`][cellnas_edu.convergence.runner.run_convergence]); results do not
+    threads each (as [`run_convergence`][cellnas_edu.convergence.runner.run_convergence], through the one
+    runner [`run_all`][cellnas_edu.experiments.runner.run_all]); results do not
     depend on `jobs`. A tqdm bar on stderr shows the runs, their rate and the ETA."""
-    from tqdm import tqdm
-
-    from ..convergence.pool import run_in_parallel
-    from ..train.runfolder import RunFolder
-
     for name, value in (("jobs", jobs), ("threads_per_job", threads_per_job)):
         validate(name, value, Interval(int, 1))
     out_dir = Path(out_dir)
@@ -601,32 +599,12 @@ def run_early_selection(spec: EarlySelectionSpec, out_dir, *, resume: bool = Fal
         atomic_write_json(out_dir / "summary.json", summary)
         return summary
 
-    runs = [(lr, r, v) for lr in spec.lrs for r, variants in candidates.items() for v in variants]
-    todo = [(lr, r, v) for lr, r, v in runs
-            if not RunFolder(run_folder(out_dir, lr, r, v.label)).record(spec.epochs).done]
-    bar = tqdm(total=len(runs), initial=len(runs) - len(todo), desc="early-selection runs", unit="run",
-               disable=not progress, file=sys.stderr, dynamic_ncols=True)
-    try:
-        if jobs == 1:
-            with torch_threads(threads_per_job):  # the workers' count: the same numbers as --jobs N
-                _run_serially(spec, out_dir, todo, progress, bar, write_summary)
-        else:
-            work = [(lr, config_for(spec, v, lr, r), run_folder(out_dir, lr, r, v.label)) for lr, r, v in todo]
-            run_in_parallel(work, jobs, threads_per_job, bar, write_summary)
-    finally:
-        bar.close()
+    runs = [PlannedRun(lr, config_for(spec, v, lr, r), run_folder(out_dir, lr, r, v.label),
+                       f"lr {lr_key(lr)} rep{r} {v.label}")
+            for lr in spec.lrs for r, variants in candidates.items() for v in variants]
+    run_all(runs, spec.epochs, write_summary, desc="early-selection runs", jobs=jobs,
+            threads_per_job=threads_per_job, progress=progress, train_progress=False)
     return write_summary()
-
-
-def _run_serially(spec, out_dir, todo, progress, bar, after_run) -> None:
-    from ..train import train
-
-    for lr, r, variant in todo:
-        bar.set_postfix_str(f"lr {lr_key(lr)} rep{r} {variant.label}")
-        train(config_for(spec, variant, lr, r), run_folder(out_dir, lr, r, variant.label), resume=True,
-              progress=False)
-        after_run(lr)
-        bar.update(1)
 
 
 # -- the report -------------------------------------------------------------------------------------------------------

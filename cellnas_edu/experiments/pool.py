@@ -1,4 +1,4 @@
-"""The worker pool of [`run_convergence`][cellnas_edu.convergence.runner.run_convergence] (`jobs > 1`).
+"""The worker pool of [`run_all`][cellnas_edu.experiments.runner.run_all] (`jobs > 1`).
 
 Independent runs fill a multi-core machine better than intra-op threads do
 for small networks; each worker is a spawned process with its own torch
@@ -21,28 +21,28 @@ def _train_in_worker(config_dict: dict, folder: str, threads: int) -> str:
 
 
 def run_in_parallel(runs, jobs: int, threads_per_job: int, bar, after_run) -> None:
-    """Train `runs` (`(lr, TrainConfig, folder)`) `jobs` at a time in spawned workers.
+    """Train `runs` (`(key, TrainConfig, folder)`) `jobs` at a time in spawned workers.
 
-    `after_run(lr)` is called in this process after each run; a worker's error is re-raised here."""
+    `after_run(key)` is called in this process after each run; a worker's error is re-raised here."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     context = multiprocessing.get_context("spawn")  # no fork of a process that holds torch threads
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        learning_rate = {}
+        key_of = {}
         try:
-            for lr, config, folder in runs:
+            for key, config, folder in runs:
                 future = pool.submit(_train_in_worker, config.to_dict(), str(folder), threads_per_job)
-                learning_rate[future] = lr
-            pending = set(learning_rate)
+                key_of[future] = key
+            pending = set(key_of)
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     finished = Path(future.result())  # re-raises a worker's error here
                     bar.set_postfix_str(f"{finished.parent.name} {finished.name} done")
-                    after_run(learning_rate[future])
+                    after_run(key_of[future])
                     bar.update(1)
         except BaseException:
-            for future in learning_rate:
+            for future in key_of:
                 future.cancel()
             raise
