@@ -485,9 +485,12 @@ def read_landscape_cache(path: Path, protocol: dict) -> dict | None:
     A missing file, one that is not valid JSON or not a JSON object (a torn or foreign file), one written before
     caches recorded their protocol, and one made with another protocol all read as `None`: the run is measured
     again and the file rewritten, never reused."""
+    from .errors import UserError
+    from .io import read_bounded_text
+
     try:
-        cached = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        cached = json.loads(read_bounded_text(path, what="landscape measurement"))
+    except (OSError, UserError, ValueError):  # unreadable, over the size bound, not UTF-8, not JSON
         return None
     if not isinstance(cached, dict) or cached.get("protocol") != json.loads(json.dumps(protocol)):
         return None

@@ -34,6 +34,7 @@ from cellnas_edu import convergence as _convergence
 from cellnas_edu import section4_study as s4
 from cellnas_edu.cli import path_arg, results_name_arg
 from cellnas_edu.convergence import run_dir
+from cellnas_edu.errors import UserError
 from cellnas_edu.results import write_summary
 from cellnas_edu.train.runfolder import RunFolder
 
@@ -199,8 +200,13 @@ def main(argv=None):
     args.argv = argv
     root = Path(args.results) if args.results else None
     clock = s4.Clock(Path(args.out) / "timing.json")
-    {"pilot": pilot, "convergence": convergence, "landscape": landscape, "operations": operations,
-     "analyze": analyze}[args.stage](args, clock, root)
+    stage = {"pilot": pilot, "convergence": convergence, "landscape": landscape, "operations": operations,
+             "analyze": analyze}[args.stage]
+    try:
+        stage(args, clock, root)
+    except UserError as exc:  # a damaged or foreign file of the run folders: one line naming it
+        print(f"section4_study.py: error: {exc}", file=sys.stderr)
+        return 2
 
 
 def analyze(args, clock, root):
@@ -212,6 +218,17 @@ def analyze(args, clock, root):
     def t(key):
         return {k: round(v, 1) for k, v in timing[key].items()}
 
+    # The Section 4.2 caches are checked before any results file is rewritten.
+    measurements = []
+    if "landscape" in timing:
+        protocol = s4.landscape_protocol(args.landscape_samples)
+        for path in sorted((Path(args.out) / "connections").glob(f"0.025/*/seed*/{s4.LANDSCAPE_CACHE}")):
+            cached = s4.read_landscape_cache(path, protocol)
+            if cached is None:  # damaged, or measured with another protocol: never analysed as if it were this one
+                raise UserError(f"{path} was not measured with this protocol ({protocol}) or is damaged; "
+                                "rerun the landscape stage")
+            measurements.append(cached)
+
     conn = s4.spec("convergence_study", args.seeds, tiny=args.tiny, paper=args.paper, data_root=args.data_root)
     _analyze_convergence(args, conn, Path(args.out) / "connections", t("convergence"), root)
     if "operations" in timing:
@@ -222,11 +239,8 @@ def analyze(args, clock, root):
         shared = [s for s in range(ops.seeds) if run_dir(Path(args.out) / "operations", 0.025, "DARTS", s).exists()]
         _analyze_operations(args, ops, conn25, Path(args.out) / "operations", t("operations"), root, shared)
     if "landscape" in timing:
-        import json as _json
-
-        out = Path(args.out) / "connections"
-        measurements = [_json.loads(p.read_text()) for p in sorted(out.glob("0.025/*/seed*/section4_landscape.json"))]
-        _analyze_landscape(args, conn25_spec(args), out, measurements, t("landscape"), root)
+        _analyze_landscape(args, conn25_spec(args), Path(args.out) / "connections", measurements, t("landscape"),
+                           root)
 
 
 def conn25_spec(args):
@@ -235,4 +249,4 @@ def conn25_spec(args):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -269,3 +269,22 @@ def test_cellnas_convergence_writes_the_book_schema(tmp_path):
     assert_same(summary["analysis"], _roundtrip(s4.analyze_convergence(summary["records"])))
     # the same quote paths the chapter uses resolve in a user's file
     assert summary["analysis"]["primary"][0]["hypothesis"] == "width@0.025"
+
+
+def test_the_analyze_stage_refuses_measurements_of_another_protocol(tiny_study, tmp_path, capsys):
+    """`analyze` reads the Section 4.2 caches through their protocol: measured with 16 test images, they are
+    analysed under `--landscape-samples 16` and refused (one line naming the file, exit 2) under another count."""
+    import shutil
+
+    driver = load_script("examples/section4_study.py", "section4_driver_analyze")
+    shutil.copytree(tiny_study, tmp_path / "copy")
+    common = ["--tiny", "--out", str(tmp_path / "copy" / "runs"), "--results", str(tmp_path / "copy" / "results"),
+              "--n-boot", "50"]
+    capsys.readouterr()
+    assert driver.main(["analyze", "--landscape-samples", "32", *common]) == 2
+    err = capsys.readouterr().err
+    assert s4.LANDSCAPE_CACHE in err and "not measured with this protocol" in err and len(err.strip().splitlines()) == 1
+    assert driver.main(["analyze", "--landscape-samples", "16", *common]) is None
+    stored = load_summary("landscape_study", tiny_study / "results")
+    again = load_summary("landscape_study", tmp_path / "copy" / "results")
+    assert again["records"] == stored["records"]
