@@ -23,7 +23,7 @@ from .plots import contour_levels, gradvar_std, plot_contours, plot_gradvar_heat
 from .store import LandscapeData
 
 DPI = 120
-"""The dpi the figures are saved at ([`save_figure`][cellnas_edu.landscape.plots.save_figure]'s default)."""
+"""The dpi the figures are saved at (the default of `save_figure` in [`plots`][cellnas_edu.landscape.plots])."""
 MAX_COLUMNS = 3
 """Panels a row: three 3.2-inch panels fill the page's column with 10-px tick labels."""
 PANEL_IN = 3.2
