@@ -271,3 +271,30 @@ def test_a_grid_too_wide_for_the_page_keeps_its_node_numbers_inside_the_nodes():
     node_pt = max(px / scale for text, px in text_sizes(fig, 150) if text.isdigit())
     assert node_pt == pytest.approx(MAX_NODE_FONT_PT)
     assert NODE_PX / scale > 1.3 * MAX_NODE_FONT_PT  # uncapped, the numbers would not fit
+
+
+@pytest.mark.parametrize("runs", [3, 5])
+def test_the_landscape_comparison_figures_are_readable_at_the_page_width(runs):
+    """Figures 6, 7 and 8 of a family (the book's three runs; the paper's five, on two rows): every text, the
+    contour level labels included (they were 6 px), is at least MIN_TEXT_PX on the page."""
+    from cellnas_edu.landscape.compare_figures import (
+        DPI,
+        MAX_COLUMNS,
+        contours_figure,
+        gradvar_heatmaps_figure,
+        gradvar_surfaces_figure,
+    )
+    from cellnas_edu.page import MIN_TEXT_PX, text_sizes, too_small
+
+    datas = [_bowl(1.0 + k) for k in range(runs)]
+    table = {"runs": [{"label": f"C{k}", "width": 4.0 - 0.5 * k, "depth": 2 + k} for k in range(runs)]}
+    for build in (contours_figure, gradvar_heatmaps_figure, gradvar_surfaces_figure):
+        fig = build(table, datas)
+        texts = [t for t, _ in text_sizes(fig, DPI)]
+        assert all(f"C{k} ({4.0 - 0.5 * k:g}c, {2 + k})" in texts for k in range(runs)), build.__name__
+        assert len(texts) > 6 * runs, f"{build.__name__}: only {len(texts)} texts"
+        assert too_small(fig, DPI) == [], f"{build.__name__}: text under {MIN_TEXT_PX} px on the page"
+        rows = {round(ax.get_position().y0, 3) for ax in fig.axes if ax.get_title()}
+        assert len(rows) == -(-runs // MAX_COLUMNS), build.__name__
+    labels = [t for t in contours_figure(table, datas).axes[0].texts if t.get_text()]
+    assert len(labels) >= 2  # fewer, larger level labels, but still some

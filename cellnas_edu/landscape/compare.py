@@ -219,58 +219,18 @@ def format_table(table: dict) -> str:
 def write_comparison_figures(table: dict, datas: list[LandscapeData], out_dir: Path) -> list[Path]:
     """`compare_contours.png` (Figure 6 / 17-20 layout) and, with gradient variance,
     `compare_gradvar_heatmaps.png` (Figure 7) and `compare_gradvar3d.png` (Figure 8 / 21-24), one panel per run
-    ordered by width, sharing levels and colour scales."""
-    from matplotlib.figure import Figure
-
-    from .plots import (
-        contour_levels,
-        gradvar_std,
-        plot_contours,
-        plot_gradvar_heatmap,
-        plot_gradvar_surface,
-        save_figure,
-    )
+    ordered by width, sharing levels and colour scales (drawn by
+    [`compare_figures`][cellnas_edu.landscape.compare_figures], sized for the book's page)."""
+    from .compare_figures import DPI, contours_figure, gradvar_heatmaps_figure, gradvar_surfaces_figure
+    from .plots import save_figure
 
     out_dir = Path(out_dir)
-    n = len(datas)
-    titles = [f"{r['label']} ({r['width']:g}c, {r['depth']})" for r in table["runs"]]
-    written = []
-    losses = np.concatenate([d.loss.ravel() for d in datas])
-    centers = min(d.center_loss for d in datas)
-    levels = contour_levels(losses, centers)
-    fig = Figure(figsize=(3.2 * n, 3.4), layout="constrained")
-    axes = [fig.add_subplot(1, n, k + 1) for k in range(n)]
-    for ax, data, title in zip(axes, datas, titles):
-        contours = plot_contours(ax, data, levels=levels, title=title)
-    fig.colorbar(contours, ax=axes, shrink=0.8, label="test loss (shared levels)")
-    fig.suptitle("Loss contours, widest cell first (Figure 6)", fontsize=10)
-    written.append(save_figure(fig, out_dir / "compare_contours.png"))
+    written = [save_figure(contours_figure(table, datas), out_dir / "compare_contours.png", dpi=DPI)]
     if all(d.grad_var_done.all() for d in datas):
-        stds = np.concatenate([gradvar_std(d).ravel() for d in datas])
-        stds = stds[np.isfinite(stds)]
-        vmin, vmax = float(stds.min()), float(np.percentile(stds, 95))
-        positive = stds[stds > 0]
-        # a logarithmic colour scale when the 95th percentile is over 100 times the minimum: the basin, which
-        # the table compares, would otherwise be one flat colour
-        log_colours = vmin > 0 and vmax / vmin > 100
-        zlow, zhigh = (float(np.log10(positive.min())), float(np.log10(positive.max()))) if positive.size else (0, 1)
-        if not zhigh > zlow:
-            zhigh = zlow + 1.0
-        fig = Figure(figsize=(3.2 * n, 3.4), layout="constrained")
-        axes = [fig.add_subplot(1, n, k + 1) for k in range(n)]
-        for ax, data, title in zip(axes, datas, titles):
-            image = plot_gradvar_heatmap(ax, data, vmin=vmin, vmax=vmax, title=title, log=log_colours)
-        fig.colorbar(image, ax=axes, shrink=0.8, extend="max",
-                     label=r"$\sqrt{g}$ (" + ("log scale, " if log_colours else "") + "clipped at the 95th percentile)")
-        fig.suptitle(r"$\sqrt{g(\alpha,\beta)}$, shared colour scale (Figure 7)", fontsize=10)
-        written.append(save_figure(fig, out_dir / "compare_gradvar_heatmaps.png"))
-        fig = Figure(figsize=(3.4 * n, 3.4), layout="constrained")
-        for k, data in enumerate(datas):
-            ax = fig.add_subplot(1, n, k + 1, projection="3d")
-            # log scale, shared z range: the values near the optimum (what the table compares) stay visible
-            plot_gradvar_surface(ax, data, title=f"{titles[k]}: " + r"$\log_{10}\sqrt{g}$ (Figure 8)", log=True)
-            ax.set_zlim(zlow, zhigh)
-        written.append(save_figure(fig, out_dir / "compare_gradvar3d.png"))
+        written.append(save_figure(gradvar_heatmaps_figure(table, datas), out_dir / "compare_gradvar_heatmaps.png",
+                                   dpi=DPI))
+        written.append(save_figure(gradvar_surfaces_figure(table, datas), out_dir / "compare_gradvar3d.png",
+                                   dpi=DPI))
     return written
 
 

@@ -52,15 +52,15 @@ def contour_levels(loss: np.ndarray, center: float, count: int = 20) -> np.ndarr
 
 
 def plot_contours(ax, data: LandscapeData, levels: np.ndarray | None = None, title: str | None = None,
-                  label_every: int = 4):
+                  label_every: int = 4, label_size: float = 6):
     """Figure 6: contours of the loss surface on `ax`; every `label_every`-th level is labelled with its
-    loss (0: no labels)."""
+    loss (0: no labels) in `label_size`-point type."""
     loss = np.where(data.loss_done, data.loss, np.nan)
     levels = contour_levels(loss, data.center_loss) if levels is None else levels
     A, B = np.meshgrid(data.alpha, data.beta, indexing="ij")
     cs = ax.contour(A, B, np.ma.masked_invalid(loss), levels=levels, cmap="viridis")
     if label_every and len(cs.levels):
-        ax.clabel(cs, cs.levels[::label_every], inline=True, fontsize=6, fmt="%.3g")
+        ax.clabel(cs, cs.levels[::label_every], inline=True, fontsize=label_size, fmt="%.3g")
     ax.plot([0], [0], marker="*", color="red", markersize=8)
     ax.set_xlabel(r"$\alpha$")
     ax.set_ylabel(r"$\beta$")
