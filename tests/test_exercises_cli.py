@@ -424,8 +424,14 @@ def _watch(ws, *args):
 
     root = Path(__file__).resolve().parents[1]
     env = dict(os.environ, PYTHONPATH=str(root), PYTHONUNBUFFERED="1")
+    import signal
+
+    # Ctrl-C as a terminal delivers it: the child starts with SIGINT at its default, even when this test runs
+    # under a shell that ignores it (a background job of a non-interactive shell inherits SIGINT ignored, and
+    # Python then installs no KeyboardInterrupt handler).
     proc = subprocess.Popen([sys.executable, "-m", "cellnas_edu.cli", "exercises", "watch", *args, "--dir", str(ws)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=root)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=root,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     proc.lines = queue.Queue()
 
     def pump():
