@@ -35,6 +35,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..constraints import Interval, validate
 from ..stats import holm
 
 NAME = "nb201_darts_search"
@@ -64,8 +65,7 @@ class Protocol:
     workers: int = 2
 
     def __post_init__(self):
-        if isinstance(self.seeds, bool) or not isinstance(self.seeds, int) or not 2 <= self.seeds <= 64:
-            raise ValueError(f"seeds must be an integer between 2 and 64, got {self.seeds!r}")
+        validate("seeds", self.seeds, Interval(int, 2, 64))
 
     def search_config(self, seed: int):
         """The search of one seed."""
@@ -91,14 +91,25 @@ def agreement_p_value(count: int, seeds: int, options: int = OPTIONS) -> Fractio
     uniformly and independently (the null that an edge's choice is noise); by enumeration of the counts."""
     if not 1 <= count <= seeds:
         raise ValueError(f"count must be between 1 and {seeds}, got {count}")
-    total = Fraction(0)
-    for counts in _compositions(seeds, options):
+    return _max_count_tail(seeds, count, [Fraction(1, options)] * options)
+
+
+def _max_count_tail(seeds: int, count: int, probabilities):
+    r"""$P(\max_o N_o \ge \text{count})$ for multinomial counts of `seeds` draws with these `probabilities`, by
+    enumerating the counts (exact when the probabilities are `Fraction`s)."""
+    total = 0
+    for counts in _compositions(seeds, len(probabilities)):
         if max(counts) >= count:
             ways = math.factorial(seeds)
             for c in counts:
                 ways //= math.factorial(c)
-            total += ways
-    return total / options**seeds
+            total += ways * math.prod(p**c for p, c in zip(probabilities, counts))
+    return total
+
+
+def critical_count(seeds: int, level: float) -> int | None:
+    """The smallest agreement count whose exact p-value is at most `level` (`None`: no count reaches it)."""
+    return next((k for k in range(1, seeds + 1) if agreement_p_value(k, seeds) <= level), None)
 
 
 def _compositions(n: int, parts: int):
@@ -113,26 +124,17 @@ def _compositions(n: int, parts: int):
 def power(seeds: int, q: float, alpha: float = ALPHA, edges: int = 6) -> float:
     """The chance that one edge is declared decided at Holm's first (strictest) step, alpha / edges, when its
     favoured operation wins each seed with probability `q` and the others share the rest equally."""
-    critical = next((k for k in range(1, seeds + 1) if agreement_p_value(k, seeds) <= alpha / edges), None)
+    critical = critical_count(seeds, alpha / edges)
     if critical is None:
         return 0.0
     others = (1 - q) / (OPTIONS - 1)
-    probabilities = [q] + [others] * (OPTIONS - 1)
-    chance = 0.0
-    for counts in _compositions(seeds, OPTIONS):
-        if max(counts) >= critical:
-            ways = math.factorial(seeds)
-            for c in counts:
-                ways //= math.factorial(c)
-            chance += ways * math.prod(p**c for p, c in zip(probabilities, counts))
-    return chance
+    return float(_max_count_tail(seeds, critical, [q] + [others] * (OPTIONS - 1)))
 
 
 def plan(protocol: Protocol) -> dict:
     """The analysis plan and its power, written before any search runs."""
     n = protocol.seeds
-    critical = {f"holm_step_{s + 1}": next((k for k in range(1, n + 1)
-                                           if agreement_p_value(k, n) <= ALPHA / (6 - s)), None) for s in range(6)}
+    critical = {f"holm_step_{s + 1}": critical_count(n, ALPHA / (6 - s)) for s in range(6)}
     return {
         "protocol": asdict(protocol),
         "questions": [
@@ -230,8 +232,7 @@ def analyze(records: list[dict]) -> dict:
         "edges": edges,
         "edges_decided_by_holm": sum(e["holm_rejects_noise"] for e in edges),
         "power": {"q": 0.8, "first_holm_step": power(n, 0.8),
-                  "critical_agreement_first_step": next((k for k in range(1, n + 1)
-                                                         if agreement_p_value(k, n) <= ALPHA / 6), None)},
+                  "critical_agreement_first_step": critical_count(n, ALPHA / 6)},
         "margins": {"median": float(np.median(all_margins)), "max": float(max(all_margins)),
                     "share_decided": sum(m >= DECISIVE_MARGIN for m in all_margins) / len(all_margins),
                     "count": len(all_margins)},

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..nets.ops import ReLUConvBN
+from ..search.supernet import weighted_sum
 from .cell import NB201Cell
 from .operations import EDGES, OPERATIONS
 
@@ -67,11 +68,7 @@ class MixedEdge(nn.Module):
                 self._columns.append(column)
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        total = None
-        for column, op in zip(self._columns, self.candidates.values()):
-            term = weights[column] * op(x)
-            total = term if total is None else total + term
-        return total
+        return weighted_sum(x, weights, self._columns, self.candidates.values())
 
 
 class NB201SearchCell(nn.Module):

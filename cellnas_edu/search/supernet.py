@@ -39,7 +39,7 @@ from ..nets.ops import OPS, FactorizedReduce, ReLUConvBN
 from .derive import NONE_INDEX, SEARCH_OPERATIONS
 
 __all__ = ["NONE_INDEX", "SEARCH_OPERATIONS", "STEPS", "MixedOp", "SearchCell", "SuperNet", "edge_sources",
-           "edges_per_cell"]
+           "edges_per_cell", "weighted_sum"]
 
 STEPS = 4
 """Intermediate nodes per search cell (DARTS: 4; Section 3.1)."""
@@ -53,6 +53,16 @@ def edges_per_cell(steps: int = STEPS) -> int:
 def edge_sources(steps: int = STEPS) -> list[tuple[int, int]]:
     """`(node, source)` of every edge, in the order of the rows of an architecture matrix."""
     return [(NUM_INPUTS + i, source) for i in range(steps) for source in range(NUM_INPUTS + i)]
+
+
+def weighted_sum(x: torch.Tensor, weights: torch.Tensor, columns, candidates) -> torch.Tensor:
+    r"""$\sum_k w_{c_k}\, o_k(x)$ over the computed candidates `o_k` and their columns `c_k` of `weights` (the
+    mixed operation of an edge; `none` has no candidate, so it adds nothing)."""
+    total = None
+    for column, op in zip(columns, candidates):
+        term = weights[column] * op(x)
+        total = term if total is None else total + term
+    return total
 
 
 class MixedOp(nn.Module):
@@ -71,11 +81,7 @@ class MixedOp(nn.Module):
         self._columns = [SEARCH_OPERATIONS.index(name) for name in self.candidates]
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        total = None
-        for column, op in zip(self._columns, self.candidates.values()):
-            term = weights[column] * op(x)
-            total = term if total is None else total + term
-        return total
+        return weighted_sum(x, weights, self._columns, self.candidates.values())
 
 
 class SearchCell(nn.Module):
