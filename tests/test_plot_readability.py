@@ -187,9 +187,10 @@ def _book_figures():
     theory = load_script("examples/theory_report.py")  # the quick instances: same figure code, fewer points
     yield "theory_bounds.png", theory.bounds_figure(theory.run_theorem_4_2(seed=0, quick=True, keep_records=True),
                                                     theory.run_theorem_4_3(seed=0, quick=True, keep_records=True)), 120
-    linear = load_script("examples/linear_cells_sgd.py")
-    for objective, name in linear.CURVE_FILES.items():
-        yield name, linear.curves_figure(load_summary("linear_cells_sgd"), objective), 130
+    from cellnas_edu.theory.sgd_figures import CURVE_FILES, curves_figure
+
+    for objective, name in CURVE_FILES.items():
+        yield name, curves_figure(load_summary("linear_cells_sgd"), objective), 130
 
 
 def test_the_chapters_small_multiples_are_readable_at_the_page_width():
